@@ -1,0 +1,1 @@
+"""s3ish: an S3-compatible object store."""

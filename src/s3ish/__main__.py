@@ -1,0 +1,4 @@
+"""`python -m s3ish`."""
+from .cli import main
+
+main()

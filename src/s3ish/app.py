@@ -1,0 +1,163 @@
+"""Wiring: build the stores, the engine and the S3 frontend; serve reserved endpoints
+(`/_health`, `/_ready`) beside S3; run it all on uvicorn with N workers sharing one socket.
+"""
+import fcntl
+import logging
+import os
+import socket
+
+from .config import Config
+from .engine.multipart import Multipart
+from .engine.objects import Engine
+from .http.asgi import Request, Response, send_response
+from .meta.sqlite import SqliteMetaStore
+from .s3.auth.credentials import Users
+from .s3.frontend import S3Frontend, Services
+from .storage.datastore import FolderDataStore, MemoryDataStore
+
+log = logging.getLogger("s3ish")
+
+
+def open_stores(cfg: Config):
+    if cfg.in_memory:
+        return SqliteMetaStore(":memory:"), MemoryDataStore()
+    os.makedirs(cfg.data, exist_ok=True)
+    meta = SqliteMetaStore(os.path.join(cfg.data, "meta.sqlite3"), durable=cfg.durable)
+    return meta, FolderDataStore(cfg.data, durable=cfg.durable)
+
+
+class App:
+    """The ASGI application of one worker process."""
+
+    def __init__(self, cfg: Config):
+        self.cfg = cfg
+        self.engine = None
+        self.s3 = None
+
+    def _start(self) -> None:
+        meta, data = open_stores(self.cfg)
+        self.engine = Engine(meta, data)
+        root = (self.cfg.root_user, self.cfg.root_password) if self.cfg.root_user else None
+        users = Users.load(root, self.cfg.auth_file)
+        self.s3 = S3Frontend(Services(self.engine, Multipart(self.engine), users,
+                                      self.cfg.region, tuple(self.cfg.domains)))
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] == "lifespan":
+            return await self._lifespan(receive, send)
+        if scope["type"] != "http":
+            return
+        path = scope["path"]
+        if path.startswith("/_") and path in ("/_health", "/_ready"):
+            return await self._reserved(scope, receive, send, path)
+        await self.s3(scope, receive, send)
+
+    async def _lifespan(self, receive, send):
+        while True:
+            msg = await receive()
+            if msg["type"] == "lifespan.startup":
+                try:
+                    self._start()
+                except Exception as e:
+                    log.exception("start-up failed")
+                    await send({"type": "lifespan.startup.failed", "message": str(e)})
+                    return
+                await send({"type": "lifespan.startup.complete"})
+            elif msg["type"] == "lifespan.shutdown":
+                if self.engine is not None:
+                    await self.engine.meta.close()
+                await send({"type": "lifespan.shutdown.complete"})
+                return
+
+    async def _reserved(self, scope, receive, send, path):
+        req = Request(scope, receive)
+        if path == "/_health":
+            resp = Response(200, [("Content-Type", "text/plain")], b"ok\n")
+        else:
+            problem = await self._readiness()
+            resp = Response(503 if problem else 200, [("Content-Type", "text/plain")],
+                            (problem or "ready") .encode() + b"\n")
+        await send_response(send, resp, head_only=req.method == "HEAD")
+
+    async def _readiness(self) -> str | None:
+        try:
+            await self.engine.meta.get_bucket("_ready_probe_")
+        except Exception as e:  # report why instead of failing the probe with a 500
+            return f"metadata store unusable: {e}"
+        from .util.threads import run_io
+        return await run_io(self.engine.data.usable)
+
+
+def create_app() -> App:
+    """uvicorn factory; each worker process builds its own App from the environment."""
+    cfg = Config.from_env()
+    _setup_logging(cfg.log_level)
+    return App(cfg)
+
+
+def _setup_logging(level: str) -> None:
+    logging.basicConfig(level=getattr(logging, level.upper(), logging.INFO),
+                        format="%(asctime)s %(levelname)s %(name)s %(message)s")
+
+
+def recover(cfg: Config) -> None:
+    """Start-up recovery, before any worker serves: drop uncommitted writes and data files
+    that no metadata references (a crash between rename and commit leaves those)."""
+    if cfg.in_memory:
+        return
+    import asyncio
+    meta, data = open_stores(cfg)
+
+    async def sweep():
+        referenced = await meta.all_data_ids()
+        orphans = [d for d in data.list_ids() if d not in referenced]
+        for d in orphans:
+            data.delete(d)
+        await meta.close()
+        return orphans
+    tmp = data.clean_tmp()
+    orphans = asyncio.run(sweep())
+    if tmp or orphans:
+        log.warning("recovery removed %d uncommitted and %d orphaned data files", tmp,
+                    len(orphans))
+
+
+def lock_data_dir(cfg: Config):
+    """One server per data folder: hold an exclusive lock for the life of the process."""
+    if cfg.in_memory:
+        return None
+    os.makedirs(cfg.data, exist_ok=True)
+    f = open(os.path.join(cfg.data, "LOCK"), "w")
+    try:
+        fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        raise SystemExit(f"another s3ish server is using {cfg.data}") from None
+    return f
+
+
+def serve(cfg: Config) -> None:
+    import uvicorn
+    from uvicorn.supervisors import Multiprocess
+    _setup_logging(cfg.log_level)
+    lock = lock_data_dir(cfg)  # noqa: F841  (held until exit)
+    recover(cfg)
+    if cfg.in_memory:
+        cfg.workers = 1      # memory cannot be shared between processes
+    cfg.to_env()
+    sock = socket.socket(socket.AF_INET6 if ":" in cfg.host else socket.AF_INET)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind((cfg.host, cfg.port))
+    sock.listen(2048)
+    sock.set_inheritable(True)
+    port = sock.getsockname()[1]
+    print(f"s3ish listening on http://{cfg.host}:{port} (data: {cfg.data}, workers: "
+          f"{cfg.workers})", flush=True)
+    config = uvicorn.Config("s3ish.app:create_app", factory=True, workers=cfg.workers,
+                            loop="uvloop", http="httptools", lifespan="on", access_log=False,
+                            log_level="warning", timeout_keep_alive=30,
+                            server_header=False, date_header=True)
+    server = uvicorn.Server(config)
+    if cfg.workers > 1:
+        Multiprocess(config, target=server.run, sockets=[sock]).run()
+    else:
+        server.run(sockets=[sock])

@@ -1,0 +1,74 @@
+"""Command line: `s3ish server ...`."""
+import argparse
+import os
+import sys
+
+from .config import Config
+
+DEV_USER, DEV_PASSWORD = "s3ish-dev", "s3ish-dev-secret"
+MALLOC_ENV = {"MALLOC_MMAP_THRESHOLD_": "16777216", "MALLOC_TRIM_THRESHOLD_": "1073741824"}
+
+
+def _listen(value: str) -> tuple[str, int]:
+    host, sep, port = value.rpartition(":")
+    if not sep or not port.isdigit():
+        raise argparse.ArgumentTypeError("expected HOST:PORT")
+    return host.strip("[]") or "127.0.0.1", int(port)
+
+
+def parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="s3ish", description="An S3-compatible object store.")
+    sub = p.add_subparsers(dest="command", required=True)
+    s = sub.add_parser("server", help="run the S3 server")
+    s.add_argument("--listen", type=_listen, default=("127.0.0.1", 9000), metavar="HOST:PORT")
+    s.add_argument("--data", default="./data", help="data folder, or :memory:")
+    s.add_argument("--auth-file", help="file of ACCESS_KEY:SECRET_KEY[:DISPLAY_NAME] lines")
+    s.add_argument("--workers", type=int, default=1)
+    s.add_argument("--domain", action="append", default=[],
+                   help="enable virtual-host style for BUCKET.DOMAIN (repeatable)")
+    s.add_argument("--region", default="us-east-1")
+    s.add_argument("--no-fsync", action="store_true",
+                   help="relaxed durability: do not fsync data and metadata commits")
+    s.add_argument("--dev-credentials", action="store_true",
+                   help="use a development root pair when S3ISH_ROOT_USER/PASSWORD are unset")
+    s.add_argument("--log-level", default="info")
+    return p
+
+
+def main(argv=None) -> None:
+    argv = sys.argv[1:] if argv is None else argv
+    args = parser().parse_args(argv)
+    if args.command == "server":
+        _tune_malloc(argv)
+        run_server(args)
+
+
+def _tune_malloc(argv) -> None:
+    """glibc reads its malloc tunables at start, so re-exec once with them set."""
+    if all(k in os.environ for k in MALLOC_ENV):
+        return
+    env = {**MALLOC_ENV, **os.environ}
+    os.execve(sys.executable, [sys.executable, "-m", "s3ish", *argv], env)
+
+
+def run_server(args) -> None:
+    user, password = os.environ.get("S3ISH_ROOT_USER"), os.environ.get("S3ISH_ROOT_PASSWORD")
+    if not (user and password):
+        if args.dev_credentials:
+            user, password = DEV_USER, DEV_PASSWORD
+            bar = "!" * 72
+            print(f"{bar}\n!! S3ISH_ROOT_USER/S3ISH_ROOT_PASSWORD unset: using the DEVELOPMENT "
+                  f"pair\n!!   access key: {user}\n!!   secret key: {password}\n!! Anyone who "
+                  f"reads this can use the server. Set real credentials.\n{bar}",
+                  file=sys.stderr, flush=True)
+        elif not args.auth_file:
+            raise SystemExit("no credentials: set S3ISH_ROOT_USER and S3ISH_ROOT_PASSWORD or "
+                             "pass --auth-file")
+        else:
+            user = password = None
+    from .app import serve
+    serve(Config(host=args.listen[0], port=args.listen[1], data=args.data,
+                 auth_file=args.auth_file, workers=max(1, args.workers),
+                 domains=[d.lower().strip(".") for d in args.domain], region=args.region,
+                 root_user=user, root_password=password, durable=not args.no_fsync,
+                 log_level=args.log_level))

@@ -1,0 +1,33 @@
+"""Server configuration: one dataclass, passed to worker processes as JSON in the environment."""
+import dataclasses
+import json
+import os
+from dataclasses import dataclass, field
+
+ENV = "S3ISH_CONFIG"
+
+
+@dataclass
+class Config:
+    host: str = "127.0.0.1"
+    port: int = 9000
+    data: str = "./data"                 # a folder, or ":memory:"
+    auth_file: str | None = None
+    workers: int = 1
+    domains: list[str] = field(default_factory=list)
+    region: str = "us-east-1"
+    root_user: str | None = None
+    root_password: str | None = None
+    durable: bool = True
+    log_level: str = "info"
+
+    @property
+    def in_memory(self) -> bool:
+        return self.data == ":memory:"
+
+    def to_env(self) -> None:
+        os.environ[ENV] = json.dumps(dataclasses.asdict(self))
+
+    @classmethod
+    def from_env(cls) -> "Config":
+        return cls(**json.loads(os.environ[ENV]))

@@ -1,0 +1,1 @@
+"""Object semantics with no HTTP: commit protocol, multipart, listing."""

@@ -1,0 +1,201 @@
+"""The object engine: buckets, the PUT commit protocol, reads, deletes.
+
+PUT: stream the body into a data unit (hashing as bytes pass, in a worker thread) -> fsync ->
+rename -> one metadata transaction -> the caller responds. Small bodies are kept inline in
+the metadata record instead. Data freed by an overwrite or delete is removed after commit.
+"""
+import logging
+import time
+
+from ..meta import records as r
+from ..util import checksums
+from ..util.threads import run_io
+from . import errors
+from .listing import list_objects
+from .types import Digests, ListResult, PutSpec
+
+log = logging.getLogger("s3ish.engine")
+
+INLINE_MAX = 128 * 1024          # bodies up to this size live in the metadata record
+BLOCK = 1024 * 1024              # bytes handed to a worker thread at a time
+READ_BLOCK = 1024 * 1024
+
+
+class Engine:
+    def __init__(self, meta, data):
+        self.meta = meta
+        self.data = data
+
+    # ---- buckets ----
+    async def create_bucket(self, name: str, owner: str, region: str) -> None:
+        await self.meta.apply(r.CreateBucket(r.Bucket(name, owner, time.time(), region)))
+
+    async def delete_bucket(self, name: str, owner: str) -> None:
+        await self._free(await self.meta.apply(r.DeleteBucket(name, owner)))
+
+    async def get_bucket(self, name: str) -> r.Bucket:
+        b = await self.meta.get_bucket(name)
+        if b is None:
+            raise errors.NoSuchBucket(name)
+        return b
+
+    async def list_buckets(self, owner: str) -> list[r.Bucket]:
+        return await self.meta.list_buckets(owner)
+
+    # ---- writes ----
+    async def put_object(self, bucket: str, key: str, body, spec: PutSpec,
+                         verify=None) -> r.ObjectVersion:
+        """Store `body` (an async iterator of bytes) as `bucket/key`. `verify(digests)` runs
+        after the last byte and before commit; whatever it raises aborts the write."""
+        inline, parts, digests = await self._ingest(body, spec.checksum_algorithm, verify,
+                                                    allow_inline=True)
+        v = r.ObjectVersion(
+            bucket=bucket, key=key, size=digests.size, etag=digests.md5.hex(),
+            mtime=time.time(), owner=spec.owner, content_type=spec.content_type,
+            headers=spec.headers, user_meta=spec.user_meta, storage_class=spec.storage_class,
+            checksum_algorithm=spec.checksum_algorithm,
+            checksum_value=checksums.b64(digests.checksum) if digests.checksum else "",
+            checksum_type="FULL_OBJECT" if digests.checksum else "",
+            inline=inline, parts=parts)
+        await self._commit(r.PutObject(v), v.data_ids())
+        return v
+
+    async def _ingest(self, body, algorithm: str, verify, allow_inline: bool):
+        """Stream a body into storage. Returns (inline bytes | None, [DataPart], Digests)."""
+        md5 = checksums.new("MD5")
+        extra = checksums.new(algorithm) if algorithm else None
+        # Hashers the body asks to be fed (e.g. a signed payload's SHA-256), in the same pass.
+        taps = tuple(getattr(body, "taps", ()))
+        buf = bytearray()
+        writer = None
+        size = 0
+        try:
+            async for chunk in body:
+                size += len(chunk)
+                buf += chunk
+                if len(buf) >= BLOCK or (writer is None and not allow_inline and buf) or (
+                        writer is None and len(buf) > INLINE_MAX):
+                    if writer is None:
+                        writer = await run_io(self.data.writer)
+                    block, buf = bytes(buf), bytearray()
+                    await run_io(_hash_and_write, writer, md5, extra, taps, block)
+            block = bytes(buf)
+            if writer is None and allow_inline:
+                _hash_and_write(None, md5, extra, taps, block)   # at most INLINE_MAX: cheap
+            else:
+                if writer is None:
+                    writer = await run_io(self.data.writer)
+                await run_io(_hash_and_write, writer, md5, extra, taps, block)
+            digests = Digests(size, md5.digest(), extra.digest() if extra else None)
+            if verify is not None:
+                verify(digests)
+            if writer is None:
+                return block, [], digests
+            await run_io(writer.commit)
+            part = r.DataPart(writer.data_id, size, digests.md5.hex(),
+                              checksums.b64(digests.checksum) if digests.checksum else "")
+            return None, [part], digests
+        except BaseException:
+            if writer is not None:
+                await run_io(writer.abort)
+            raise
+
+    async def _commit(self, mutation, new_ids: list[str]):
+        """Apply a mutation; if it fails, the data written for it is orphaned: remove it."""
+        try:
+            freed = await self.meta.apply(mutation)
+        except BaseException:
+            await self._free(new_ids)
+            raise
+        await self._free(freed)
+
+    async def _free(self, data_ids: list[str]) -> None:
+        if data_ids:
+            await run_io(_delete_all, self.data, data_ids)
+
+    async def delete_object(self, bucket: str, key: str) -> None:
+        await self.get_bucket(bucket)
+        await self._free(await self.meta.apply(r.DeleteObject(bucket, key)))
+
+    # ---- reads ----
+    async def head_object(self, bucket: str, key: str) -> r.ObjectVersion:
+        v = await self.meta.get_object(bucket, key)
+        if v is None:
+            await self.get_bucket(bucket)
+            raise errors.NoSuchKey(key)
+        return v
+
+    async def get_object(self, bucket: str, key: str, plan):
+        """Look up an object and open its data. `plan(version)` returns the (start, end)
+        inclusive byte range to serve, or None for no body; it may raise to refuse. Returns
+        (version, start, end, async iterator of bytes)."""
+        for _ in range(5):
+            v = await self.head_object(bucket, key)
+            rng = plan(v)
+            if rng is None or v.inline is not None:
+                return v, rng, _inline_stream(v, rng)
+            try:
+                handles = await run_io(_open_parts, self.data, v, rng)
+            except errors.DataGone:
+                continue   # overwritten between lookup and open: look again
+            return v, rng, _stream(handles)
+        raise errors.DataGone(f"{bucket}/{key}")
+
+    async def list_objects(self, bucket: str, prefix: str = "", delimiter: str = "",
+                           start_after: str = "", max_keys: int = 1000) -> ListResult:
+        await self.get_bucket(bucket)
+        return await list_objects(self.meta, bucket, prefix, delimiter, start_after, max_keys)
+
+
+def _hash_and_write(writer, md5, extra, taps, block) -> None:
+    md5.update(block)
+    if extra is not None:
+        extra.update(block)
+    for t in taps:
+        t.update(block)
+    if writer is not None and block:
+        writer.write(block)
+
+
+def _delete_all(data, data_ids) -> None:
+    for d in data_ids:
+        data.delete(d)
+
+
+def _open_parts(data, v: r.ObjectVersion, rng):
+    """Open, up front, every data unit the range touches, so a racing overwrite cannot pull
+    one away mid-stream (an open file survives unlink). Returns [(handle, offset, length)]."""
+    start, end = rng
+    out, pos = [], 0
+    try:
+        for p in v.parts:
+            lo, hi = max(start, pos), min(end, pos + p.size - 1)
+            if lo <= hi:
+                out.append((data.open(p.data_id), lo - pos, hi - lo + 1))
+            pos += p.size
+    except FileNotFoundError:
+        for h, _, _ in out:
+            h.close()
+        raise errors.DataGone(v.key)
+    return out
+
+
+async def _inline_stream(v: r.ObjectVersion, rng):
+    if rng is not None and v.inline:
+        yield v.inline[rng[0]: rng[1] + 1]
+
+
+async def _stream(handles):
+    try:
+        for h, offset, length in handles:
+            while length > 0:
+                n = min(READ_BLOCK, length)
+                block = await run_io(h.read_at, offset, n)
+                if not block:
+                    raise IOError("data unit shorter than its metadata says")
+                yield block
+                offset += len(block)
+                length -= len(block)
+    finally:
+        for h, _, _ in handles:
+            h.close()

@@ -1,0 +1,30 @@
+"""Value types the engine takes and returns."""
+from dataclasses import dataclass, field
+
+
+@dataclass
+class PutSpec:
+    """What a writer says about a new object, besides its bytes."""
+    owner: str
+    content_type: str = "binary/octet-stream"
+    headers: dict = field(default_factory=dict)
+    user_meta: dict = field(default_factory=dict)
+    storage_class: str = "STANDARD"
+    checksum_algorithm: str = ""      # one of util.checksums.ALGORITHMS, or ""
+    checksum_type: str = ""
+
+
+@dataclass
+class Digests:
+    """What the engine computed over a body as it streamed."""
+    size: int
+    md5: bytes
+    checksum: bytes | None      # of PutSpec.checksum_algorithm, if one was asked
+
+
+@dataclass
+class ListResult:
+    contents: list            # ListedObject rows
+    common_prefixes: list[str]
+    is_truncated: bool
+    next_marker: str          # the last key or prefix returned (marker for the next page)

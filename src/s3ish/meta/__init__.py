@@ -1,0 +1,1 @@
+"""Metadata layer: typed mutation records and the stores that apply them."""

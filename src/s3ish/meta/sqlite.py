@@ -1,0 +1,268 @@
+"""SQLite metadata store (WAL, fsync'd commits), driven from one dedicated thread so the event
+loop never waits on it. `:memory:` gives the in-memory backend with identical semantics.
+"""
+import asyncio
+import concurrent.futures
+import sqlite3
+import json
+from collections import namedtuple
+
+from . import errors
+from .records import (AbortUpload, Bucket, CompleteUpload, CreateBucket, CreateUpload,
+                      DeleteBucket, DeleteObject, ObjectVersion, Part, PutObject, PutPart, Upload)
+
+ListedRow = namedtuple("ListedRow", "key size etag mtime owner storage_class")
+
+# Versioned migrations: index i brings user_version i to i+1.
+MIGRATIONS = [
+    """
+    CREATE TABLE buckets(name TEXT PRIMARY KEY, owner TEXT NOT NULL, created REAL NOT NULL,
+                         region TEXT NOT NULL);
+    CREATE TABLE objects(bucket TEXT NOT NULL, key TEXT NOT NULL, size INTEGER NOT NULL,
+                         etag TEXT NOT NULL, mtime REAL NOT NULL, owner TEXT NOT NULL,
+                         storage_class TEXT NOT NULL, meta TEXT NOT NULL, inline BLOB,
+                         PRIMARY KEY(bucket, key)) WITHOUT ROWID;
+    CREATE TABLE uploads(upload_id TEXT PRIMARY KEY, bucket TEXT NOT NULL, key TEXT NOT NULL,
+                         initiated REAL NOT NULL, record TEXT NOT NULL);
+    CREATE INDEX uploads_by_key ON uploads(bucket, key, upload_id);
+    CREATE TABLE parts(upload_id TEXT NOT NULL, part_number INTEGER NOT NULL,
+                       data_id TEXT NOT NULL, size INTEGER NOT NULL, etag TEXT NOT NULL,
+                       mtime REAL NOT NULL, checksum TEXT NOT NULL,
+                       PRIMARY KEY(upload_id, part_number)) WITHOUT ROWID;
+    """,
+]
+
+_OBJ_COLS = "bucket, key, size, etag, mtime, owner, storage_class, meta, inline"
+
+
+class SqliteMetaStore:
+    def __init__(self, path: str, durable: bool = True):
+        self._path = path
+        self._thread = concurrent.futures.ThreadPoolExecutor(1, thread_name_prefix="s3ish-meta")
+        self._db: sqlite3.Connection = self._thread.submit(self._open, durable).result()
+
+    # ---- plumbing ----
+    def _open(self, durable: bool) -> sqlite3.Connection:
+        db = sqlite3.connect(self._path, isolation_level=None, check_same_thread=False)
+        db.execute("PRAGMA busy_timeout=30000")
+        if self._path != ":memory:":
+            db.execute("PRAGMA journal_mode=WAL")
+        db.execute(f"PRAGMA synchronous={'FULL' if durable else 'NORMAL'}")
+        self._migrate(db)
+        return db
+
+    @staticmethod
+    def _migrate(db: sqlite3.Connection) -> None:
+        db.execute("BEGIN IMMEDIATE")
+        try:
+            version = db.execute("PRAGMA user_version").fetchone()[0]
+            for i in range(version, len(MIGRATIONS)):
+                for stmt in MIGRATIONS[i].split(";"):
+                    if stmt.strip():
+                        db.execute(stmt)
+            db.execute(f"PRAGMA user_version={len(MIGRATIONS)}")
+            db.execute("COMMIT")
+        except BaseException:
+            db.execute("ROLLBACK")
+            raise
+
+    async def _call(self, fn, *args):
+        return await asyncio.get_running_loop().run_in_executor(self._thread, fn, *args)
+
+    async def close(self) -> None:
+        await self._call(self._db.close)
+        self._thread.shutdown(wait=True)
+
+    # ---- writes ----
+    async def apply(self, mutation) -> list[str]:
+        return await self._call(self._apply_txn, mutation)
+
+    def _apply_txn(self, mutation) -> list[str]:
+        db = self._db
+        db.execute("BEGIN IMMEDIATE")
+        try:
+            freed = _APPLY[type(mutation)](db, mutation)
+            db.execute("COMMIT")
+            return freed
+        except BaseException:
+            db.execute("ROLLBACK")
+            raise
+
+    # ---- reads ----
+    async def get_bucket(self, name: str) -> Bucket | None:
+        return await self._call(_get_bucket, self._db, name)
+
+    async def list_buckets(self, owner: str) -> list[Bucket]:
+        def q():
+            rows = self._db.execute("SELECT name, owner, created, region FROM buckets "
+                                    "WHERE owner=? ORDER BY name", (owner,)).fetchall()
+            return [Bucket(*r) for r in rows]
+        return await self._call(q)
+
+    async def get_object(self, bucket: str, key: str) -> ObjectVersion | None:
+        return await self._call(_get_object, self._db, bucket, key)
+
+    async def scan_objects(self, bucket, start, inclusive, upper, limit):
+        """Up to `limit` objects with start <(=) key < upper, in key order."""
+        def q():
+            sql = ("SELECT key, size, etag, mtime, owner, storage_class FROM objects "
+                   f"WHERE bucket=? AND key {'>=' if inclusive else '>'} ?")
+            args = [bucket, start]
+            if upper is not None:
+                sql += " AND key < ?"
+                args.append(upper)
+            sql += " ORDER BY key LIMIT ?"
+            args.append(limit)
+            return [ListedRow(*r) for r in self._db.execute(sql, args)]
+        return await self._call(q)
+
+    async def get_upload(self, upload_id: str) -> Upload | None:
+        return await self._call(_get_upload, self._db, upload_id)
+
+    async def list_parts(self, upload_id: str, after: int, limit: int) -> list[Part]:
+        def q():
+            rows = self._db.execute(
+                "SELECT upload_id, part_number, data_id, size, etag, mtime, checksum FROM parts "
+                "WHERE upload_id=? AND part_number>? ORDER BY part_number LIMIT ?",
+                (upload_id, after, limit)).fetchall()
+            return [Part(*r) for r in rows]
+        return await self._call(q)
+
+    async def all_data_ids(self) -> set[str]:
+        """Every data id the metadata references (objects and upload parts), for GC."""
+        def q():
+            ids = {r[0] for r in self._db.execute("SELECT data_id FROM parts")}
+            for (meta,) in self._db.execute("SELECT meta FROM objects WHERE inline IS NULL"):
+                ids.update(p["data_id"] for p in _json_parts(meta))
+            return ids
+        return await self._call(q)
+
+    async def expired_uploads(self, older_than: float) -> list[str]:
+        def q():
+            return [r[0] for r in self._db.execute(
+                "SELECT upload_id FROM uploads WHERE initiated < ?", (older_than,))]
+        return await self._call(q)
+
+
+def _json_parts(meta: str) -> list[dict]:
+    return json.loads(meta).get("parts", [])
+
+
+def _get_bucket(db, name):
+    r = db.execute("SELECT name, owner, created, region FROM buckets WHERE name=?",
+                   (name,)).fetchone()
+    return Bucket(*r) if r else None
+
+
+def _get_object(db, bucket, key):
+    r = db.execute(f"SELECT {_OBJ_COLS} FROM objects WHERE bucket=? AND key=?",
+                   (bucket, key)).fetchone()
+    return ObjectVersion.from_row(*r) if r else None
+
+
+def _get_upload(db, upload_id):
+    r = db.execute("SELECT record FROM uploads WHERE upload_id=?", (upload_id,)).fetchone()
+    return Upload.from_json(r[0]) if r else None
+
+
+def _require_bucket(db, name):
+    if _get_bucket(db, name) is None:
+        raise errors.NoSuchBucket(name)
+
+
+# ---- one function per mutation record; each runs inside the caller's transaction ----
+
+def _create_bucket(db, m: CreateBucket):
+    existing = _get_bucket(db, m.bucket.name)
+    if existing is not None:
+        if existing.owner == m.bucket.owner:
+            raise errors.BucketAlreadyOwnedByYou(m.bucket.name)
+        raise errors.BucketAlreadyExists(m.bucket.name)
+    b = m.bucket
+    db.execute("INSERT INTO buckets VALUES (?,?,?,?)", (b.name, b.owner, b.created, b.region))
+    return []
+
+
+def _delete_bucket(db, m: DeleteBucket):
+    _require_bucket(db, m.name)
+    if db.execute("SELECT 1 FROM objects WHERE bucket=? LIMIT 1", (m.name,)).fetchone():
+        raise errors.BucketNotEmpty(m.name)
+    freed = []
+    for (upload_id,) in db.execute("SELECT upload_id FROM uploads WHERE bucket=?",
+                                   (m.name,)).fetchall():
+        freed += _abort_upload(db, AbortUpload(upload_id))
+    db.execute("DELETE FROM buckets WHERE name=?", (m.name,))
+    return freed
+
+
+def _replace_object(db, v: ObjectVersion) -> list[str]:
+    old = _get_object(db, v.bucket, v.key)
+    db.execute(f"INSERT OR REPLACE INTO objects ({_OBJ_COLS}) VALUES (?,?,?,?,?,?,?,?,?)",
+               (v.bucket, v.key, v.size, v.etag, v.mtime, v.owner, v.storage_class,
+                v.meta_json(), v.inline))
+    return old.data_ids() if old else []
+
+
+def _put_object(db, m: PutObject):
+    _require_bucket(db, m.version.bucket)
+    return _replace_object(db, m.version)
+
+
+def _delete_object(db, m: DeleteObject):
+    old = _get_object(db, m.bucket, m.key)
+    if old is None:
+        return []
+    db.execute("DELETE FROM objects WHERE bucket=? AND key=?", (m.bucket, m.key))
+    return old.data_ids()
+
+
+def _create_upload(db, m: CreateUpload):
+    _require_bucket(db, m.upload.bucket)
+    u = m.upload
+    db.execute("INSERT INTO uploads VALUES (?,?,?,?,?)",
+               (u.upload_id, u.bucket, u.key, u.initiated, u.to_json()))
+    return []
+
+
+def _put_part(db, m: PutPart):
+    p = m.part
+    if _get_upload(db, p.upload_id) is None:
+        raise errors.NoSuchUpload(p.upload_id)
+    old = db.execute("SELECT data_id FROM parts WHERE upload_id=? AND part_number=?",
+                     (p.upload_id, p.part_number)).fetchone()
+    db.execute("INSERT OR REPLACE INTO parts VALUES (?,?,?,?,?,?,?)",
+               (p.upload_id, p.part_number, p.data_id, p.size, p.etag, p.mtime, p.checksum))
+    return [old[0]] if old and old[0] != p.data_id else []
+
+
+def _complete_upload(db, m: CompleteUpload):
+    if _get_upload(db, m.upload_id) is None:
+        raise errors.NoSuchUpload(m.upload_id)
+    _require_bucket(db, m.version.bucket)
+    used = set(m.version.data_ids())
+    present = {r[0] for r in db.execute("SELECT data_id FROM parts WHERE upload_id=?",
+                                        (m.upload_id,))}
+    if not used <= present:
+        # A part was re-uploaded after the caller read the part list: its data is gone.
+        raise errors.InvalidPart(m.upload_id)
+    unused = list(present - used)
+    db.execute("DELETE FROM parts WHERE upload_id=?", (m.upload_id,))
+    db.execute("DELETE FROM uploads WHERE upload_id=?", (m.upload_id,))
+    return unused + _replace_object(db, m.version)
+
+
+def _abort_upload(db, m: AbortUpload):
+    if _get_upload(db, m.upload_id) is None:
+        raise errors.NoSuchUpload(m.upload_id)
+    freed = [r[0] for r in db.execute("SELECT data_id FROM parts WHERE upload_id=?",
+                                      (m.upload_id,))]
+    db.execute("DELETE FROM parts WHERE upload_id=?", (m.upload_id,))
+    db.execute("DELETE FROM uploads WHERE upload_id=?", (m.upload_id,))
+    return freed
+
+
+_APPLY = {
+    CreateBucket: _create_bucket, DeleteBucket: _delete_bucket, PutObject: _put_object,
+    DeleteObject: _delete_object, CreateUpload: _create_upload, PutPart: _put_part,
+    CompleteUpload: _complete_upload, AbortUpload: _abort_upload,
+}

@@ -1,0 +1,190 @@
+"""Authenticate a request before its body is read, and wrap the body in the verification the
+signature calls for (payload SHA-256, aws-chunked signatures, trailers).
+
+Returns the Identity, or None for an anonymous request.
+"""
+import datetime as _dt
+import hashlib
+import re
+
+from ...util.clock import now, parse_amz_date, parse_http_date
+from .. import errors
+from . import chunked, sigv4
+
+MAX_SKEW = _dt.timedelta(minutes=15)
+MAX_PRESIGN_EXPIRES = 7 * 24 * 3600
+_HEX64 = re.compile(r"^[0-9a-f]{64}$")
+_PRESIGN_PARAMS = ("X-Amz-Algorithm", "X-Amz-Credential", "X-Amz-Date", "X-Amz-Expires",
+                   "X-Amz-SignedHeaders", "X-Amz-Signature")
+
+
+def authenticate(req, users):
+    auth = req.headers.get("authorization")
+    if auth is not None:
+        if auth.startswith("AWS "):
+            raise errors.InvalidRequest("The authorization mechanism you have provided is not "
+                                        "supported. Please use AWS4-HMAC-SHA256.")
+        return _header_v4(req, users, auth)
+    if "X-Amz-Algorithm" in req.query or "X-Amz-Signature" in req.query:
+        return _presigned_v4(req, users)
+    if "AWSAccessKeyId" in req.query:
+        raise errors.InvalidRequest("The authorization mechanism you have provided is not "
+                                    "supported. Please use AWS4-HMAC-SHA256.")
+    return None
+
+
+def _lookup(users, credential: str, query: bool):
+    parsed = sigv4.parse_credential(credential)
+    bad = errors.AuthorizationQueryParametersError if query else \
+        errors.AuthorizationHeaderMalformed
+    if parsed is None:
+        raise bad("The authorization header is malformed; the Credential is mal-formed; "
+                  f"expecting \"<YOUR-AKID>/YYYYMMDD/REGION/SERVICE/aws4_request\".")
+    access_key, date, region, service = parsed
+    if service != "s3":
+        raise bad(f"The authorization header is malformed; incorrect service \"{service}\". "
+                  "This endpoint belongs to \"s3\".")
+    ident = users.get(access_key)
+    if ident is None:
+        raise errors.InvalidAccessKeyId(AWSAccessKeyId=access_key)
+    return ident, date, region
+
+
+def _signed_list(value: str, bad) -> list[str]:
+    signed = value.split(";")
+    if "host" not in signed or signed != sorted(signed):
+        raise bad("The authorization header is malformed; SignedHeaders must include host "
+                  "and be sorted.")
+    return signed
+
+
+def _check_signature(req, ident, date, region, amz_date, signed, payload_hash, provided,
+                     params):
+    canonical = sigv4.canonical_request(req.method, req.path, params, req.headers, signed,
+                                        payload_hash)
+    scope = sigv4.scope(date, region)
+    sts = sigv4.string_to_sign(amz_date, scope, canonical)
+    key = sigv4.signing_key(ident.secret_key, date, region)
+    if not sigv4.verify(sigv4.sign(key, sts), provided):
+        raise errors.SignatureDoesNotMatch(AWSAccessKeyId=ident.access_key, StringToSign=sts,
+                                           SignatureProvided=provided,
+                                           CanonicalRequest=canonical)
+    return key, scope
+
+
+def _header_v4(req, users, auth):
+    parts = sigv4.parse_authorization(auth)
+    if parts is None:
+        raise errors.AuthorizationHeaderMalformed()
+    ident, date, region = _lookup(users, parts["Credential"], query=False)
+    signed = _signed_list(parts["SignedHeaders"], errors.AuthorizationHeaderMalformed)
+    amz_date = req.headers.get("x-amz-date")
+    when = parse_amz_date(amz_date) if amz_date else None
+    if when is None and "date" in req.headers:
+        when = parse_http_date(req.headers["date"])
+        amz_date = when.strftime("%Y%m%dT%H%M%SZ") if when else None
+    if when is None:
+        raise errors.AccessDenied("AWS authentication requires a valid Date or x-amz-date "
+                                  "header")
+    if abs(now() - when) > MAX_SKEW:
+        raise errors.RequestTimeTooSkewed(RequestTime=amz_date, ServerTime=now().isoformat(),
+                                          MaxAllowedSkewMilliseconds="900000")
+    if date != amz_date[:8]:
+        raise errors.AuthorizationHeaderMalformed(
+            f"The authorization header is malformed; Invalid credential date \"{date}\". "
+            "This date is not the same as X-Amz-Date: \"" + amz_date[:8] + "\".")
+    payload = req.headers.get("x-amz-content-sha256")
+    if payload is None:
+        raise errors.InvalidRequest("Missing required header for this request: "
+                                    "x-amz-content-sha256")
+    params = list(req.query_items())
+    key, scope = _check_signature(req, ident, date, region, amz_date, signed, payload,
+                                  parts["Signature"], params)
+    _wrap_body(req, payload, chunked.ChunkSigner(key, amz_date, scope, parts["Signature"]))
+    return ident
+
+
+def _presigned_v4(req, users):
+    q = req.query
+    missing = [p for p in _PRESIGN_PARAMS if p not in q]
+    if missing:
+        raise errors.AuthorizationQueryParametersError(
+            "Query-string authentication version 4 requires the X-Amz-Algorithm, "
+            "X-Amz-Credential, X-Amz-Signature, X-Amz-Date, X-Amz-SignedHeaders, and "
+            "X-Amz-Expires parameters.")
+    if q["X-Amz-Algorithm"] != sigv4.ALGORITHM:
+        raise errors.AuthorizationQueryParametersError(
+            "X-Amz-Algorithm only supports \"AWS4-HMAC-SHA256\"")
+    when = parse_amz_date(q["X-Amz-Date"])
+    if when is None:
+        raise errors.AuthorizationQueryParametersError(
+            "X-Amz-Date must be in the ISO8601 Long Format \"yyyyMMdd'T'HHmmss'Z'\"")
+    try:
+        expires = int(q["X-Amz-Expires"])
+    except ValueError:
+        raise errors.AuthorizationQueryParametersError(
+            "X-Amz-Expires should be a number") from None
+    if expires < 0:
+        raise errors.AuthorizationQueryParametersError(
+            "X-Amz-Expires must be non-negative")
+    if expires > MAX_PRESIGN_EXPIRES:
+        raise errors.AuthorizationQueryParametersError(
+            "X-Amz-Expires must be less than a week (in seconds) that is; 604800 seconds")
+    ident, date, region = _lookup(users, q["X-Amz-Credential"], query=True)
+    signed = _signed_list(q["X-Amz-SignedHeaders"], errors.AuthorizationQueryParametersError)
+    current = now()
+    if when - current > MAX_SKEW:
+        raise errors.AccessDenied("Request is not valid yet")
+    if current > when + _dt.timedelta(seconds=expires):
+        raise errors.AccessDenied("Request has expired", X_Amz_Expires=str(expires),
+                                  Expires=(when + _dt.timedelta(seconds=expires)).isoformat(),
+                                  ServerTime=current.isoformat())
+    payload = req.headers.get("x-amz-content-sha256", sigv4.UNSIGNED)
+    params = [(k, v) for k, v in req.query_items() if k != "X-Amz-Signature"]
+    key, scope = _check_signature(req, ident, date, region, q["X-Amz-Date"], signed, payload,
+                                  q["X-Amz-Signature"], params)
+    _wrap_body(req, payload, None)
+    return ident
+
+
+def _wrap_body(req, payload: str, signer) -> None:
+    """Replace req.body with a stream that verifies what the signature promised."""
+    if payload == sigv4.UNSIGNED:
+        return
+    if payload in (sigv4.STREAMING, sigv4.STREAMING_TRAILER, sigv4.STREAMING_UNSIGNED_TRAILER):
+        if signer is None:
+            raise errors.InvalidRequest("Streaming uploads need an Authorization header")
+        decoded = req.headers.get("x-amz-decoded-content-length")
+        if decoded is None or not decoded.isdigit():
+            raise errors.MissingContentLength()
+        req.trailers = {}
+        req.decoded_length = int(decoded)
+        req.body = chunked.decode(req.body, None if payload == sigv4.STREAMING_UNSIGNED_TRAILER
+                                  else signer, payload != sigv4.STREAMING, req.trailers,
+                                  int(decoded))
+        return
+    if not _HEX64.match(payload):
+        raise errors.InvalidArgument("x-amz-content-sha256 must be UNSIGNED-PAYLOAD, "
+                                     "STREAMING-AWS4-HMAC-SHA256-PAYLOAD, or a valid sha256 "
+                                     "value.", ArgumentName="x-amz-content-sha256",
+                                     ArgumentValue=payload)
+    req.body = Sha256Body(req.body, payload)
+
+
+class Sha256Body:
+    """A body whose SHA-256 must equal the signed `x-amz-content-sha256`. Consumers feed
+    `taps` (in a worker thread, with their own hashing) and call check() at the end."""
+
+    def __init__(self, inner, expected: str):
+        self.inner = inner
+        self.expected = expected
+        self.taps = [hashlib.sha256()]
+
+    def __aiter__(self):
+        return self.inner.__aiter__()
+
+    def check(self) -> None:
+        if self.taps[0].hexdigest() != self.expected:
+            raise errors.XAmzContentSHA256Mismatch(ClientComputedContentSHA256=self.expected,
+                                                   S3ComputedContentSHA256=self.taps[0]
+                                                   .hexdigest())

@@ -1,0 +1,158 @@
+"""aws-chunked body decoding, with per-chunk SigV4 signatures and trailing headers.
+
+Frames: `hex-size[;chunk-signature=SIG]\\r\\n DATA \\r\\n` ... a zero-size chunk, then either
+`\\r\\n` or trailer lines `name:value\\r\\n` (and `x-amz-trailer-signature:SIG` when signed)
+ending with an empty line. Data is yielded as it arrives; a bad signature, bad framing or a
+short body raises before the consumer sees the end of the stream, so nothing is committed.
+"""
+import hashlib
+
+from .. import errors
+from . import sigv4
+
+MAX_LINE = 4096
+
+
+class ChunkSigner:
+    """The state needed to verify the signature chain of a streaming SigV4 upload."""
+
+    def __init__(self, key: bytes, amz_date: str, scope: str, seed_signature: str):
+        self.key = key
+        self.amz_date = amz_date
+        self.scope = scope
+        self.previous = seed_signature
+
+    def check_chunk(self, chunk_sha256: str, provided: str) -> None:
+        sts = sigv4.chunk_string_to_sign(self.amz_date, self.scope, self.previous, chunk_sha256)
+        self._check(sts, provided)
+
+    def check_trailer(self, trailer_sha256: str, provided: str) -> None:
+        sts = sigv4.trailer_string_to_sign(self.amz_date, self.scope, self.previous,
+                                           trailer_sha256)
+        self._check(sts, provided)
+
+    def _check(self, sts: str, provided: str) -> None:
+        if not sigv4.verify(sigv4.sign(self.key, sts), provided):
+            raise errors.SignatureDoesNotMatch()
+        self.previous = provided
+
+
+class _Reader:
+    """Buffered reads of lines and exact byte counts from an async iterator of bytes."""
+
+    def __init__(self, raw):
+        self._raw = raw.__aiter__()
+        self._buf = bytearray()
+        self._eof = False
+
+    async def _more(self) -> bool:
+        if self._eof:
+            return False
+        try:
+            self._buf += await self._raw.__anext__()
+        except StopAsyncIteration:
+            self._eof = True
+            return False
+        return True
+
+    async def line(self) -> bytes | None:
+        """One CRLF-terminated line without its terminator; None at a clean end of input."""
+        while True:
+            i = self._buf.find(b"\r\n")
+            if i >= 0:
+                line = bytes(self._buf[:i])
+                del self._buf[: i + 2]
+                return line
+            if len(self._buf) > MAX_LINE:
+                raise errors.IncompleteBody("chunk header line too long")
+            if not await self._more():
+                if self._buf:
+                    raise errors.IncompleteBody()
+                return None
+
+    async def pieces(self, n: int):
+        """Yield exactly n bytes in pieces as they arrive."""
+        while n > 0:
+            if not self._buf and not await self._more():
+                raise errors.IncompleteBody()
+            take = bytes(self._buf[:n])
+            del self._buf[: len(take)]
+            n -= len(take)
+            yield take
+
+    async def at_eof(self) -> bool:
+        return not self._buf and not await self._more()
+
+
+def _parse_header(line: bytes, signed: bool) -> tuple[int, str]:
+    size_hex, _, ext = line.partition(b";")
+    try:
+        size = int(size_hex, 16)
+    except ValueError:
+        raise errors.IncompleteBody("malformed chunk size") from None
+    sig = ""
+    if signed:
+        name, _, value = ext.partition(b"=")
+        if name.strip() != b"chunk-signature" or not value:
+            raise errors.SignatureDoesNotMatch("missing chunk signature")
+        sig = value.strip().decode("ascii", "replace")
+    if size < 0:
+        raise errors.IncompleteBody("malformed chunk size")
+    return size, sig
+
+
+async def decode(raw, signer: ChunkSigner | None, trailer: bool, trailers: dict,
+                 decoded_length: int | None):
+    """Yield the payload of an aws-chunked body. Trailing headers land in `trailers`."""
+    reader = _Reader(raw)
+    total = 0
+    while True:
+        line = await reader.line()
+        if line is None:
+            raise errors.IncompleteBody()
+        size, sig = _parse_header(line, signer is not None)
+        h = hashlib.sha256() if signer is not None else None
+        if size:
+            async for piece in reader.pieces(size):
+                if h is not None:
+                    h.update(piece)
+                total += len(piece)
+                if decoded_length is not None and total > decoded_length:
+                    raise errors.IncompleteBody("body longer than x-amz-decoded-content-length")
+                yield piece
+        if signer is not None:
+            signer.check_chunk(h.hexdigest(), sig)
+        if size == 0:
+            break
+        if await reader.line() != b"":
+            raise errors.IncompleteBody("chunk data not followed by CRLF")
+    if trailer:
+        await _read_trailers(reader, signer, trailers)
+    else:
+        end = await reader.line()
+        if end not in (b"", None):
+            raise errors.IncompleteBody("data after the final chunk")
+    if decoded_length is not None and total != decoded_length:
+        raise errors.IncompleteBody()
+
+
+async def _read_trailers(reader: _Reader, signer: ChunkSigner | None, trailers: dict) -> None:
+    canonical, signature = [], None
+    while True:
+        line = await reader.line()
+        if line is None or line == b"":
+            break
+        name, sep, value = line.decode("latin-1").partition(":")
+        if not sep:
+            raise errors.MalformedTrailerError()
+        name, value = name.strip().lower(), value.strip()
+        if name == "x-amz-trailer-signature":
+            signature = value
+            continue
+        trailers[name] = value
+        canonical.append(f"{name}:{value}\n")
+    if signer is not None:
+        if signature is None:
+            raise errors.MalformedTrailerError("missing x-amz-trailer-signature")
+        digest = hashlib.sha256("".join(canonical).encode("latin-1")).hexdigest()
+        signer.check_trailer(digest, signature)

@@ -1,0 +1,47 @@
+"""Users and their secrets: the root user from the environment plus an auth file of
+`ACCESS_KEY:SECRET_KEY[:DISPLAY_NAME]` lines. Every user is its own owner."""
+import hashlib
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Identity:
+    access_key: str
+    secret_key: str
+    display_name: str
+
+    @property
+    def owner_id(self) -> str:
+        """A stable 64-hex canonical user id, like AWS's."""
+        return hashlib.sha256(("s3ish:" + self.access_key).encode()).hexdigest()
+
+
+class Users:
+    def __init__(self, identities: list[Identity]):
+        self._by_key = {i.access_key: i for i in identities}
+        self._by_owner = {i.owner_id: i for i in identities}
+
+    def get(self, access_key: str) -> Identity | None:
+        return self._by_key.get(access_key)
+
+    def by_owner(self, owner_id: str) -> Identity | None:
+        return self._by_owner.get(owner_id)
+
+    @classmethod
+    def load(cls, root: tuple[str, str] | None, auth_file: str | None) -> "Users":
+        ids = []
+        if root:
+            ids.append(Identity(root[0], root[1], root[0]))
+        if auth_file:
+            with open(auth_file, encoding="utf-8") as f:
+                for n, line in enumerate(f, 1):
+                    line = line.strip()
+                    if not line or line.startswith("#"):
+                        continue
+                    fields = line.split(":")
+                    if len(fields) not in (2, 3) or not fields[0] or not fields[1]:
+                        raise ValueError(f"{auth_file}:{n}: expected ACCESS_KEY:SECRET_KEY"
+                                         "[:DISPLAY_NAME]")
+                    ids.append(Identity(fields[0], fields[1],
+                                        fields[2] if len(fields) == 3 else fields[0]))
+        return cls(ids)

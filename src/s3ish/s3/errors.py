@@ -1,0 +1,119 @@
+"""One S3Error subclass per S3 error code; the class name is the code.
+
+Only the error boundary renders these to XML. `extra` carries the additional elements AWS puts
+in some errors (BucketName, Key, ActualObjectSize, StringToSign, ...).
+"""
+
+
+class S3Error(Exception):
+    status = 400
+    message = "Error"
+
+    def __init__(self, message: str | None = None, **extra):
+        super().__init__(message or self.message)
+        self.message = message or self.message
+        self.extra = extra
+
+    @property
+    def code(self) -> str:
+        return type(self).__name__
+
+
+def _e(name: str, status: int, message: str) -> type:
+    return type(name, (S3Error,), {"status": status, "message": message})
+
+
+AccessDenied = _e("AccessDenied", 403, "Access Denied")
+AuthorizationHeaderMalformed = _e("AuthorizationHeaderMalformed", 400,
+                                  "The authorization header is malformed.")
+AuthorizationQueryParametersError = _e("AuthorizationQueryParametersError", 400,
+                                       "Error parsing the X-Amz-Credential parameter.")
+BadDigest = _e("BadDigest", 400, "The Content-MD5 you specified did not match what we received.")
+BucketAlreadyExists = _e("BucketAlreadyExists", 409,
+                         "The requested bucket name is not available. The bucket namespace is "
+                         "shared by all users of the system. Please select a different name "
+                         "and try again.")
+BucketAlreadyOwnedByYou = _e("BucketAlreadyOwnedByYou", 409,
+                             "Your previous request to create the named bucket succeeded and "
+                             "you already own it.")
+BucketNotEmpty = _e("BucketNotEmpty", 409, "The bucket you tried to delete is not empty")
+EntityTooLarge = _e("EntityTooLarge", 400,
+                    "Your proposed upload exceeds the maximum allowed size")
+EntityTooSmall = _e("EntityTooSmall", 400,
+                    "Your proposed upload is smaller than the minimum allowed object size.")
+IllegalLocationConstraintException = _e("IllegalLocationConstraintException", 400,
+                                        "The unspecified location constraint is incompatible "
+                                        "for the region specific endpoint this request was "
+                                        "sent to.")
+IncompleteBody = _e("IncompleteBody", 400,
+                    "You did not provide the number of bytes specified by the Content-Length "
+                    "HTTP header.")
+InternalError = _e("InternalError", 500,
+                   "We encountered an internal error. Please try again.")
+InvalidAccessKeyId = _e("InvalidAccessKeyId", 403,
+                        "The AWS Access Key Id you provided does not exist in our records.")
+InvalidArgument = _e("InvalidArgument", 400, "Invalid Argument")
+InvalidBucketName = _e("InvalidBucketName", 400, "The specified bucket is not valid.")
+InvalidDigest = _e("InvalidDigest", 400, "The Content-MD5 you specified is not valid.")
+InvalidLocationConstraint = _e("InvalidLocationConstraint", 400,
+                               "The specified location-constraint is not valid")
+InvalidPart = _e("InvalidPart", 400,
+                 "One or more of the specified parts could not be found.  The part may not "
+                 "have been uploaded, or the specified entity tag may not match the part's "
+                 "entity tag.")
+InvalidPartOrder = _e("InvalidPartOrder", 400,
+                      "The list of parts was not in ascending order. Parts must be ordered by "
+                      "part number.")
+InvalidRange = _e("InvalidRange", 416, "The requested range is not satisfiable")
+InvalidRequest = _e("InvalidRequest", 400, "Invalid Request")
+InvalidStorageClass = _e("InvalidStorageClass", 400,
+                         "The storage class you specified is not valid")
+InvalidURI = _e("InvalidURI", 400, "Couldn't parse the specified URI.")
+KeyTooLongError = _e("KeyTooLongError", 400, "Your key is too long")
+MalformedTrailerError = _e("MalformedTrailerError", 400,
+                           "The request contained trailing data that was not well-formed or "
+                           "did not conform to our published schema.")
+MalformedXML = _e("MalformedXML", 400,
+                  "The XML you provided was not well-formed or did not validate against our "
+                  "published schema")
+MaxMessageLengthExceeded = _e("MaxMessageLengthExceeded", 400,
+                              "Your request was too big.")
+MetadataTooLarge = _e("MetadataTooLarge", 400,
+                      "Your metadata headers exceed the maximum allowed metadata size.")
+MethodNotAllowed = _e("MethodNotAllowed", 405,
+                      "The specified method is not allowed against this resource.")
+MissingContentLength = _e("MissingContentLength", 411,
+                          "You must provide the Content-Length HTTP header.")
+MissingSecurityHeader = _e("MissingSecurityHeader", 400,
+                           "Your request was missing a required header.")
+NoSuchBucket = _e("NoSuchBucket", 404, "The specified bucket does not exist")
+NoSuchKey = _e("NoSuchKey", 404, "The specified key does not exist.")
+NoSuchUpload = _e("NoSuchUpload", 404,
+                  "The specified upload does not exist. The upload ID may be invalid, or the "
+                  "upload may have been aborted or completed.")
+NotImplemented = _e("NotImplemented", 501,
+                    "A header or query you provided implies functionality that is not "
+                    "implemented.")
+NotModified = _e("NotModified", 304, "Not Modified")
+PreconditionFailed = _e("PreconditionFailed", 412,
+                        "At least one of the pre-conditions you specified did not hold")
+RequestHeaderSectionTooLarge = _e("RequestHeaderSectionTooLarge", 400,
+                                  "Your request header section exceeds the maximum allowed "
+                                  "size.")
+RequestTimeTooSkewed = _e("RequestTimeTooSkewed", 403,
+                          "The difference between the request time and the current time is "
+                          "too large.")
+SignatureDoesNotMatch = _e("SignatureDoesNotMatch", 403,
+                           "The request signature we calculated does not match the signature "
+                           "you provided. Check your key and signing method.")
+XAmzContentSHA256Mismatch = _e("XAmzContentSHA256Mismatch", 400,
+                               "The provided 'x-amz-content-sha256' header does not match what "
+                               "was computed.")
+
+
+def from_domain(exc: Exception) -> S3Error | None:
+    """The S3Error for a domain error of the engine or store (same class name), if any."""
+    cls = globals().get(type(exc).__name__)
+    if isinstance(cls, type) and issubclass(cls, S3Error):
+        return cls()
+    return None

@@ -1,0 +1,128 @@
+"""The S3 request pipeline: request id -> error boundary -> route -> authenticate ->
+authorize -> handler -> engine. Renders S3 errors as XML; logs one access line per request.
+"""
+import logging
+import time
+from dataclasses import dataclass
+
+from ..engine.errors import DomainError
+from ..http.asgi import ClientDisconnected, Request, Response, send_response
+from ..util.ids import host_id, request_id
+from . import errors, routes
+from .auth.authenticate import authenticate
+from .handlers.context import Ctx
+from .xml.codec import escape_text
+
+log = logging.getLogger("s3ish.s3")
+access_log = logging.getLogger("s3ish.access")
+
+MAX_HEADER_BYTES = 8 * 1024
+MAX_KEY_BYTES = 1024
+
+
+@dataclass
+class Services:
+    engine: object
+    multipart: object
+    users: object
+    region: str
+    domains: tuple[str, ...]
+
+
+class S3Frontend:
+    def __init__(self, services: Services):
+        self.svc = services
+
+    async def __call__(self, scope, receive, send) -> None:
+        rid = request_id()
+        started = time.monotonic()
+        req = Request(scope, receive)
+        op, status, sent, user = "-", 500, 0, "-"
+        ctx = None
+        try:
+            ctx, route = self._resolve(req, rid)
+            op = route.operation if route else "-"
+            resp = await self._handle(ctx, route)
+            user = ctx.identity.access_key if ctx.identity else "-"
+        except ClientDisconnected:
+            access_log.info("%s %s %s client disconnected", rid, req.method, req.raw_path)
+            return
+        except Exception as exc:  # the error boundary: every failure becomes an S3 error
+            resp = self._error_response(exc, req, rid)
+        resp.headers += [("x-amz-request-id", rid), ("x-amz-id-2", host_id()),
+                         ("Server", "s3ish")]
+        status = resp.status
+        try:
+            sent = await send_response(send, resp, head_only=req.method == "HEAD")
+        finally:
+            access_log.info("%s %s %s %s %s %d %d %.1fms", rid, user, op, req.method,
+                            req.raw_path, status, sent, (time.monotonic() - started) * 1000)
+
+    def _resolve(self, req: Request, rid: str):
+        """Find bucket, key and route; errors here are still rendered with a request id."""
+        ctx = Ctx(req=req, svc=self.svc, bucket="", key="", identity=None, request_id=rid)
+        if req.header_bytes > MAX_HEADER_BYTES:
+            raise errors.RequestHeaderSectionTooLarge(MaxSizeAllowed=str(MAX_HEADER_BYTES))
+        ctx.bucket, ctx.key = self._bucket_key(req)
+        if ctx.key and len(ctx.key.encode("utf-8", "surrogateescape")) > MAX_KEY_BYTES:
+            raise errors.KeyTooLongError(Size=str(len(ctx.key.encode())),
+                                         MaxSizeAllowed=str(MAX_KEY_BYTES))
+        target = "object" if ctx.key else "bucket" if ctx.bucket else "service"
+        route = routes.match(req.method, target, req.query)
+        return ctx, route
+
+    def _bucket_key(self, req: Request) -> tuple[str, str]:
+        host = req.headers.get("host", "").lower()
+        host = host.rsplit(":", 1)[0] if not host.endswith("]") else host
+        for domain in self.svc.domains:
+            if host.endswith("." + domain):
+                return host[: -len(domain) - 1], req.path[1:]
+        bucket, _, key = req.path[1:].partition("/")
+        return bucket, key
+
+    async def _handle(self, ctx: Ctx, route) -> Response:
+        # Authenticate before anything reads the body: a refused upload transfers nothing.
+        ctx.identity = authenticate(ctx.req, self.svc.users)
+        if route is None:
+            if ctx.req.method not in ("GET", "HEAD", "PUT", "POST", "DELETE"):
+                raise errors.MethodNotAllowed(Method=ctx.req.method)
+            raise errors.NotImplemented()
+        if ctx.identity is None:
+            raise errors.AccessDenied()
+        if route.access == "owner":
+            ctx.bucket_record = await self.svc.engine.get_bucket(ctx.bucket)
+            if ctx.bucket_record.owner != ctx.identity.owner_id:
+                raise errors.AccessDenied()
+        return await route.handler(ctx)
+
+    def _error_response(self, exc: Exception, req: Request, rid: str) -> Response:
+        if isinstance(exc, errors.S3Error):
+            err = exc
+        elif isinstance(exc, DomainError):
+            err = errors.from_domain(exc) or errors.InternalError()
+            if err.code == "InternalError":
+                log.error("%s unmapped domain error %r", rid, exc)
+            elif str(exc):
+                err.extra[_RESOURCE_FIELD.get(err.code, "Resource")] = str(exc)
+        else:
+            log.exception("%s internal error on %s %s", rid, req.method, req.raw_path)
+            err = errors.InternalError()
+        if err.status == 304:
+            return Response(304, [(k, v) for k, v in err.extra.items()])
+        return Response(err.status, [("Content-Type", "application/xml")],
+                        render_error(err, req.raw_path, rid))
+
+
+_RESOURCE_FIELD = {"NoSuchBucket": "BucketName", "BucketNotEmpty": "BucketName",
+                   "BucketAlreadyExists": "BucketName", "BucketAlreadyOwnedByYou": "BucketName",
+                   "NoSuchKey": "Key", "NoSuchUpload": "UploadId"}
+
+
+def render_error(err: errors.S3Error, resource: str, rid: str) -> bytes:
+    extra = "".join(f"<{k.replace('_', '-')}>{escape_text(str(v))}</{k.replace('_', '-')}>"
+                    for k, v in err.extra.items())
+    return ('<?xml version="1.0" encoding="UTF-8"?>\n'
+            f"<Error><Code>{err.code}</Code><Message>{escape_text(err.message)}</Message>"
+            f"{extra}<Resource>{escape_text(resource)}</Resource>"
+            f"<RequestId>{rid}</RequestId><HostId>{host_id()}</HostId></Error>").encode()
+

@@ -1,0 +1,84 @@
+"""Service and bucket operations: ListBuckets, CreateBucket, HeadBucket, DeleteBucket,
+GetBucketLocation, GetBucketVersioning."""
+import ipaddress
+import re
+
+from ...http.asgi import Response
+from ...util.clock import from_ts
+from .. import errors
+from ..xml import codec, shapes
+from .common import owner_of, read_xml, refuse_unsupported, xml
+
+_BUCKET_RE = re.compile(r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")
+_REGION_RE = re.compile(r"^[a-z]{2}(-[a-z0-9]+)+-\d+$|^EU$")
+
+
+def valid_bucket_name(name: str) -> bool:
+    if not _BUCKET_RE.match(name) or ".." in name or ".-" in name or "-." in name:
+        return False
+    if name.startswith(("xn--", "sthree-", "amzn-s3-demo-")) or name.endswith(
+            ("-s3alias", "--ol-s3", ".mrap", "--x-s3", "--table-s3")):
+        return False
+    try:
+        ipaddress.IPv4Address(name)
+        return False
+    except ValueError:
+        return True
+
+
+async def ListBuckets(ctx) -> Response:
+    buckets = await ctx.svc.engine.list_buckets(ctx.owner)
+    entries = [shapes.BucketEntry(b.name, from_ts(b.created), b.region or ctx.svc.region)
+               for b in buckets]
+    return xml(shapes.ListAllMyBucketsResult(shapes.Buckets(entries), owner_of(ctx, ctx.owner)))
+
+
+async def CreateBucket(ctx) -> Response:
+    if not valid_bucket_name(ctx.bucket):
+        raise errors.InvalidBucketName(BucketName=ctx.bucket)
+    refuse_unsupported({k: v for k, v in ctx.req.headers.items() if k != "x-amz-acl"})
+    if ctx.req.headers.get("x-amz-acl", "private") != "private" or \
+            ctx.req.headers.get("x-amz-bucket-object-lock-enabled", "false") == "true":
+        raise errors.NotImplemented("ACLs other than private and object lock are not "
+                                    "supported yet.")
+    region = ctx.svc.region
+    raw = await ctx.req.read_all(64 * 1024)
+    if raw is None:
+        raise errors.MaxMessageLengthExceeded()
+    if raw.strip():
+        try:
+            conf = codec.decode(raw, shapes.CreateBucketConfiguration)
+        except codec.XMLDecodeError:
+            raise errors.MalformedXML() from None
+        if conf.LocationConstraint:
+            if not _REGION_RE.match(conf.LocationConstraint) or \
+                    conf.LocationConstraint == "us-east-1":
+                # AWS refuses an explicit us-east-1: it is the default and has no constraint.
+                raise errors.InvalidLocationConstraint(
+                    LocationConstraint=conf.LocationConstraint)
+            region = conf.LocationConstraint
+    await ctx.svc.engine.create_bucket(ctx.bucket, ctx.owner, region)
+    return Response(200, [("Location", f"/{ctx.bucket}")])
+
+
+async def HeadBucket(ctx) -> Response:
+    region = ctx.bucket_record.region or ctx.svc.region
+    return Response(200, [("x-amz-bucket-region", region), ("Content-Type", "application/xml")])
+
+
+async def DeleteBucket(ctx) -> Response:
+    await ctx.svc.engine.delete_bucket(ctx.bucket, ctx.owner)
+    return Response(204)
+
+
+async def GetBucketLocation(ctx) -> Response:
+    region = ctx.bucket_record.region
+    body = ('<?xml version="1.0" encoding="UTF-8"?>\n<LocationConstraint xmlns="'
+            f'{codec.S3_NS}">{"" if region == "us-east-1" else region}</LocationConstraint>')
+    return Response(200, [("Content-Type", "application/xml")], body.encode())
+
+
+async def GetBucketVersioning(ctx) -> Response:
+    # Versioning has never been enabled on any bucket (it is not built yet): S3 answers an
+    # empty configuration for such buckets.
+    return xml(shapes.VersioningConfiguration())

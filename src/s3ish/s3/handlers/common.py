@@ -1,0 +1,207 @@
+"""Helpers shared by handlers: XML responses, object headers in and out, checksum headers."""
+import base64
+import binascii
+import hashlib
+
+from ...http.asgi import Response
+from ...util import checksums
+from ...util.clock import from_ts, http_date
+from .. import errors
+from ..xml import codec, shapes
+
+MAX_USER_META = 2048
+STORED_HEADERS = ("cache-control", "content-disposition", "content-encoding",
+                  "content-language", "expires")
+STORAGE_CLASSES = {"STANDARD", "REDUCED_REDUNDANCY", "STANDARD_IA", "ONEZONE_IA",
+                   "INTELLIGENT_TIERING", "GLACIER", "DEEP_ARCHIVE", "OUTPOSTS", "GLACIER_IR",
+                   "SNOW", "EXPRESS_ONEZONE"}
+UNSUPPORTED_HEADERS = ("x-amz-server-side-encryption", "x-amz-object-lock-mode",
+                       "x-amz-object-lock-retain-until-date", "x-amz-object-lock-legal-hold",
+                       "x-amz-tagging", "x-amz-website-redirect-location",
+                       "x-amz-grant-read", "x-amz-grant-write", "x-amz-grant-full-control",
+                       "x-amz-grant-read-acp", "x-amz-grant-write-acp")
+CHECKSUM_HEADERS = {f"x-amz-checksum-{a.lower()}": a for a in checksums.ALGORITHMS}
+
+
+def xml(obj, status: int = 200, root: str | None = None) -> Response:
+    return Response(status, [("Content-Type", "application/xml")], codec.encode(obj, root))
+
+
+def quote_etag(etag: str) -> str:
+    return f'"{etag}"'
+
+
+def owner_of(ctx, owner_id: str) -> shapes.Owner:
+    ident = ctx.svc.users.by_owner(owner_id)
+    return shapes.Owner(owner_id, ident.display_name if ident else None)
+
+
+def refuse_unsupported(headers: dict) -> None:
+    """Headers whose feature is not built yet are refused, never silently ignored."""
+    for name in UNSUPPORTED_HEADERS:
+        if name in headers:
+            raise errors.NotImplemented(f"The {name} header is not supported yet.",
+                                        Header=name)
+    acl = headers.get("x-amz-acl")
+    if acl is not None and acl != "private":
+        raise errors.NotImplemented("Only the private canned ACL is supported yet.",
+                                    Header="x-amz-acl")
+
+
+def object_spec_fields(headers: dict) -> dict:
+    """Content type, stored standard headers, user metadata and storage class of a write."""
+    refuse_unsupported(headers)
+    stored = {}
+    for name in STORED_HEADERS:
+        if name in headers:
+            stored[name] = headers[name]
+    if "content-encoding" in stored:
+        # aws-chunked is transfer framing, not a property of the object.
+        codings = [c.strip() for c in stored["content-encoding"].split(",")
+                   if c.strip() and c.strip().lower() != "aws-chunked"]
+        if codings:
+            stored["content-encoding"] = ",".join(codings)
+        else:
+            del stored["content-encoding"]
+    meta = {k[len("x-amz-meta-"):]: v for k, v in headers.items()
+            if k.startswith("x-amz-meta-")}
+    if sum(len(k) + len(v) for k, v in meta.items()) > MAX_USER_META:
+        raise errors.MetadataTooLarge(Size=str(sum(len(k) + len(v) for k, v in meta.items())),
+                                      MaxSizeAllowed=str(MAX_USER_META))
+    storage_class = headers.get("x-amz-storage-class", "STANDARD")
+    if storage_class not in STORAGE_CLASSES:
+        raise errors.InvalidStorageClass(StorageClassRequested=storage_class)
+    return {"content_type": headers.get("content-type") or "binary/octet-stream",
+            "headers": stored, "user_meta": meta, "storage_class": storage_class}
+
+
+def object_headers(v) -> list[tuple[str, str]]:
+    """Headers describing a stored object version (GET/HEAD)."""
+    h = [("ETag", quote_etag(v.etag)),
+         ("Last-Modified", http_date(from_ts(v.mtime))),
+         ("Content-Type", v.content_type),
+         ("Accept-Ranges", "bytes")]
+    for name, value in v.headers.items():
+        h.append((name.title() if name != "expires" else "Expires", value))
+    for name, value in v.user_meta.items():
+        h.append((f"x-amz-meta-{name}", value))
+    if v.storage_class != "STANDARD":
+        h.append(("x-amz-storage-class", v.storage_class))
+    return h
+
+
+def content_md5(headers: dict) -> bytes | None:
+    value = headers.get("content-md5")
+    if value is None:
+        return None
+    try:
+        raw = base64.b64decode(value, validate=True)
+    except (binascii.Error, ValueError):
+        raise errors.InvalidDigest(Content_MD5=value) from None
+    if len(raw) != 16:
+        raise errors.InvalidDigest(Content_MD5=value)
+    return raw
+
+
+class ChecksumRequest:
+    """Which additional checksum a write carries: algorithm, and the expected value from a
+    header now or from a trailer after the body."""
+
+    def __init__(self, headers: dict, default: str = ""):
+        found = [(h, a) for h, a in CHECKSUM_HEADERS.items() if h in headers]
+        if len(found) > 1:
+            raise errors.InvalidRequest("Expecting a single x-amz-checksum- header. Multiple "
+                                        "checksum Types are not allowed.")
+        self.trailer = None
+        self.expected = None
+        self.algorithm = ""
+        trailer = headers.get("x-amz-trailer", "").strip().lower()
+        if trailer:
+            if trailer not in CHECKSUM_HEADERS:
+                raise errors.InvalidRequest(f"The value specified in the x-amz-trailer header "
+                                            f"is not supported: {trailer}")
+            self.trailer = trailer
+            self.algorithm = CHECKSUM_HEADERS[trailer]
+        if found:
+            name, self.algorithm = found[0]
+            self.expected = headers[name]
+            if not checksums.valid_b64_digest(self.algorithm, self.expected):
+                raise errors.InvalidRequest(f"Value for {name} header is invalid.")
+        sdk = headers.get("x-amz-sdk-checksum-algorithm", "").upper()
+        if sdk and not self.algorithm:
+            if sdk not in checksums.ALGORITHMS:
+                raise errors.InvalidRequest("Checksum algorithm provided is unsupported. Please "
+                                            "try again with any of the valid types: [CRC32, "
+                                            "CRC32C, CRC64NVME, SHA1, SHA256]")
+            self.algorithm = sdk
+        self.requested = bool(self.algorithm)
+        self.algorithm = self.algorithm or default
+
+    def expected_value(self, trailers: dict | None) -> str | None:
+        if self.trailer is None:
+            return self.expected
+        value = (trailers or {}).get(self.trailer)
+        if value is None:
+            raise errors.MalformedTrailerError(f"Missing trailer {self.trailer}")
+        if not checksums.valid_b64_digest(self.algorithm, value):
+            raise errors.InvalidRequest(f"Value for {self.trailer} trailing header is invalid.")
+        return value
+
+
+def make_verifier(req, md5: bytes | None, ck: ChecksumRequest):
+    """The check the engine runs after the last byte of a body and before commit."""
+    def verify(d):
+        check = getattr(req.body, "check", None)
+        if check is not None:
+            check()
+        if md5 is not None and d.md5 != md5:
+            raise errors.BadDigest(ExpectedDigest=md5.hex(), CalculatedDigest=d.md5.hex())
+        expected = ck.expected_value(req.trailers)
+        if expected is not None and checksums.b64(d.checksum) != expected:
+            raise errors.BadDigest(f"The {ck.algorithm} you specified did not match the "
+                                   "calculated checksum.")
+    return verify
+
+
+def checksum_response_headers(algorithm: str, value: str, ctype: str) -> list[tuple[str, str]]:
+    if not algorithm or not value:
+        return []
+    return [(f"x-amz-checksum-{algorithm.lower()}", value), ("x-amz-checksum-type", ctype)]
+
+
+def verify_small_body(req, body: bytes, required: bool = False) -> None:
+    """Check Content-MD5 / x-amz-checksum-* of a small request document."""
+    md5 = content_md5(req.headers)
+    ck = ChecksumRequest(req.headers)
+    if required and md5 is None and ck.expected is None and ck.trailer is None:
+        raise errors.InvalidRequest("Missing required header for this request: Content-MD5")
+    if md5 is not None and hashlib.md5(body).digest() != md5:
+        raise errors.BadDigest()
+    expected = ck.expected_value(req.trailers)
+    if expected is not None:
+        h = checksums.new(ck.algorithm)
+        h.update(body)
+        if checksums.b64(h.digest()) != expected:
+            raise errors.BadDigest(f"The {ck.algorithm} you specified did not match the "
+                                   "calculated checksum.")
+
+
+async def read_xml(req, cls, limit: int = 1024 * 1024, required_digest: bool = False):
+    body = await req.read_all(limit)
+    if body is None:
+        raise errors.MaxMessageLengthExceeded()
+    verify_small_body(req, body, required_digest)
+    try:
+        return codec.decode(body, cls)
+    except codec.XMLDecodeError:
+        raise errors.MalformedXML() from None
+
+
+def body_length(req) -> int:
+    """The payload length a write declares; S3 refuses writes that do not declare one."""
+    if req.decoded_length is not None:
+        return req.decoded_length
+    value = req.headers.get("content-length")
+    if value is None or not value.isdigit():
+        raise errors.MissingContentLength()
+    return int(value)

@@ -1,0 +1,150 @@
+"""Multipart uploads: CreateMultipartUpload, UploadPart, CompleteMultipartUpload,
+AbortMultipartUpload, ListParts."""
+from ...engine.types import PutSpec
+from ...http.asgi import Response
+from ...util import checksums
+from ...util.clock import from_ts
+from .. import errors
+from ..xml import shapes
+from .common import (ChecksumRequest, body_length, checksum_response_headers, content_md5,
+                     make_verifier, object_spec_fields, owner_of, quote_etag, read_xml, xml)
+
+MAX_PART = 5 * 1024 ** 3
+_FIELDS = {a: f"Checksum{a}" for a in checksums.ALGORITHMS}
+
+
+def _checksum_fields(algorithm: str, value: str) -> dict:
+    return {_FIELDS[algorithm]: value} if algorithm and value else {}
+
+
+def _checksum_choice(headers: dict) -> tuple[str, str]:
+    algorithm = headers.get("x-amz-checksum-algorithm", "").upper()
+    ctype = headers.get("x-amz-checksum-type", "").upper()
+    if algorithm and algorithm not in checksums.ALGORITHMS:
+        raise errors.InvalidRequest("Checksum algorithm provided is unsupported. Please try "
+                                    "again with any of the valid types: [CRC32, CRC32C, "
+                                    "CRC64NVME, SHA1, SHA256]")
+    if ctype and ctype not in ("COMPOSITE", "FULL_OBJECT"):
+        raise errors.InvalidRequest("Value for x-amz-checksum-type header is invalid.")
+    if ctype and not algorithm:
+        raise errors.InvalidRequest("The x-amz-checksum-type header can only be used with the "
+                                    "x-amz-checksum-algorithm header.")
+    if not algorithm:
+        return "", ""
+    ctype = ctype or ("FULL_OBJECT" if algorithm == "CRC64NVME" else "COMPOSITE")
+    if ctype == "FULL_OBJECT" and not checksums.combinable(algorithm):
+        raise errors.InvalidRequest(f"The {algorithm} checksum algorithm does not support the "
+                                    "FULL_OBJECT checksum type.")
+    if ctype == "COMPOSITE" and algorithm == "CRC64NVME":
+        raise errors.InvalidRequest("The CRC64NVME checksum algorithm does not support the "
+                                    "COMPOSITE checksum type.")
+    return algorithm, ctype
+
+
+async def CreateMultipartUpload(ctx) -> Response:
+    algorithm, ctype = _checksum_choice(ctx.req.headers)
+    spec = PutSpec(owner=ctx.owner, checksum_algorithm=algorithm, checksum_type=ctype,
+                   **object_spec_fields(ctx.req.headers))
+    u = await ctx.svc.multipart.create_multipart_upload(ctx.bucket, ctx.key, spec)
+    resp = xml(shapes.InitiateMultipartUploadResult(ctx.bucket, ctx.key, u.upload_id))
+    if algorithm:
+        resp.headers += [("x-amz-checksum-algorithm", algorithm),
+                         ("x-amz-checksum-type", ctype)]
+    return resp
+
+
+def _part_number(q) -> int:
+    value = q.get("partNumber", "")
+    if not value.isdigit() or not 1 <= int(value) <= 10000:
+        raise errors.InvalidArgument("Part number must be an integer between 1 and 10000, "
+                                     "inclusive", ArgumentName="partNumber",
+                                     ArgumentValue=value)
+    return int(value)
+
+
+async def _upload(ctx):
+    return await ctx.svc.multipart.get_upload(ctx.bucket, ctx.key, ctx.req.query["uploadId"])
+
+
+async def UploadPart(ctx) -> Response:
+    req = ctx.req
+    if "x-amz-copy-source" in req.headers:
+        raise errors.NotImplemented("UploadPartCopy is not supported yet.")
+    number = _part_number(req.query)
+    length = body_length(req)
+    if length > MAX_PART:
+        raise errors.EntityTooLarge(ProposedSize=str(length), MaxSizeAllowed=str(MAX_PART))
+    upload = await _upload(ctx)
+    md5 = content_md5(req.headers)
+    ck = ChecksumRequest(req.headers, default=upload.checksum_algorithm)
+    if upload.checksum_algorithm and ck.algorithm != upload.checksum_algorithm:
+        raise errors.InvalidRequest(f"Checksum Type mismatch occurred, expected checksum Type: "
+                                    f"{upload.checksum_algorithm.lower()}, actual checksum "
+                                    f"Type: {ck.algorithm.lower()}")
+    part = await ctx.svc.multipart.upload_part(upload, number, req.body, ck.algorithm,
+                                               make_verifier(req, md5, ck))
+    headers = [("ETag", quote_etag(part.etag))]
+    if ck.algorithm:
+        headers.append((f"x-amz-checksum-{ck.algorithm.lower()}", part.checksum))
+    return Response(200, headers)
+
+
+async def CompleteMultipartUpload(ctx) -> Response:
+    if "if-none-match" in ctx.req.headers or "if-match" in ctx.req.headers:
+        raise errors.NotImplemented("Conditional writes are not supported yet.")
+    upload = await _upload(ctx)
+    doc = await read_xml(ctx.req, shapes.CompleteMultipartUpload)
+    wanted = [(p.PartNumber, p.ETag,
+               {a: getattr(p, f) for a, f in _FIELDS.items() if getattr(p, f)})
+              for p in doc.Part]
+    expected = ctx.req.headers.get(f"x-amz-checksum-{upload.checksum_algorithm.lower()}") \
+        if upload.checksum_algorithm else None
+
+    def verify(v):
+        if expected and expected not in (v.checksum_value, v.checksum_value.split("-")[0]):
+            raise errors.BadDigest(f"The {upload.checksum_algorithm} you specified did not "
+                                   "match the calculated checksum.")
+    v = await ctx.svc.multipart.complete_multipart_upload(upload, wanted, verify)
+    host = ctx.req.headers.get("host", "localhost")
+    result = shapes.CompleteMultipartUploadResult(
+        Location=f"http://{host}/{ctx.bucket}/{ctx.key}", Bucket=ctx.bucket, Key=ctx.key,
+        ETag=quote_etag(v.etag), ChecksumType=v.checksum_type or None,
+        **_checksum_fields(v.checksum_algorithm, v.checksum_value))
+    resp = xml(result)
+    resp.headers += checksum_response_headers(v.checksum_algorithm, v.checksum_value,
+                                              v.checksum_type)
+    return resp
+
+
+async def AbortMultipartUpload(ctx) -> Response:
+    upload = await _upload(ctx)
+    await ctx.svc.multipart.abort_multipart_upload(upload)
+    return Response(204)
+
+
+async def ListParts(ctx) -> Response:
+    q = ctx.req.query
+    upload = await _upload(ctx)
+    try:
+        max_parts = min(int(q.get("max-parts", "1000")), 1000)
+        marker = int(q.get("part-number-marker", "0"))
+    except ValueError:
+        raise errors.InvalidArgument("max-parts and part-number-marker must be integers") \
+            from None
+    if max_parts < 0:
+        raise errors.InvalidArgument("Argument max-parts must be an integer between 0 and "
+                                     "2147483647", ArgumentName="max-parts")
+    parts = await ctx.svc.multipart.list_parts(upload, marker, max_parts + 1)
+    truncated = len(parts) > max_parts
+    parts = parts[:max_parts]
+    owner = owner_of(ctx, upload.owner)
+    return xml(shapes.ListPartsResult(
+        Bucket=ctx.bucket, Key=ctx.key, UploadId=upload.upload_id, PartNumberMarker=marker,
+        NextPartNumberMarker=parts[-1].part_number if parts else 0, MaxParts=max_parts,
+        IsTruncated=truncated,
+        Part=[shapes.PartEntry(p.part_number, from_ts(p.mtime), quote_etag(p.etag), p.size,
+                               **_checksum_fields(upload.checksum_algorithm, p.checksum))
+              for p in parts],
+        Initiator=owner, Owner=owner, StorageClass=upload.storage_class,
+        ChecksumAlgorithm=upload.checksum_algorithm or None,
+        ChecksumType=upload.checksum_type or None))

@@ -1,0 +1,108 @@
+"""GetObject and HeadObject: conditional requests, single ranges, response overrides."""
+import re
+
+from ...http.asgi import Response
+from ...util.clock import parse_http_date
+from .. import errors
+from .common import checksum_response_headers, object_headers
+
+_RANGE = re.compile(r"^bytes=(\d*)-(\d*)$")
+_OVERRIDES = {"response-content-type": "Content-Type",
+              "response-content-language": "Content-Language",
+              "response-expires": "Expires",
+              "response-cache-control": "Cache-Control",
+              "response-content-disposition": "Content-Disposition",
+              "response-content-encoding": "Content-Encoding"}
+
+
+def parse_range(value: str | None, size: int) -> tuple[int, int] | None:
+    """Inclusive (start, end) for a single `bytes=` range; None to serve the whole object
+    (no header, or one S3 ignores: bad syntax, several ranges). Raises InvalidRange when the
+    range cannot be satisfied."""
+    if not value:
+        return None
+    m = _RANGE.match(value.strip())
+    if not m or (not m.group(1) and not m.group(2)):
+        return None
+    first, last = m.group(1), m.group(2)
+    if not first:
+        suffix = int(last)
+        if suffix == 0 or size == 0:
+            raise errors.InvalidRange(RangeRequested=value, ActualObjectSize=str(size))
+        return max(0, size - suffix), size - 1
+    start = int(first)
+    end = int(last) if last else size - 1
+    if last and end < start:
+        return None
+    if start >= size:
+        raise errors.InvalidRange(RangeRequested=value, ActualObjectSize=str(size))
+    return start, min(end, size - 1)
+
+
+def check_conditions(headers: dict, etag: str, mtime: float) -> None:
+    """The four conditional headers, in the order and with the precedence S3 applies."""
+    quoted = f'"{etag}"'
+
+    def matches(value: str) -> bool:
+        tags = [t.strip() for t in value.split(",")]
+        return "*" in tags or quoted in tags or etag in tags
+
+    last_modified = int(mtime)
+    if_match = headers.get("if-match")
+    if if_match is not None:
+        if not matches(if_match):
+            raise errors.PreconditionFailed(Condition="If-Match")
+    elif "if-unmodified-since" in headers:
+        since = parse_http_date(headers["if-unmodified-since"])
+        if since is not None and last_modified > since.timestamp():
+            raise errors.PreconditionFailed(Condition="If-Unmodified-Since")
+    if_none = headers.get("if-none-match")
+    if if_none is not None:
+        if matches(if_none):
+            raise errors.NotModified(ETag=quoted)
+    elif "if-modified-since" in headers:
+        since = parse_http_date(headers["if-modified-since"])
+        if since is not None and last_modified <= since.timestamp():
+            raise errors.NotModified(ETag=quoted)
+
+
+async def GetObject(ctx) -> Response:
+    return await _read(ctx, body=True)
+
+
+async def HeadObject(ctx) -> Response:
+    return await _read(ctx, body=False)
+
+
+async def _read(ctx, body: bool) -> Response:
+    req = ctx.req
+    if "partNumber" in req.query:
+        raise errors.NotImplemented("GET/HEAD with partNumber is not supported yet.")
+    if "versionId" in req.query and req.query["versionId"] != "null":
+        raise errors.NotImplemented("Object versions are not supported yet.")
+    overrides = [(h, req.query[q]) for q, h in _OVERRIDES.items() if q in req.query]
+    state = {}
+
+    def plan(v):
+        check_conditions(req.headers, v.etag, v.mtime)
+        state["range"] = rng = parse_range(req.headers.get("range"), v.size)
+        if not body:
+            return None
+        return rng if rng is not None else (0, v.size - 1)
+
+    v, _, stream = await ctx.svc.engine.get_object(ctx.bucket, ctx.key, plan)
+    rng = state["range"]
+    headers = object_headers(v)
+    if overrides:
+        names = {h for h, _ in overrides}
+        headers = [(k, val) for k, val in headers if k not in names] + overrides
+    if rng is None:
+        status, length = 200, v.size
+        if req.headers.get("x-amz-checksum-mode", "").upper() == "ENABLED":
+            headers += checksum_response_headers(v.checksum_algorithm, v.checksum_value,
+                                                 v.checksum_type)
+    else:
+        status, length = 206, rng[1] - rng[0] + 1
+        headers.append(("Content-Range", f"bytes {rng[0]}-{rng[1]}/{v.size}"))
+    headers.append(("Content-Length", str(length)))
+    return Response(status, headers, stream if body else b"")

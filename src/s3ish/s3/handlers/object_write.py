@@ -1,0 +1,64 @@
+"""PutObject, DeleteObject, DeleteObjects."""
+from ...engine.types import PutSpec
+from ...http.asgi import Response
+from ...meta.errors import DomainError
+from .. import errors
+from ..xml import shapes
+from .common import (ChecksumRequest, body_length, checksum_response_headers, content_md5,
+                     make_verifier, object_spec_fields, quote_etag, read_xml, xml)
+
+MAX_PUT = 5 * 1024 ** 3
+MAX_DELETE_KEYS = 1000
+# S3 computes a CRC64NVME for every object written without a checksum of its own.
+DEFAULT_CHECKSUM = "CRC64NVME"
+
+
+async def PutObject(ctx) -> Response:
+    req = ctx.req
+    if "x-amz-copy-source" in req.headers:
+        raise errors.NotImplemented("CopyObject is not supported yet.")
+    if "if-none-match" in req.headers or "if-match" in req.headers:
+        raise errors.NotImplemented("Conditional writes are not supported yet.")
+    length = body_length(req)
+    if length > MAX_PUT:
+        raise errors.EntityTooLarge(ProposedSize=str(length), MaxSizeAllowed=str(MAX_PUT))
+    md5 = content_md5(req.headers)
+    ck = ChecksumRequest(req.headers, default=DEFAULT_CHECKSUM)
+    spec = PutSpec(owner=ctx.owner, checksum_algorithm=ck.algorithm,
+                   **object_spec_fields(req.headers))
+    v = await ctx.svc.engine.put_object(ctx.bucket, ctx.key, req.body, spec,
+                                        make_verifier(req, md5, ck))
+    headers = [("ETag", quote_etag(v.etag))]
+    if ck.requested:
+        headers += checksum_response_headers(v.checksum_algorithm, v.checksum_value,
+                                             v.checksum_type)
+    return Response(200, headers)
+
+
+async def DeleteObject(ctx) -> Response:
+    if "versionId" in ctx.req.query and ctx.req.query["versionId"] != "null":
+        raise errors.NotImplemented("Object versions are not supported yet.")
+    await ctx.svc.engine.delete_object(ctx.bucket, ctx.key)
+    return Response(204)
+
+
+async def DeleteObjects(ctx) -> Response:
+    doc = await read_xml(ctx.req, shapes.Delete, limit=2 * 1024 * 1024, required_digest=True)
+    if not doc.Object or len(doc.Object) > MAX_DELETE_KEYS:
+        raise errors.MalformedXML()
+    result = shapes.DeleteResult()
+    for obj in doc.Object:
+        try:
+            if obj.VersionId not in (None, "null"):
+                raise errors.NotImplemented("Object versions are not supported yet.")
+            if not obj.Key or len(obj.Key.encode()) > 1024:
+                raise errors.InvalidArgument("Invalid key")
+            await ctx.svc.engine.delete_object(ctx.bucket, obj.Key)
+        except (errors.S3Error, DomainError) as e:
+            err = e if isinstance(e, errors.S3Error) else (errors.from_domain(e)
+                                                            or errors.InternalError())
+            result.Error.append(shapes.DeleteError(obj.Key, err.code, err.message))
+            continue
+        if not doc.Quiet:
+            result.Deleted.append(shapes.DeletedObject(obj.Key))
+    return xml(result)

@@ -1,0 +1,72 @@
+"""THE route table: (method, target, sub-resource) -> AWS operation, handler, access class.
+
+Targets: "service" (no bucket), "bucket", "object". The first row whose method and target
+match and whose sub-resource query parameter is present wins, so specific rows come first.
+Access classes: "user" (any authenticated user), "owner" (the bucket's owner).
+"""
+from dataclasses import dataclass
+
+from .handlers import bucket, listing, multipart, object_read, object_write
+
+
+@dataclass(frozen=True)
+class Route:
+    method: str
+    target: str
+    subresource: str | None
+    operation: str
+    handler: object
+    access: str
+
+
+def _r(method, target, sub, handler, access="owner") -> Route:
+    return Route(method, target, sub, handler.__name__, handler, access)
+
+
+ROUTES: tuple[Route, ...] = (
+    _r("GET", "service", None, bucket.ListBuckets, "user"),
+
+    _r("GET", "bucket", "location", bucket.GetBucketLocation),
+    _r("GET", "bucket", "versioning", bucket.GetBucketVersioning),
+    _r("GET", "bucket", "list-type", listing.ListObjectsV2),
+    _r("GET", "bucket", None, listing.ListObjects),
+    _r("HEAD", "bucket", None, bucket.HeadBucket),
+    _r("PUT", "bucket", None, bucket.CreateBucket, "user"),
+    _r("DELETE", "bucket", None, bucket.DeleteBucket),
+    _r("POST", "bucket", "delete", object_write.DeleteObjects),
+
+    _r("POST", "object", "uploads", multipart.CreateMultipartUpload),
+    _r("POST", "object", "uploadId", multipart.CompleteMultipartUpload),
+    _r("PUT", "object", "uploadId", multipart.UploadPart),
+    _r("GET", "object", "uploadId", multipart.ListParts),
+    _r("DELETE", "object", "uploadId", multipart.AbortMultipartUpload),
+    _r("GET", "object", None, object_read.GetObject),
+    _r("HEAD", "object", None, object_read.HeadObject),
+    _r("PUT", "object", None, object_write.PutObject),
+    _r("DELETE", "object", None, object_write.DeleteObject),
+)
+
+# Sub-resources S3 defines. A request naming one that no row above routes is refused with
+# NotImplemented instead of being served as the plain operation it would otherwise match.
+SUBRESOURCES = frozenset({
+    "accelerate", "acl", "analytics", "attributes", "cors", "delete", "encryption",
+    "intelligent-tiering", "inventory", "legal-hold", "lifecycle", "location", "logging",
+    "metadataTable", "metrics", "notification", "object-lock", "ownershipControls", "policy",
+    "policyStatus", "publicAccessBlock", "replication", "requestPayment", "restore",
+    "retention", "select", "tagging", "torrent", "uploads", "uploadId", "versioning",
+    "versions", "website", "renameObject", "session",
+})
+
+
+def match(method: str, target: str, query: dict) -> Route | None:
+    for route in ROUTES:
+        if route.method == method and route.target == target and (
+                route.subresource is None or route.subresource in query):
+            if route.subresource is None and SUBRESOURCES.intersection(query):
+                return None
+            return route
+    return None
+
+
+def operation_names() -> list[str]:
+    return [r.operation for r in ROUTES]

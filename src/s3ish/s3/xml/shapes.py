@@ -1,0 +1,176 @@
+"""Request and response shapes; names and fields as in botocore's S3 model."""
+from __future__ import annotations
+
+import datetime as _dt
+from dataclasses import dataclass, field
+
+
+@dataclass
+class Owner:
+    ID: str
+    DisplayName: str | None = None
+
+
+@dataclass
+class BucketEntry:
+    Name: str
+    CreationDate: _dt.datetime
+    BucketRegion: str | None = None
+
+
+@dataclass
+class Buckets:
+    Bucket: list[BucketEntry]
+
+
+@dataclass
+class ListAllMyBucketsResult:
+    Buckets: Buckets
+    Owner: Owner
+
+
+@dataclass
+class Object:
+    Key: str
+    LastModified: _dt.datetime
+    ETag: str
+    Size: int
+    StorageClass: str
+    Owner: Owner | None = None
+    ChecksumAlgorithm: list[str] = field(default_factory=list)
+
+
+@dataclass
+class CommonPrefix:
+    Prefix: str
+
+
+@dataclass
+class ListBucketResult:
+    """ListObjects (v1) and ListObjectsV2 share the root name; unused fields stay None."""
+    Name: str
+    Prefix: str
+    Marker: str | None = None
+    NextMarker: str | None = None
+    StartAfter: str | None = None
+    ContinuationToken: str | None = None
+    NextContinuationToken: str | None = None
+    KeyCount: int | None = None
+    MaxKeys: int = 1000
+    Delimiter: str | None = None
+    EncodingType: str | None = None
+    IsTruncated: bool = False
+    Contents: list[Object] = field(default_factory=list)
+    CommonPrefixes: list[CommonPrefix] = field(default_factory=list)
+
+
+@dataclass
+class LocationConstraint:
+    """GetBucketLocation's body is the bare text of this element; see handlers.bucket."""
+
+
+@dataclass
+class CreateBucketConfiguration:
+    LocationConstraint: str | None = None
+
+
+@dataclass
+class InitiateMultipartUploadResult:
+    Bucket: str
+    Key: str
+    UploadId: str
+
+
+@dataclass
+class CompletedPart:
+    PartNumber: int
+    ETag: str = ""
+    ChecksumCRC32: str | None = None
+    ChecksumCRC32C: str | None = None
+    ChecksumCRC64NVME: str | None = None
+    ChecksumSHA1: str | None = None
+    ChecksumSHA256: str | None = None
+
+
+@dataclass
+class CompleteMultipartUpload:
+    Part: list[CompletedPart]
+
+
+@dataclass
+class CompleteMultipartUploadResult:
+    Location: str
+    Bucket: str
+    Key: str
+    ETag: str
+    ChecksumCRC32: str | None = None
+    ChecksumCRC32C: str | None = None
+    ChecksumCRC64NVME: str | None = None
+    ChecksumSHA1: str | None = None
+    ChecksumSHA256: str | None = None
+    ChecksumType: str | None = None
+
+
+@dataclass
+class PartEntry:
+    PartNumber: int
+    LastModified: _dt.datetime
+    ETag: str
+    Size: int
+    ChecksumCRC32: str | None = None
+    ChecksumCRC32C: str | None = None
+    ChecksumCRC64NVME: str | None = None
+    ChecksumSHA1: str | None = None
+    ChecksumSHA256: str | None = None
+
+
+@dataclass
+class ListPartsResult:
+    Bucket: str
+    Key: str
+    UploadId: str
+    PartNumberMarker: int
+    NextPartNumberMarker: int
+    MaxParts: int
+    IsTruncated: bool
+    Part: list[PartEntry]
+    Initiator: Owner
+    Owner: Owner
+    StorageClass: str
+    ChecksumAlgorithm: str | None = None
+    ChecksumType: str | None = None
+
+
+@dataclass
+class ObjectIdentifier:
+    Key: str
+    VersionId: str | None = None
+
+
+@dataclass
+class Delete:
+    Object: list[ObjectIdentifier]
+    Quiet: bool = False
+
+
+@dataclass
+class DeletedObject:
+    Key: str
+
+
+@dataclass
+class DeleteError:
+    Key: str
+    Code: str
+    Message: str
+
+
+@dataclass
+class DeleteResult:
+    Deleted: list[DeletedObject] = field(default_factory=list)
+    Error: list[DeleteError] = field(default_factory=list)
+
+
+@dataclass
+class VersioningConfiguration:
+    Status: str | None = None

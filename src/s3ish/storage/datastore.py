@@ -1,0 +1,201 @@
+"""Data stores: a folder of immutable data files, and an in-memory twin for tests.
+
+Blocking methods (write, commit, open, read, delete) are called from worker threads, never
+from the event loop. A data file is written under tmp/, fsync'd, renamed into objects/xx/ and
+the directory fsync'd before the caller commits metadata that points at it; nothing is
+rewritten in place.
+"""
+import os
+import threading
+from typing import Protocol
+
+from ..util.ids import data_id as new_data_id
+
+
+class DataHandle(Protocol):
+    def read_at(self, offset: int, n: int) -> bytes: ...
+    def close(self) -> None: ...
+
+
+class FileHandle:
+    """An open data file read with pread, so concurrent readers need no seek lock."""
+
+    def __init__(self, fd: int):
+        self._fd = fd
+
+    def read_at(self, offset: int, n: int) -> bytes:
+        return os.pread(self._fd, n, offset)
+
+    def close(self) -> None:
+        if self._fd >= 0:
+            os.close(self._fd)
+            self._fd = -1
+
+
+class BytesHandle:
+    def __init__(self, blob: bytes):
+        self._blob = blob
+
+    def read_at(self, offset: int, n: int) -> bytes:
+        return self._blob[offset: offset + n]
+
+    def close(self) -> None:
+        pass
+
+
+class DataWriter(Protocol):
+    data_id: str
+
+    def write(self, block) -> None: ...
+    def commit(self) -> None: ...
+    def abort(self) -> None: ...
+
+
+class DataStore(Protocol):
+    def writer(self) -> DataWriter: ...
+    def open(self, data_id: str) -> DataHandle: ...
+    def delete(self, data_id: str) -> None: ...
+    def list_ids(self) -> list[str]: ...
+    def usable(self) -> str | None: ...
+
+
+class FolderDataStore:
+    def __init__(self, root: str, durable: bool = True):
+        self.root = root
+        self.durable = durable
+        self.tmp = os.path.join(root, "tmp")
+        self.objects = os.path.join(root, "objects")
+        os.makedirs(self.tmp, exist_ok=True)
+        # Fan-out directories made once at start so the hot path never mkdirs.
+        for i in range(256):
+            os.makedirs(os.path.join(self.objects, f"{i:02x}"), exist_ok=True)
+
+    def path(self, data_id: str) -> str:
+        return os.path.join(self.objects, data_id[-2:], data_id)
+
+    def writer(self) -> "FolderWriter":
+        return FolderWriter(self)
+
+    def open(self, data_id: str) -> "FileHandle":
+        return FileHandle(os.open(self.path(data_id), os.O_RDONLY))
+
+    def delete(self, data_id: str) -> None:
+        try:
+            os.unlink(self.path(data_id))
+        except FileNotFoundError:
+            pass
+
+    def list_ids(self) -> list[str]:
+        ids = []
+        for sub in os.listdir(self.objects):
+            ids += os.listdir(os.path.join(self.objects, sub))
+        return ids
+
+    def clean_tmp(self) -> int:
+        """Remove writes that never committed (a crash mid-PUT leaves them)."""
+        n = 0
+        for name in os.listdir(self.tmp):
+            os.unlink(os.path.join(self.tmp, name))
+            n += 1
+        return n
+
+    def usable(self) -> str | None:
+        """None if the folder can be written, else the reason it cannot."""
+        probe = os.path.join(self.tmp, f".probe-{os.getpid()}")
+        try:
+            with open(probe, "wb") as f:
+                f.write(b"ok")
+            os.unlink(probe)
+        except OSError as e:
+            return f"data folder {self.root} not writable: {e.strerror}"
+        return None
+
+
+class FolderWriter:
+    def __init__(self, store: FolderDataStore):
+        self.store = store
+        self.data_id = new_data_id()
+        self._tmp = os.path.join(store.tmp, self.data_id)
+        self._fd = os.open(self._tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
+
+    def write(self, block) -> None:
+        view = memoryview(block)
+        while view:
+            n = os.write(self._fd, view)
+            view = view[n:]
+
+    def commit(self) -> None:
+        if self.store.durable:
+            os.fsync(self._fd)
+        os.close(self._fd)
+        self._fd = -1
+        final = self.store.path(self.data_id)
+        os.rename(self._tmp, final)
+        if self.store.durable:
+            dfd = os.open(os.path.dirname(final), os.O_RDONLY)
+            try:
+                os.fsync(dfd)
+            finally:
+                os.close(dfd)
+
+    def abort(self) -> None:
+        if self._fd >= 0:
+            os.close(self._fd)
+            self._fd = -1
+        try:
+            os.unlink(self._tmp)
+        except FileNotFoundError:
+            pass
+
+
+class MemoryDataStore:
+    """Holds data units in a dict; for tests and `--data :memory:` throwaway servers."""
+
+    def __init__(self):
+        self._blobs: dict[str, bytes] = {}
+        self._lock = threading.Lock()
+
+    def writer(self) -> "MemoryWriter":
+        return MemoryWriter(self)
+
+    def open(self, data_id: str) -> "BytesHandle":
+        with self._lock:
+            blob = self._blobs.get(data_id)
+        if blob is None:
+            raise FileNotFoundError(data_id)
+        return BytesHandle(blob)
+
+    def delete(self, data_id: str) -> None:
+        with self._lock:
+            self._blobs.pop(data_id, None)
+
+    def list_ids(self) -> list[str]:
+        with self._lock:
+            return list(self._blobs)
+
+    def clean_tmp(self) -> int:
+        return 0
+
+    def usable(self) -> str | None:
+        return None
+
+    def _put(self, data_id: str, blob: bytes) -> None:
+        with self._lock:
+            self._blobs[data_id] = blob
+
+
+class MemoryWriter:
+    def __init__(self, store: MemoryDataStore):
+        self.store = store
+        self.data_id = new_data_id()
+        self._buf = bytearray()
+
+    def write(self, block) -> None:
+        self._buf += block
+
+    def commit(self) -> None:
+        self.store._put(self.data_id, bytes(self._buf))
+        self._buf = bytearray()
+
+    def abort(self) -> None:
+        self._buf = bytearray()

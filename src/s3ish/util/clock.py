@@ -1,0 +1,41 @@
+"""Time formats S3 uses: ISO-8601 in XML, RFC 1123 in headers, compact in SigV4."""
+import datetime as _dt
+from email.utils import format_datetime, parsedate_to_datetime
+
+UTC = _dt.timezone.utc
+
+
+def now() -> _dt.datetime:
+    return _dt.datetime.now(UTC)
+
+
+def from_ts(ts: float) -> _dt.datetime:
+    return _dt.datetime.fromtimestamp(ts, UTC)
+
+
+def iso(dt: _dt.datetime) -> str:
+    return dt.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.") + f"{dt.microsecond // 1000:03d}Z"
+
+
+def http_date(dt: _dt.datetime) -> str:
+    return format_datetime(dt.astimezone(UTC).replace(microsecond=0), usegmt=True)
+
+
+def parse_http_date(value: str) -> _dt.datetime | None:
+    try:
+        dt = parsedate_to_datetime(value)
+    except (TypeError, ValueError, IndexError):
+        return None
+    if dt is None:
+        return None
+    if dt.tzinfo is None:
+        dt = dt.replace(tzinfo=UTC)
+    return dt
+
+
+def parse_amz_date(value: str) -> _dt.datetime | None:
+    """Parse `20130524T000000Z` (SigV4) into an aware datetime."""
+    try:
+        return _dt.datetime.strptime(value, "%Y%m%dT%H%M%SZ").replace(tzinfo=UTC)
+    except (TypeError, ValueError):
+        return None

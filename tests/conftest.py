@@ -1,0 +1,35 @@
+"""Shared fixtures: one real server per test session (plus fresh ones where a test needs it)."""
+import pytest
+
+from tests.support import ServerProcess, unique_bucket
+
+
+@pytest.fixture(scope="session")
+def server(tmp_path_factory):
+    tmp = tmp_path_factory.mktemp("server")
+    srv = ServerProcess(str(tmp / "data"), str(tmp), workers=2).start()
+    yield srv
+    srv.stop()
+
+
+@pytest.fixture(scope="session")
+def s3(server):
+    return server.client()
+
+
+@pytest.fixture
+def bucket(s3):
+    name = unique_bucket()
+    s3.create_bucket(Bucket=name)
+    yield name
+    empty_bucket(s3, name)
+    s3.delete_bucket(Bucket=name)
+
+
+def empty_bucket(s3, name):
+    for page in s3.get_paginator("list_objects_v2").paginate(Bucket=name):
+        keys = [{"Key": o["Key"]} for o in page.get("Contents", [])]
+        if keys:
+            s3.delete_objects(Bucket=name, Delete={"Objects": keys, "Quiet": True})
+    for up in s3.list_multipart_uploads(Bucket=name).get("Uploads", []) if False else []:
+        s3.abort_multipart_upload(Bucket=name, Key=up["Key"], UploadId=up["UploadId"])

@@ -1,0 +1,81 @@
+"""Test support: run a real s3ish server subprocess on 127.0.0.1:0 and make clients for it."""
+import os
+import signal
+import subprocess
+import sys
+import time
+import uuid
+
+import boto3
+import requests
+from botocore.config import Config as BotoConfig
+
+ROOT_USER, ROOT_PASSWORD = "testroot", "testroot-secret-key"
+ALT_USER, ALT_PASSWORD = "altuser", "altuser-secret-key"
+
+
+class ServerProcess:
+    def __init__(self, data: str, tmp: str, workers: int = 1, extra_args=(), env=None):
+        self.data = data
+        self.workers = workers
+        self.extra_args = list(extra_args)
+        self.auth_file = os.path.join(tmp, f"auth-{uuid.uuid4().hex[:6]}.txt")
+        with open(self.auth_file, "w") as f:
+            f.write(f"{ALT_USER}:{ALT_PASSWORD}:Alt User\n")
+        self.env = {**os.environ, "S3ISH_ROOT_USER": ROOT_USER,
+                    "S3ISH_ROOT_PASSWORD": ROOT_PASSWORD, **(env or {})}
+        self.log_path = os.path.join(tmp, f"server-{uuid.uuid4().hex[:6]}.log")
+        self.proc = None
+        self.port = None
+
+    @property
+    def endpoint(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def start(self, port: int = 0) -> "ServerProcess":
+        self._log = open(self.log_path, "ab")
+        cmd = [sys.executable, "-m", "s3ish", "server", "--listen", f"127.0.0.1:{port}",
+               "--data", self.data, "--auth-file", self.auth_file,
+               "--workers", str(self.workers), *self.extra_args]
+        self.proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=self._log,
+                                     env=self.env, start_new_session=True)
+        line = self.proc.stdout.readline().decode()
+        if "listening on" not in line:
+            self.proc.kill()
+            raise RuntimeError(f"server did not start: {line!r}\n{self.read_log()}")
+        self.port = int(line.split("http://127.0.0.1:")[1].split()[0])
+        deadline = time.time() + 30
+        while time.time() < deadline:
+            try:
+                if requests.get(self.endpoint + "/_ready", timeout=2).status_code == 200:
+                    return self
+            except requests.ConnectionError:
+                pass
+            time.sleep(0.05)
+        raise RuntimeError("server not ready\n" + self.read_log())
+
+    def read_log(self) -> str:
+        with open(self.log_path, "rb") as f:
+            return f.read().decode(errors="replace")
+
+    def kill9(self) -> None:
+        os.killpg(self.proc.pid, signal.SIGKILL)
+        self.proc.wait()
+
+    def stop(self) -> None:
+        if self.proc and self.proc.poll() is None:
+            os.killpg(self.proc.pid, signal.SIGTERM)
+            try:
+                self.proc.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                self.kill9()
+
+    def client(self, user=ROOT_USER, password=ROOT_PASSWORD, **cfg):
+        return boto3.client("s3", endpoint_url=self.endpoint, aws_access_key_id=user,
+                            aws_secret_access_key=password, region_name="us-east-1",
+                            config=BotoConfig(s3={"addressing_style": "path"},
+                                              retries={"max_attempts": 1}, **cfg))
+
+
+def unique_bucket(prefix: str = "b") -> str:
+    return f"{prefix}-{uuid.uuid4().hex[:12]}"
