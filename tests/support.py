@@ -79,3 +79,33 @@ class ServerProcess:
 
 def unique_bucket(prefix: str = "b") -> str:
     return f"{prefix}-{uuid.uuid4().hex[:12]}"
+
+
+def signed_request(server, method: str, path: str, body: bytes = b"", headers=None,
+                   user=ROOT_USER, password=ROOT_PASSWORD, when=None):
+    """Sign with botocore's own S3 SigV4 signer and return the prepared (url, headers), so a
+    test can tamper with any part before sending it with `requests`."""
+    from unittest import mock
+
+    from botocore.auth import S3SigV4Auth
+    from botocore.awsrequest import AWSRequest
+    from botocore.credentials import Credentials
+    req = AWSRequest(method=method, url=server.endpoint + path, data=body,
+                     headers=dict(headers or {}))
+    req.context["payload_signing_enabled"] = True
+    auth = S3SigV4Auth(Credentials(user, password), "s3", "us-east-1")
+    if when is not None:
+        with mock.patch("botocore.auth.get_current_datetime", return_value=when):
+            auth.add_auth(req)
+    else:
+        auth.add_auth(req)
+    return req.url, dict(req.headers.items())
+
+
+def send(method, url, headers, body=b""):
+    return requests.request(method, url, headers=headers, data=body, timeout=30)
+
+
+def error_code(resp) -> str:
+    import xml.etree.ElementTree as ET
+    return ET.fromstring(resp.content).findtext("Code")

@@ -158,6 +158,6 @@ def serve(cfg: Config) -> None:
                             server_header=False, date_header=True)
     server = uvicorn.Server(config)
     if cfg.workers > 1:
-        Multiprocess(config, target=server.run, sockets=[sock]).run()
+        Multiprocess(config, sockets=[sock]).run()
     else:
         server.run(sockets=[sock])

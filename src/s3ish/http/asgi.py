@@ -31,6 +31,7 @@ class Request:
         self.client = (scope.get("client") or ("", 0))[0]
         # The body the handlers read; authentication may wrap it (verification, de-chunking).
         self.body = self.raw_body()
+        self.body_done = False                   # the whole raw body has been received
         self.trailers: dict | None = None        # aws-chunked trailing headers, once read
         self.decoded_length: int | None = None   # x-amz-decoded-content-length
 
@@ -44,10 +45,20 @@ class Request:
             if msg["type"] == "http.disconnect":
                 raise ClientDisconnected()
             chunk = msg.get("body", b"")
+            more = msg.get("more_body", False)
+            if not more:
+                self.body_done = True
             if chunk:
                 yield chunk
-            if not msg.get("more_body", False):
+            if not more:
                 return
+
+    def has_unread_body(self) -> bool:
+        """True if the client sent (or may still send) body bytes nobody read."""
+        if self.body_done:
+            return False
+        length = self.headers.get("content-length")
+        return (length is not None and length != "0") or "transfer-encoding" in self.headers
 
     async def read_all(self, limit: int) -> bytes | None:
         """Read a small body (XML documents) whole; None if it exceeds `limit` bytes."""
@@ -76,9 +87,12 @@ class Response:
 
 async def send_response(send, resp: Response, head_only: bool = False) -> int:
     """Send a response; returns the number of body bytes sent."""
+    body = resp.body
+    if isinstance(body, (bytes, bytearray)) and resp.status not in (204, 304) and not any(
+            k.lower() == "content-length" for k, _ in resp.headers):
+        resp.headers.append(("Content-Length", str(len(body))))
     headers = [(k.encode("latin-1"), v.encode("latin-1", "replace")) for k, v in resp.headers]
     await send({"type": "http.response.start", "status": resp.status, "headers": headers})
-    body = resp.body
     if head_only or isinstance(body, (bytes, bytearray)):
         await send({"type": "http.response.body",
                     "body": b"" if head_only else bytes(body)})

@@ -49,6 +49,10 @@ class S3Frontend:
             return
         except Exception as exc:  # the error boundary: every failure becomes an S3 error
             resp = self._error_response(exc, req, rid)
+            if req.has_unread_body():
+                # The client may still be sending (or, after Expect: 100-continue, withholding)
+                # a body we will not read: the connection cannot carry another request.
+                resp.headers.append(("Connection", "close"))
         resp.headers += [("x-amz-request-id", rid), ("x-amz-id-2", host_id()),
                          ("Server", "s3ish")]
         status = resp.status
@@ -63,7 +67,7 @@ class S3Frontend:
         ctx = Ctx(req=req, svc=self.svc, bucket="", key="", identity=None, request_id=rid)
         if req.header_bytes > MAX_HEADER_BYTES:
             raise errors.RequestHeaderSectionTooLarge(MaxSizeAllowed=str(MAX_HEADER_BYTES))
-        ctx.bucket, ctx.key = self._bucket_key(req)
+        ctx.bucket, ctx.key, ctx.extra["vhost"] = self._bucket_key(req)
         if ctx.key and len(ctx.key.encode("utf-8", "surrogateescape")) > MAX_KEY_BYTES:
             raise errors.KeyTooLongError(Size=str(len(ctx.key.encode())),
                                          MaxSizeAllowed=str(MAX_KEY_BYTES))
@@ -71,18 +75,20 @@ class S3Frontend:
         route = routes.match(req.method, target, req.query)
         return ctx, route
 
-    def _bucket_key(self, req: Request) -> tuple[str, str]:
+    def _bucket_key(self, req: Request) -> tuple[str, str, bool]:
+        """(bucket, key, virtual-host style?) from the Host header or the path."""
         host = req.headers.get("host", "").lower()
         host = host.rsplit(":", 1)[0] if not host.endswith("]") else host
         for domain in self.svc.domains:
             if host.endswith("." + domain):
-                return host[: -len(domain) - 1], req.path[1:]
+                return host[: -len(domain) - 1], req.path[1:], True
         bucket, _, key = req.path[1:].partition("/")
-        return bucket, key
+        return bucket, key, False
 
     async def _handle(self, ctx: Ctx, route) -> Response:
         # Authenticate before anything reads the body: a refused upload transfers nothing.
-        ctx.identity = authenticate(ctx.req, self.svc.users)
+        ctx.identity = authenticate(ctx.req, self.svc.users,
+                                    ctx.bucket if ctx.extra["vhost"] else None)
         if route is None:
             if ctx.req.method not in ("GET", "HEAD", "PUT", "POST", "DELETE"):
                 raise errors.MethodNotAllowed(Method=ctx.req.method)

@@ -9,7 +9,7 @@ import re
 
 from ...util.clock import now, parse_amz_date, parse_http_date
 from .. import errors
-from . import chunked, sigv4
+from . import chunked, sigv2, sigv4
 
 MAX_SKEW = _dt.timedelta(minutes=15)
 MAX_PRESIGN_EXPIRES = 7 * 24 * 3600
@@ -18,19 +18,71 @@ _PRESIGN_PARAMS = ("X-Amz-Algorithm", "X-Amz-Credential", "X-Amz-Date", "X-Amz-E
                    "X-Amz-SignedHeaders", "X-Amz-Signature")
 
 
-def authenticate(req, users):
+def authenticate(req, users, vhost_bucket: str | None = None):
+    """`vhost_bucket` is the bucket named by the Host header (SigV2 signs it in the path)."""
     auth = req.headers.get("authorization")
     if auth is not None:
         if auth.startswith("AWS "):
-            raise errors.InvalidRequest("The authorization mechanism you have provided is not "
-                                        "supported. Please use AWS4-HMAC-SHA256.")
+            return _header_v2(req, users, auth, vhost_bucket)
         return _header_v4(req, users, auth)
     if "X-Amz-Algorithm" in req.query or "X-Amz-Signature" in req.query:
         return _presigned_v4(req, users)
-    if "AWSAccessKeyId" in req.query:
-        raise errors.InvalidRequest("The authorization mechanism you have provided is not "
-                                    "supported. Please use AWS4-HMAC-SHA256.")
+    if "AWSAccessKeyId" in req.query or "Signature" in req.query:
+        return _presigned_v2(req, users, vhost_bucket)
     return None
+
+
+def _check_v2(req, ident, date: str, provided: str, vhost_bucket) -> None:
+    for resource in sigv2.canonical_resources(req.raw_path, req.query_items(), vhost_bucket):
+        sts = sigv2.string_to_sign(req.method, req.headers, date, resource)
+        if sigv4.verify(sigv2.sign(ident.secret_key, sts), provided):
+            return
+    raise errors.SignatureDoesNotMatch(AWSAccessKeyId=ident.access_key, StringToSign=sts,
+                                       SignatureProvided=provided)
+
+
+def _header_v2(req, users, auth, vhost_bucket):
+    access_key, sep, provided = auth[4:].strip().rpartition(":")
+    if not sep or not access_key:
+        raise errors.InvalidArgument("AWS authorization header is invalid.  Expected "
+                                     "AwsAccessKeyId:signature", ArgumentName="Authorization")
+    ident = users.get(access_key)
+    if ident is None:
+        raise errors.InvalidAccessKeyId(AWSAccessKeyId=access_key)
+    # With x-amz-date, the Date line of the string to sign is empty (x-amz-date is signed
+    # among the x-amz-* headers instead).
+    amz_date = req.headers.get("x-amz-date")
+    raw_date = amz_date or req.headers.get("date")
+    when = parse_http_date(raw_date) if raw_date else None
+    if when is None:
+        raise errors.AccessDenied("AWS authentication requires a valid Date or x-amz-date "
+                                  "header")
+    if abs(now() - when) > MAX_SKEW:
+        raise errors.RequestTimeTooSkewed(RequestTime=raw_date, ServerTime=now().isoformat(),
+                                          MaxAllowedSkewMilliseconds="900000")
+    _check_v2(req, ident, "" if amz_date else req.headers.get("date", ""), provided,
+              vhost_bucket)
+    return ident
+
+
+def _presigned_v2(req, users, vhost_bucket):
+    q = req.query
+    if not {"AWSAccessKeyId", "Signature", "Expires"} <= q.keys():
+        raise errors.AccessDenied("Query-string authentication requires the Signature, "
+                                  "Expires and AWSAccessKeyId parameters")
+    ident = users.get(q["AWSAccessKeyId"])
+    if ident is None:
+        raise errors.InvalidAccessKeyId(AWSAccessKeyId=q["AWSAccessKeyId"])
+    try:
+        expires = int(q["Expires"])
+    except ValueError:
+        raise errors.AccessDenied("Invalid date (should be seconds since epoch): "
+                                  + q["Expires"]) from None
+    if now().timestamp() > expires:
+        raise errors.AccessDenied("Request has expired", Expires=q["Expires"],
+                                  ServerTime=now().isoformat())
+    _check_v2(req, ident, q["Expires"], q["Signature"], vhost_bucket)
+    return ident
 
 
 def _lookup(users, credential: str, query: bool):

@@ -81,7 +81,10 @@ class _Reader:
             yield take
 
     async def at_eof(self) -> bool:
-        return not self._buf and not await self._more()
+        while not self._buf:
+            if not await self._more():
+                return True
+        return False
 
 
 def _parse_header(line: bytes, signed: bool) -> tuple[int, str]:
@@ -132,6 +135,8 @@ async def decode(raw, signer: ChunkSigner | None, trailer: bool, trailers: dict,
         end = await reader.line()
         if end not in (b"", None):
             raise errors.IncompleteBody("data after the final chunk")
+    if not await reader.at_eof():
+        raise errors.IncompleteBody("data after the final chunk")
     if decoded_length is not None and total != decoded_length:
         raise errors.IncompleteBody()
 
