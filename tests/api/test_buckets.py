@@ -1,0 +1,106 @@
+"""Bucket operations: naming rules, ownership, location, emptiness."""
+import uuid
+
+import botocore.exceptions
+import pytest
+
+from tests.support import ALT_PASSWORD, ALT_USER, error_code, send, signed_request
+
+
+def _code(e) -> str:
+    return e.value.response["Error"]["Code"]
+
+
+def test_create_head_list_delete(s3):
+    name = f"bkt-{uuid.uuid4().hex[:10]}"
+    s3.create_bucket(Bucket=name)
+    assert s3.head_bucket(Bucket=name)["ResponseMetadata"]["HTTPHeaders"][
+        "x-amz-bucket-region"] == "us-east-1"
+    listing = s3.list_buckets()
+    assert name in [b["Name"] for b in listing["Buckets"]]
+    assert listing["Owner"]["ID"]
+    assert s3.get_bucket_location(Bucket=name)["LocationConstraint"] is None
+    s3.delete_bucket(Bucket=name)
+    with pytest.raises(botocore.exceptions.ClientError) as e:
+        s3.head_bucket(Bucket=name)
+    assert e.value.response["ResponseMetadata"]["HTTPStatusCode"] == 404
+
+
+def test_location_constraint(s3):
+    name = f"loc-{uuid.uuid4().hex[:10]}"
+    s3.create_bucket(Bucket=name, CreateBucketConfiguration={"LocationConstraint": "eu-west-1"})
+    assert s3.get_bucket_location(Bucket=name)["LocationConstraint"] == "eu-west-1"
+    s3.delete_bucket(Bucket=name)
+    with pytest.raises(botocore.exceptions.ClientError) as e:
+        s3.create_bucket(Bucket=name,
+                         CreateBucketConfiguration={"LocationConstraint": "us-east-1"})
+    assert _code(e) == "InvalidLocationConstraint"
+
+
+def test_malformed_create_body(server):
+    name = f"mx-{uuid.uuid4().hex[:10]}"
+    url, headers = signed_request(server, "PUT", f"/{name}", b"<CreateBucketConfiguration>")
+    r = send("PUT", url, headers, b"<CreateBucketConfiguration>")
+    assert r.status_code == 400 and error_code(r) == "MalformedXML"
+
+
+@pytest.mark.parametrize("name", ["ab", "a" * 64, "UPPER", "under_score", "-dash", "dash-",
+                                  "192.168.1.1", "a..b", "xn--punycode", "bad-s3alias"])
+def test_invalid_bucket_names(s3, name):
+    with pytest.raises(botocore.exceptions.ClientError) as e:
+        s3.create_bucket(Bucket=name)
+    assert _code(e) == "InvalidBucketName"
+
+
+def test_already_owned_vs_exists(server, s3, bucket):
+    with pytest.raises(botocore.exceptions.ClientError) as e:
+        s3.create_bucket(Bucket=bucket)
+    assert _code(e) == "BucketAlreadyOwnedByYou"
+    alt = server.client(ALT_USER, ALT_PASSWORD)
+    with pytest.raises(botocore.exceptions.ClientError) as e:
+        alt.create_bucket(Bucket=bucket)
+    assert _code(e) == "BucketAlreadyExists"
+
+
+def test_delete_non_empty_and_missing(s3, bucket):
+    s3.put_object(Bucket=bucket, Key="k", Body=b"x")
+    with pytest.raises(botocore.exceptions.ClientError) as e:
+        s3.delete_bucket(Bucket=bucket)
+    assert _code(e) == "BucketNotEmpty"
+    with pytest.raises(botocore.exceptions.ClientError) as e:
+        s3.delete_bucket(Bucket=f"missing-{uuid.uuid4().hex[:8]}")
+    assert _code(e) == "NoSuchBucket"
+
+
+def test_no_such_bucket_on_object_ops(s3):
+    missing = f"missing-{uuid.uuid4().hex[:8]}"
+    for call in (lambda: s3.put_object(Bucket=missing, Key="k", Body=b"x"),
+                 lambda: s3.get_object(Bucket=missing, Key="k"),
+                 lambda: s3.list_objects_v2(Bucket=missing)):
+        with pytest.raises(botocore.exceptions.ClientError) as e:
+            call()
+        assert _code(e) == "NoSuchBucket"
+
+
+def test_error_xml_shape(server):
+    missing = f"missing-{uuid.uuid4().hex[:8]}"
+    url, headers = signed_request(server, "GET", f"/{missing}/some/key")
+    r = send("GET", url, headers)
+    assert r.status_code == 404
+    import xml.etree.ElementTree as ET
+    root = ET.fromstring(r.content)
+    assert root.tag == "Error"
+    assert root.findtext("Code") == "NoSuchBucket"
+    assert root.findtext("Message") and root.findtext("Resource") == f"/{missing}/some/key"
+    assert root.findtext("RequestId") == r.headers["x-amz-request-id"]
+
+
+def test_get_bucket_versioning_is_unversioned(s3, bucket):
+    assert "Status" not in s3.get_bucket_versioning(Bucket=bucket)
+
+
+def test_health_and_ready(server):
+    import requests
+    assert requests.get(server.endpoint + "/_health").status_code == 200
+    r = requests.get(server.endpoint + "/_ready")
+    assert r.status_code == 200 and r.text.strip() == "ready"
