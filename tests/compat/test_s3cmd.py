@@ -9,11 +9,8 @@ from tests.compat.conftest import MiB, clean_env, make_file, md5_file, md5_tree,
 from tests.support import ROOT_PASSWORD, ROOT_USER, unique_bucket
 
 
-@pytest.fixture(scope="session")
-def s3cmd(server, tmp_path_factory):
-    """s3cmd(*args, check=True) -> CompletedProcess, with a config file for this session."""
+def _runner(server, home, signature_v2=False):
     exe = tool("s3cmd")
-    home = tmp_path_factory.mktemp("s3cmdhome")
     cfg = home / "s3cfg"
     hostport = server.endpoint.split("://", 1)[1]
     cfg.write_text(
@@ -24,7 +21,7 @@ def s3cmd(server, tmp_path_factory):
         f"host_bucket = {hostport}\n"
         "bucket_location = us-east-1\n"
         "use_https = False\n"
-        "signature_v2 = False\n"
+        f"signature_v2 = {signature_v2}\n"
         "check_ssl_certificate = False\n"
         "proxy_host =\n"
         "proxy_port = 0\n"
@@ -37,6 +34,12 @@ def s3cmd(server, tmp_path_factory):
         return run([exe, "-c", str(cfg), *args], env, server=server, check=check,
                    timeout=timeout)
     return call
+
+
+@pytest.fixture(scope="session")
+def s3cmd(server, tmp_path_factory):
+    """s3cmd(*args, check=True) -> CompletedProcess, with a SigV4 config file for the session."""
+    return _runner(server, tmp_path_factory.mktemp("s3cmdhome"))
 
 
 def out(p) -> str:
@@ -149,4 +152,26 @@ def test_del_recursive_and_rb_nonempty(s3cmd, s3, tmp_path):
     s3cmd("del", "--recursive", "--force", f"s3://{name}/x/")
     assert [o["Key"] for o in s3.list_objects_v2(Bucket=name)["Contents"]] == ["y"]
     s3cmd("rb", "--recursive", "--force", f"s3://{name}")
+    assert name not in [b["Name"] for b in s3.list_buckets()["Buckets"]]
+
+
+def test_signature_v2(server, s3, tmp_path, tmp_path_factory):
+    """s3cmd with signature_v2 = True (still common in old configs): header-signed SigV2."""
+    v2 = _runner(server, tmp_path_factory.mktemp("s3cmdhome-v2"), signature_v2=True)
+    name = unique_bucket("s3cmd")
+    v2("mb", f"s3://{name}")
+    try:
+        src = make_file(tmp_path / "f", 12345)
+        v2("put", src, f"s3://{name}/dir/ünï v2.bin")
+        src2 = make_file(tmp_path / "g", 7 * MiB)
+        v2("put", "--multipart-chunk-size-mb=5", src2, f"s3://{name}/mp.bin")
+        assert sorted(ls_keys(v2, f"s3://{name}", "--recursive")) == [
+            f"{name}/dir/ünï v2.bin", f"{name}/mp.bin"]
+        for key, orig in (("dir/ünï v2.bin", src), ("mp.bin", src2)):
+            dst = tmp_path / "back"
+            v2("get", "--force", f"s3://{name}/{key}", str(dst))
+            assert md5_file(dst) == md5_file(orig)
+        v2("del", "--recursive", "--force", f"s3://{name}")
+    finally:
+        v2("rb", "--recursive", "--force", f"s3://{name}", check=False)
     assert name not in [b["Name"] for b in s3.list_buckets()["Buckets"]]
