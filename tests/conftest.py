@@ -1,13 +1,14 @@
 """Shared fixtures: one real server per test session (plus fresh ones where a test needs it)."""
 import pytest
 
-from tests.support import ServerProcess, unique_bucket
+from tests.support import VHOST_DOMAIN, ServerProcess, unique_bucket
 
 
 @pytest.fixture(scope="session")
 def server(tmp_path_factory):
     tmp = tmp_path_factory.mktemp("server")
-    srv = ServerProcess(str(tmp / "data"), str(tmp), workers=2).start()
+    srv = ServerProcess(str(tmp / "data"), str(tmp), workers=2,
+                        extra_args=["--domain", VHOST_DOMAIN]).start()
     yield srv
     srv.stop()
 
@@ -31,5 +32,3 @@ def empty_bucket(s3, name):
         keys = [{"Key": o["Key"]} for o in page.get("Contents", [])]
         if keys:
             s3.delete_objects(Bucket=name, Delete={"Objects": keys, "Quiet": True})
-    for up in s3.list_multipart_uploads(Bucket=name).get("Uploads", []) if False else []:
-        s3.abort_multipart_upload(Bucket=name, Key=up["Key"], UploadId=up["UploadId"])

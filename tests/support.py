@@ -12,6 +12,7 @@ from botocore.config import Config as BotoConfig
 
 ROOT_USER, ROOT_PASSWORD = "testroot", "testroot-secret-key"
 ALT_USER, ALT_PASSWORD = "altuser", "altuser-secret-key"
+VHOST_DOMAIN = "s3.localtest"
 
 
 class ServerProcess:
