@@ -23,9 +23,9 @@ def _runner(server, home, signature_version=None):
     env = clean_env(home, AWS_CONFIG_FILE=str(config), AWS_SHARED_CREDENTIALS_FILE=str(creds),
                     AWS_EC2_METADATA_DISABLED="true", AWS_PAGER="")
 
-    def call(*args, check=True, timeout=300):
+    def call(*args, check=True, timeout=300, input=None):
         return run([exe, "--endpoint-url", server.endpoint, "--region", "us-east-1", *args],
-                   env, server=server, check=check, timeout=timeout)
+                   env, server=server, check=check, timeout=timeout, input=input)
     return call
 
 
@@ -84,7 +84,7 @@ def test_cp_100mib(aws, s3, bucket, tmp_path, big_file):
 
 
 TRICKY = ["with space.txt", "dir/ünïcødé ファイル.txt", "a/b/c/deep.txt",
-          "dir/plus+and&amp=.txt", "dir/sub dir/x y.txt"]
+          "dir/plus+and&amp=.txt", "dir/sub dir/x y.txt", "dir/100% sure?#~!$'()*,;@[].txt"]
 
 
 def test_cp_tricky_keys_and_ls(aws, s3, bucket, tmp_path):
@@ -116,7 +116,8 @@ def test_cp_tricky_keys_and_ls(aws, s3, bucket, tmp_path):
     assert sorted(line.split("PRE", 1)[1].strip() for line in sub if "PRE " in line) == [
         "sub dir/"]
     assert sorted(line.split(None, 3)[3] for line in sub if "PRE " not in line and line.strip()
-                  ) == sorted(["plus+and&amp=.txt", "ünïcødé ファイル.txt"])
+                  ) == sorted(["plus+and&amp=.txt", "ünïcødé ファイル.txt",
+                               "100% sure?#~!$'()*,;@[].txt"])
 
 
 def _tree(root, files):
@@ -238,3 +239,68 @@ def test_presign_default_sigv2(aws_default, bucket, tmp_path):
         assert r.content == f.read()
     bad = url.replace("Signature=", "Signature=A")
     assert requests.get(bad, timeout=30).status_code == 403
+
+
+def test_cp_recursive_and_stdin_stream(aws, s3, bucket, tmp_path):
+    tree = tmp_path / "tree"
+    files = {"x.txt": 10, "d/y.bin": 2 * MiB, "d/e/z ü.bin": 0}
+    _tree(tree, files)
+    aws("s3", "cp", "--recursive", str(tree), f"s3://{bucket}/rec/")
+    back = tmp_path / "back"
+    aws("s3", "cp", "--recursive", f"s3://{bucket}/rec/", str(back))
+    assert md5_tree(back) == md5_tree(tree)
+
+    # `aws s3 cp - s3://...` streams stdin; past 8 MiB it goes multipart.
+    data = os.urandom(9 * MiB + 1)
+    aws("s3", "cp", "-", f"s3://{bucket}/stdin.bin", input=data)
+    head = s3.head_object(Bucket=bucket, Key="stdin.bin")
+    assert head["ContentLength"] == len(data) and "-" in head["ETag"]
+    got = aws("s3", "cp", f"s3://{bucket}/stdin.bin", "-").stdout
+    assert got == data
+
+
+def test_s3api_multipart_and_ranges(aws, s3, bucket, tmp_path):
+    key = "mp/low level ü.bin"
+    up = json.loads(out(aws("s3api", "create-multipart-upload", "--bucket", bucket,
+                            "--key", key, "--metadata", "k=v")))
+    uid = up["UploadId"]
+    p1 = make_file(tmp_path / "p1", 5 * MiB)
+    p2 = make_file(tmp_path / "p2", 1234)
+    parts = []
+    for n, f in ((1, p1), (2, p2)):
+        r = json.loads(out(aws("s3api", "upload-part", "--bucket", bucket, "--key", key,
+                               "--upload-id", uid, "--part-number", str(n), "--body", f)))
+        parts.append({"PartNumber": n, "ETag": r["ETag"]})
+    listed = json.loads(out(aws("s3api", "list-parts", "--bucket", bucket, "--key", key,
+                                "--upload-id", uid)))
+    assert [(p["PartNumber"], p["Size"]) for p in listed["Parts"]] == [(1, 5 * MiB), (2, 1234)]
+    mpu = tmp_path / "mpu.json"
+    mpu.write_text(json.dumps({"Parts": parts}))
+    aws("s3api", "complete-multipart-upload", "--bucket", bucket, "--key", key,
+        "--upload-id", uid, "--multipart-upload", f"file://{mpu}")
+    head = json.loads(out(aws("s3api", "head-object", "--bucket", bucket, "--key", key)))
+    assert head["ContentLength"] == 5 * MiB + 1234 and head["ETag"].endswith('-2"')
+    assert head["Metadata"] == {"k": "v"}
+
+    whole = open(p1, "rb").read() + open(p2, "rb").read()
+    dst = tmp_path / "range"
+    r = json.loads(out(aws("s3api", "get-object", "--bucket", bucket, "--key", key,
+                           "--range", f"bytes={5 * MiB - 5}-{5 * MiB + 4}", str(dst))))
+    assert r["ContentLength"] == 10 and dst.read_bytes() == whole[5 * MiB - 5:5 * MiB + 5]
+
+    # An aborted upload leaves nothing behind.
+    uid2 = json.loads(out(aws("s3api", "create-multipart-upload", "--bucket", bucket,
+                              "--key", "aborted")))["UploadId"]
+    aws("s3api", "upload-part", "--bucket", bucket, "--key", "aborted", "--upload-id", uid2,
+        "--part-number", "1", "--body", p2)
+    aws("s3api", "abort-multipart-upload", "--bucket", bucket, "--key", "aborted",
+        "--upload-id", uid2)
+    p = aws("s3api", "list-parts", "--bucket", bucket, "--key", "aborted", "--upload-id", uid2,
+            check=False)
+    assert p.returncode != 0 and b"NoSuchUpload" in p.stderr
+    assert [o["Key"] for o in s3.list_objects_v2(Bucket=bucket)["Contents"]] == [key]
+
+    loc = json.loads(out(aws("s3api", "get-bucket-location", "--bucket", bucket)))
+    assert loc.get("LocationConstraint") in (None, "", "us-east-1")
+    ver = json.loads(out(aws("s3api", "get-bucket-versioning", "--bucket", bucket)) or "{}")
+    assert "Status" not in ver

@@ -74,7 +74,8 @@ def test_mb_ls_rb(s3cmd, s3):
 
 
 def test_put_get_small(s3cmd, s3, cmd_bucket, tmp_path):
-    srcs = {"empty.bin": 0, "one.bin": 1, "small.txt": 4096, "dir/ünï ファイル.txt": 77}
+    srcs = {"empty.bin": 0, "one.bin": 1, "small.txt": 4096, "dir/ünï ファイル.txt": 77,
+            "dir/100% sure+plus=&.txt": 5}
     for i, (key, size) in enumerate(srcs.items()):
         src = make_file(tmp_path / f"src{i}", size)
         s3cmd("put", src, f"s3://{cmd_bucket}/{key}")

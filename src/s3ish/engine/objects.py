@@ -73,24 +73,23 @@ class Engine:
             async for chunk in body:
                 size += len(chunk)
                 buf += chunk
-                if len(buf) >= BLOCK or (writer is None and not allow_inline and buf) or (
-                        writer is None and len(buf) > INLINE_MAX):
+                if len(buf) >= BLOCK:   # BLOCK > INLINE_MAX: this body goes to a data unit
                     if writer is None:
                         writer = await run_io(self.data.writer)
-                    block, buf = bytes(buf), bytearray()
+                    block, buf = buf, bytearray()
                     await run_io(_hash_and_write, writer, md5, extra, taps, block)
-            block = bytes(buf)
-            if writer is None and allow_inline:
-                _hash_and_write(None, md5, extra, taps, block)   # at most INLINE_MAX: cheap
+            inline = writer is None and allow_inline and size <= INLINE_MAX
+            if inline:
+                _hash_and_write(None, md5, extra, taps, buf)   # at most INLINE_MAX: cheap
             else:
                 if writer is None:
                     writer = await run_io(self.data.writer)
-                await run_io(_hash_and_write, writer, md5, extra, taps, block)
+                await run_io(_hash_and_write, writer, md5, extra, taps, buf)
             digests = Digests(size, md5.digest(), extra.digest() if extra else None)
             if verify is not None:
                 verify(digests)
-            if writer is None:
-                return block, [], digests
+            if inline:
+                return bytes(buf), [], digests
             await run_io(writer.commit)
             part = r.DataPart(writer.data_id, size, digests.md5.hex(),
                               checksums.b64(digests.checksum) if digests.checksum else "")

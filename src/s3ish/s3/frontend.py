@@ -68,6 +68,10 @@ class S3Frontend:
         if req.header_bytes > MAX_HEADER_BYTES:
             raise errors.RequestHeaderSectionTooLarge(MaxSizeAllowed=str(MAX_HEADER_BYTES))
         ctx.bucket, ctx.key, ctx.extra["vhost"] = self._bucket_key(req)
+        try:
+            ctx.key.encode("utf-8")
+        except UnicodeEncodeError:
+            raise errors.InvalidURI() from None
         if ctx.key and len(ctx.key.encode("utf-8", "surrogateescape")) > MAX_KEY_BYTES:
             raise errors.KeyTooLongError(Size=str(len(ctx.key.encode())),
                                          MaxSizeAllowed=str(MAX_KEY_BYTES))
