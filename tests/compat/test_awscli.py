@@ -4,6 +4,7 @@ AWS_SHARED_CREDENTIALS_FILE), `--endpoint-url` and region us-east-1.
 """
 import json
 import os
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 import requests
@@ -141,6 +142,8 @@ def test_sync_roundtrip(aws, s3, bucket, tmp_path):
     down.mkdir()
     aws("s3", "sync", f"s3://{bucket}/mirror", str(down))
     assert md5_tree(down) == md5_tree(up)
+    # Downloaded files carry the objects' LastModified: a second sync down is a no-op.
+    assert out(aws("s3", "sync", f"s3://{bucket}/mirror", str(down))).strip() == ""
 
     # Change one file, add one, delete one: sync --delete mirrors exactly.
     make_file(up / "top.txt", 4321)
@@ -304,3 +307,41 @@ def test_s3api_multipart_and_ranges(aws, s3, bucket, tmp_path):
     assert loc.get("LocationConstraint") in (None, "", "us-east-1")
     ver = json.loads(out(aws("s3api", "get-bucket-versioning", "--bucket", bucket)) or "{}")
     assert "Status" not in ver
+
+
+def test_many_objects_ls_and_rm(aws, s3, bucket):
+    """More than one 1000-key page: `aws s3 ls` follows continuation tokens and
+    `aws s3 rm --recursive` deletes in several DeleteObjects batches."""
+    keys = [f"many/{i:05d}" for i in range(1010)] + ["many/sub/x"]
+    with ThreadPoolExecutor(8) as pool:
+        list(pool.map(lambda k: s3.put_object(Bucket=bucket, Key=k, Body=b"m"), keys))
+    lines = out(aws("s3", "ls", "--recursive", f"s3://{bucket}/many/")).splitlines()
+    assert sorted(line.split(None, 3)[3] for line in lines if line.strip()) == sorted(keys)
+    top = out(aws("s3", "ls", f"s3://{bucket}/many/")).splitlines()
+    assert sum("PRE sub/" in line for line in top) == 1 and len(top) == 1011
+    aws("s3", "rm", "--recursive", "--quiet", f"s3://{bucket}/many/")
+    assert s3.list_objects_v2(Bucket=bucket)["KeyCount"] == 0
+
+
+def test_cp_headers_and_conditional_get(aws, bucket, tmp_path):
+    src = make_file(tmp_path / "h.html", 500)
+    aws("s3", "cp", src, f"s3://{bucket}/page.html", "--content-type", "text/html",
+        "--cache-control", "max-age=60", "--content-disposition", 'attachment; filename="p.html"',
+        "--metadata", "origin=cli")
+    head = json.loads(out(aws("s3api", "head-object", "--bucket", bucket, "--key", "page.html")))
+    assert head["ContentType"] == "text/html"
+    assert head["CacheControl"] == "max-age=60"
+    assert head["ContentDisposition"] == 'attachment; filename="p.html"'
+    assert head["Metadata"] == {"origin": "cli"}
+    etag = head["ETag"]
+
+    dst = tmp_path / "g"
+    ok = aws("s3api", "get-object", "--bucket", bucket, "--key", "page.html", "--if-match", etag,
+             str(dst))
+    assert json.loads(out(ok))["ETag"] == etag and md5_file(dst) == md5_file(src)
+    p = aws("s3api", "get-object", "--bucket", bucket, "--key", "page.html",
+            "--if-none-match", etag, str(dst), check=False)
+    assert p.returncode != 0 and b"304" in p.stderr
+    p = aws("s3api", "get-object", "--bucket", bucket, "--key", "page.html",
+            "--if-match", '"0123"', str(dst), check=False)
+    assert p.returncode != 0 and b"PreconditionFailed" in p.stderr

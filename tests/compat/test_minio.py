@@ -186,3 +186,21 @@ def test_presigned_get(mc, mbucket):
     assert r.status_code == 206 and r.content == body[10:20]
     bad = url.replace("X-Amz-Signature=", "X-Amz-Signature=0")
     assert requests.get(bad, timeout=30).status_code == 403
+
+
+def test_presigned_put_and_response_overrides(mc, mbucket):
+    body = os.urandom(9_999)
+    url = mc.presigned_put_object(mbucket, "uploaded via url ü.bin")
+    r = requests.put(url, data=body, timeout=30)
+    assert r.status_code == 200, r.text
+    st = mc.stat_object(mbucket, "uploaded via url ü.bin")
+    assert st.size == len(body)
+
+    url = mc.presigned_get_object(mbucket, "uploaded via url ü.bin", response_headers={
+        "response-content-type": "text/plain",
+        "response-content-disposition": 'attachment; filename="x.txt"'})
+    r = requests.get(url, timeout=30)
+    assert r.status_code == 200, r.text
+    assert r.content == body
+    assert r.headers["Content-Type"] == "text/plain"
+    assert r.headers["Content-Disposition"] == 'attachment; filename="x.txt"'

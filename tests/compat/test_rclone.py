@@ -4,6 +4,7 @@ Multipart is exercised by lowering upload_cutoff / chunk_size in the remote's co
 """
 import json
 import os
+import time
 
 import pytest
 
@@ -93,6 +94,8 @@ def test_copy_check_lsjson_roundtrip(rclone, s3, src_tree, tmp_path):
     down = tmp_path / "down"
     rclone("copy", f"{REMOTE}:{name}/data", str(down))
     assert md5_tree(down) == md5_tree(src_tree)
+    p = rclone("copy", "-v", f"{REMOTE}:{name}/data", str(down))
+    assert b"Copied" not in p.stderr
 
     # delete removes files (matching a filter) but leaves the bucket.
     rclone("delete", "--include", "*.bin", f"{REMOTE}:{name}/data")
@@ -140,3 +143,25 @@ def test_rcat_and_cat_ranges(rclone, s3, tmp_path):
     assert tail == data[-50:]
     rclone("purge", f"{REMOTE}:{name}")
     assert name not in [b["Name"] for b in s3.list_buckets()["Buckets"]]
+
+
+def test_touched_file_recopy_without_server_side_copy(rclone, s3, tmp_path):
+    """A source file whose mtime changed but whose content did not: by default rclone updates
+    the remote modtime with a server-side CopyObject (not implemented yet), so users pass
+    --no-update-modtime; then rclone compares md5s and transfers nothing."""
+    name = unique_bucket("rclone")
+    rclone("mkdir", f"{REMOTE}:{name}")
+    src = tmp_path / "src"
+    make_file(src / "f.bin", 1000)
+    rclone("copy", str(src), f"{REMOTE}:{name}")
+    past = time.time() - 5000
+    os.utime(src / "f.bin", (past, past))
+    p = rclone("copy", "-v", "--no-update-modtime", str(src), f"{REMOTE}:{name}")
+    assert b"Copied" not in p.stderr
+    rclone("check", str(src), f"{REMOTE}:{name}")
+    # Content changed with the same size: re-uploaded.
+    make_file(src / "f.bin", 1000)
+    p = rclone("copy", "-v", "--no-update-modtime", str(src), f"{REMOTE}:{name}")
+    assert b"Copied (replaced existing)" in p.stderr
+    rclone("check", str(src), f"{REMOTE}:{name}")
+    rclone("purge", f"{REMOTE}:{name}")

@@ -2,6 +2,7 @@
 (`-c`), path-style (host_bucket without %(bucket)s), plain HTTP, SigV4.
 """
 import os
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
@@ -129,6 +130,7 @@ def test_sync_roundtrip(s3cmd, s3, cmd_bucket, tmp_path):
     down.mkdir()
     s3cmd("sync", f"s3://{cmd_bucket}/tree/", f"{down}/")
     assert md5_tree(down) == md5_tree(up)
+    assert "download:" not in out(s3cmd("sync", f"s3://{cmd_bucket}/tree/", f"{down}/"))
 
     # Modify, add, remove; sync --delete-removed mirrors exactly.
     make_file(up / "a.txt", 20)
@@ -176,3 +178,16 @@ def test_signature_v2(server, s3, tmp_path, tmp_path_factory):
     finally:
         v2("rb", "--recursive", "--force", f"s3://{name}", check=False)
     assert name not in [b["Name"] for b in s3.list_buckets()["Buckets"]]
+
+
+def test_many_objects_ls_du_del(s3cmd, s3, cmd_bucket):
+    """More than one 1000-key page: s3cmd follows list pagination and deletes in batches."""
+    keys = [f"k/{i:05d}" for i in range(1010)]
+    with ThreadPoolExecutor(8) as pool:
+        list(pool.map(lambda k: s3.put_object(Bucket=cmd_bucket, Key=k, Body=b"xy"), keys))
+    listed = ls_keys(s3cmd, f"s3://{cmd_bucket}", "--recursive")
+    assert sorted(listed) == sorted(f"{cmd_bucket}/{k}" for k in keys)
+    du = out(s3cmd("du", f"s3://{cmd_bucket}")).split()
+    assert du[:2] == [str(2 * len(keys)), str(len(keys))]
+    s3cmd("del", "--recursive", "--force", f"s3://{cmd_bucket}/k/")
+    assert s3.list_objects_v2(Bucket=cmd_bucket)["KeyCount"] == 0

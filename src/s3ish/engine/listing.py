@@ -24,7 +24,7 @@ async def list_objects(meta, bucket: str, prefix: str, delimiter: str, start_aft
     cursor, inclusive = prefix, True
     if start_after and start_after >= prefix:
         cursor, inclusive = start_after, False
-        cp = _group(start_after, prefix, delimiter)
+        cp = group_prefix(start_after, prefix, delimiter)
         if cp is not None:
             # The marker lies inside a rolled-up prefix that was already returned: skip it.
             cursor, inclusive = next_after(cp), True
@@ -35,7 +35,7 @@ async def list_objects(meta, bucket: str, prefix: str, delimiter: str, start_aft
         for row in rows:
             if len(contents) + len(prefixes) >= max_keys:
                 return ListResult(contents, prefixes, True, last)
-            cp = _group(row.key, prefix, delimiter)
+            cp = group_prefix(row.key, prefix, delimiter)
             if cp is not None:
                 prefixes.append(cp)
                 last = cp
@@ -49,7 +49,7 @@ async def list_objects(meta, bucket: str, prefix: str, delimiter: str, start_aft
                 return ListResult(contents, prefixes, False, last)
 
 
-def _group(key: str, prefix: str, delimiter: str) -> str | None:
+def group_prefix(key: str, prefix: str, delimiter: str) -> str | None:
     """The common prefix `key` rolls up into, or None if it is listed itself."""
     if not delimiter:
         return None

@@ -8,8 +8,9 @@ from ..meta import records as r
 from ..util import checksums
 from ..util.ids import upload_id as new_upload_id
 from . import errors
+from .listing import group_prefix, next_after
 from .objects import Engine
-from .types import PutSpec
+from .types import PutSpec, UploadListing
 
 MIN_PART_SIZE = 5 * 1024 * 1024
 MAX_PARTS = 10000
@@ -24,7 +25,8 @@ class Multipart:
         await self.engine.get_bucket(bucket)
         u = r.Upload(new_upload_id(), bucket, key, time.time(), spec.owner, spec.content_type,
                      spec.headers, spec.user_meta, spec.storage_class, spec.checksum_algorithm,
-                     spec.checksum_type or ("COMPOSITE" if spec.checksum_algorithm else ""))
+                     spec.checksum_type or ("COMPOSITE" if spec.checksum_algorithm else ""),
+                     spec.tags)
         await self.meta.apply(r.CreateUpload(u))
         return u
 
@@ -45,6 +47,60 @@ class Multipart:
         await self.engine._commit(r.PutPart(p), [p.data_id])
         return p
 
+    async def upload_part_copy(self, upload: r.Upload, part_number: int, src_bucket: str,
+                               src_key: str, plan) -> tuple[r.ObjectVersion, r.Part]:
+        """A part whose bytes are (a range of) another object, streamed in constant memory."""
+        src, _, stream = await self.engine.get_object(src_bucket, src_key, plan)
+        try:
+            part = await self.upload_part(upload, part_number, stream,
+                                          upload.checksum_algorithm)
+        finally:
+            await stream.aclose()
+        return src, part
+
+    async def list_multipart_uploads(self, bucket: str, prefix: str = "", delimiter: str = "",
+                                     key_marker: str = "", upload_id_marker: str = "",
+                                     max_uploads: int = 1000) -> UploadListing:
+        await self.engine.get_bucket(bucket)
+        upper = next_after(prefix) if prefix else None
+        # The scan returns uploads after (key, uid): (key > K) or (key == K and id > U).
+        key, uid = prefix, ""
+        if key_marker >= prefix and key_marker:
+            # key-marker alone skips every upload of that key; with upload-id-marker, only
+            # those up to that id. A marker that is a rolled-up prefix skips the whole group.
+            key, uid = key_marker, upload_id_marker or "\U0010ffff"
+            cp = group_prefix(key_marker, prefix, delimiter)
+            if cp is not None and key_marker == cp:
+                key, uid = next_after(cp), ""
+        uploads, prefixes, last = [], [], ("", "")
+        while True:
+            batch = await self.meta.scan_uploads(bucket, key, uid, upper, 1000)
+            if not batch:
+                return UploadListing(uploads, prefixes, False, *last)
+            for u in batch:
+                key, uid = u.key, u.upload_id
+                cp = group_prefix(u.key, prefix, delimiter)
+                if cp is not None and prefixes and prefixes[-1] == cp:
+                    continue    # already rolled up into the last common prefix
+                if len(uploads) + len(prefixes) >= max_uploads:
+                    return UploadListing(uploads, prefixes, True, *last)
+                if cp is not None:
+                    prefixes.append(cp)
+                    last = (cp, "")
+                    continue
+                uploads.append(u)
+                last = (u.key, u.upload_id)
+
+    async def expire_uploads(self, older_than: float, limit: int = 100) -> int:
+        """Abort uploads initiated before `older_than`; returns how many were aborted."""
+        ids = (await self.meta.expired_uploads(older_than))[:limit]
+        for upload_id in ids:
+            try:
+                await self.engine._free(await self.meta.apply(r.AbortUpload(upload_id)))
+            except errors.NoSuchUpload:
+                pass    # completed or aborted meanwhile
+        return len(ids)
+
     async def list_parts(self, upload: r.Upload, after: int = 0, limit: int = 1000):
         return await self.meta.list_parts(upload.upload_id, after, limit)
 
@@ -52,7 +108,8 @@ class Multipart:
         await self.engine._free(await self.meta.apply(r.AbortUpload(upload.upload_id)))
 
     async def complete_multipart_upload(self, upload: r.Upload, wanted: list[tuple[int, str]],
-                                        verify=None) -> r.ObjectVersion:
+                                        verify=None, condition: r.Condition | None = None
+                                        ) -> r.ObjectVersion:
         """`wanted` is [(part number, etag, {algorithm: checksum})] as the client listed
         them; `verify(version)` may refuse the result before it is committed."""
         have = {}
@@ -68,7 +125,7 @@ class Multipart:
             bucket=upload.bucket, key=upload.key, size=sum(p.size for p in chosen),
             etag=multipart_etag(chosen), mtime=time.time(), owner=upload.owner,
             content_type=upload.content_type, headers=upload.headers,
-            user_meta=upload.user_meta, storage_class=upload.storage_class,
+            user_meta=upload.user_meta, storage_class=upload.storage_class, tags=upload.tags,
             parts=[r.DataPart(p.data_id, p.size, p.etag, p.checksum) for p in chosen])
         algorithm = upload.checksum_algorithm
         if algorithm and all(p.checksum for p in chosen):
@@ -81,7 +138,7 @@ class Multipart:
                 v.checksum_value = composite_checksum(algorithm, chosen)
         if verify is not None:
             verify(v)
-        freed = await self.meta.apply(r.CompleteUpload(upload.upload_id, v))
+        freed = await self.meta.apply(r.CompleteUpload(upload.upload_id, v, condition))
         await self.engine._free(freed)
         return v
 

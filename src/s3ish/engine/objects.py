@@ -43,10 +43,11 @@ class Engine:
         return await self.meta.list_buckets(owner)
 
     # ---- writes ----
-    async def put_object(self, bucket: str, key: str, body, spec: PutSpec,
-                         verify=None) -> r.ObjectVersion:
+    async def put_object(self, bucket: str, key: str, body, spec: PutSpec, verify=None,
+                         condition: r.Condition | None = None) -> r.ObjectVersion:
         """Store `body` (an async iterator of bytes) as `bucket/key`. `verify(digests)` runs
-        after the last byte and before commit; whatever it raises aborts the write."""
+        after the last byte and before commit; whatever it raises aborts the write. The
+        condition is checked atomically with the commit."""
         inline, parts, digests = await self._ingest(body, spec.checksum_algorithm, verify,
                                                     allow_inline=True)
         v = r.ObjectVersion(
@@ -56,9 +57,26 @@ class Engine:
             checksum_algorithm=spec.checksum_algorithm,
             checksum_value=checksums.b64(digests.checksum) if digests.checksum else "",
             checksum_type="FULL_OBJECT" if digests.checksum else "",
-            inline=inline, parts=parts)
-        await self._commit(r.PutObject(v), v.data_ids())
+            inline=inline, parts=parts, tags=spec.tags)
+        await self._commit(r.PutObject(v, condition), v.data_ids())
         return v
+
+    async def copy_object(self, src_bucket: str, src_key: str, plan, dst_bucket: str,
+                          dst_key: str, make_spec, condition: r.Condition | None = None):
+        """Stream a copy of the source (constant memory). `plan(source)` checks the source's
+        conditions and returns the byte range to copy; `make_spec(source)` the new object's
+        PutSpec. Returns (source, new version)."""
+        src, _, stream = await self.get_object(src_bucket, src_key, plan)
+        try:
+            v = await self.put_object(dst_bucket, dst_key, stream, make_spec(src),
+                                      condition=condition)
+        finally:
+            await stream.aclose()
+        return src, v
+
+    async def set_object_tags(self, bucket: str, key: str, tags: dict) -> None:
+        await self.get_bucket(bucket)
+        await self.meta.apply(r.SetObjectTags(bucket, key, tags))
 
     async def _ingest(self, body, algorithm: str, verify, allow_inline: bool):
         """Stream a body into storage. Returns (inline bytes | None, [DataPart], Digests)."""

@@ -12,6 +12,7 @@ class PutSpec:
     storage_class: str = "STANDARD"
     checksum_algorithm: str = ""      # one of util.checksums.ALGORITHMS, or ""
     checksum_type: str = ""
+    tags: dict = field(default_factory=dict)
 
 
 @dataclass
@@ -28,3 +29,12 @@ class ListResult:
     common_prefixes: list[str]
     is_truncated: bool
     next_marker: str          # the last key or prefix returned (marker for the next page)
+
+
+@dataclass
+class UploadListing:
+    uploads: list             # records.Upload
+    common_prefixes: list[str]
+    is_truncated: bool
+    next_key_marker: str
+    next_upload_id_marker: str

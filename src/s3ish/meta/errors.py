@@ -42,3 +42,11 @@ class InvalidPartOrder(DomainError):
 
 class EntityTooSmall(DomainError):
     pass
+
+
+class PreconditionFailed(DomainError):
+    pass
+
+
+class NoSuchVersion(DomainError):
+    pass

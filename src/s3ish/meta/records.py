@@ -44,6 +44,7 @@ class ObjectVersion:
     checksum_type: str = ""   # FULL_OBJECT or COMPOSITE
     inline: bytes | None = None                     # small objects live in the record
     parts: list[DataPart] = field(default_factory=list)
+    tags: dict = field(default_factory=dict)
 
     def meta_json(self) -> str:
         """Everything but the columns the listing needs and the inline bytes."""
@@ -62,6 +63,11 @@ class ObjectVersion:
     def data_ids(self) -> list[str]:
         return [p.data_id for p in self.parts]
 
+    @property
+    def is_multipart(self) -> bool:
+        """Completed from a multipart upload (its ETag is md5-of-md5s-N)."""
+        return "-" in self.etag
+
 
 @dataclass
 class Upload:
@@ -76,6 +82,7 @@ class Upload:
     storage_class: str = "STANDARD"
     checksum_algorithm: str = ""
     checksum_type: str = ""
+    tags: dict = field(default_factory=dict)
 
     def to_json(self) -> str:
         return json.dumps(dataclasses.asdict(self), separators=(",", ":"))
@@ -110,8 +117,23 @@ class DeleteBucket:
 
 
 @dataclass
+class Condition:
+    """A conditional write, checked inside the transaction that applies it."""
+    if_match: str | None = None       # the current object's ETag must be this
+    if_none_match: bool = False       # no current object may exist (If-None-Match: *)
+
+
+@dataclass
 class PutObject:
     version: ObjectVersion
+    condition: Condition | None = None
+
+
+@dataclass
+class SetObjectTags:
+    bucket: str
+    key: str
+    tags: dict
 
 
 @dataclass
@@ -134,6 +156,7 @@ class PutPart:
 class CompleteUpload:
     upload_id: str
     version: ObjectVersion    # its parts are the chosen upload parts, in order
+    condition: Condition | None = None
 
 
 @dataclass
@@ -142,4 +165,4 @@ class AbortUpload:
 
 
 Mutation = (CreateBucket | DeleteBucket | PutObject | DeleteObject | CreateUpload | PutPart
-            | CompleteUpload | AbortUpload)
+            | CompleteUpload | AbortUpload | SetObjectTags)

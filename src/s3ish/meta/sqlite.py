@@ -8,8 +8,9 @@ import json
 from collections import namedtuple
 
 from . import errors
-from .records import (AbortUpload, Bucket, CompleteUpload, CreateBucket, CreateUpload,
-                      DeleteBucket, DeleteObject, ObjectVersion, Part, PutObject, PutPart, Upload)
+from .records import (AbortUpload, Bucket, CompleteUpload, Condition, CreateBucket,
+                      CreateUpload, DeleteBucket, DeleteObject, ObjectVersion, Part, PutObject,
+                      PutPart, SetObjectTags, Upload)
 
 ListedRow = namedtuple("ListedRow", "key size etag mtime owner storage_class")
 
@@ -137,6 +138,21 @@ class SqliteMetaStore:
             return ids
         return await self._call(q)
 
+    async def scan_uploads(self, bucket: str, key: str, upload_id: str, upper: str | None,
+                           limit: int) -> list[Upload]:
+        """Up to `limit` uploads after (key, upload_id), key < upper, in that order."""
+        def q():
+            sql = ("SELECT record FROM uploads WHERE bucket=? AND (key > ? OR (key = ? AND "
+                   "upload_id > ?))")
+            args = [bucket, key, key, upload_id]
+            if upper is not None:
+                sql += " AND key < ?"
+                args.append(upper)
+            sql += " ORDER BY key, upload_id LIMIT ?"
+            args.append(limit)
+            return [Upload.from_json(r[0]) for r in self._db.execute(sql, args)]
+        return await self._call(q)
+
     async def expired_uploads(self, older_than: float) -> list[str]:
         def q():
             return [r[0] for r in self._db.execute(
@@ -195,8 +211,21 @@ def _delete_bucket(db, m: DeleteBucket):
     return freed
 
 
-def _replace_object(db, v: ObjectVersion) -> list[str]:
+def _check_condition(old: ObjectVersion | None, cond: Condition | None) -> None:
+    if cond is None:
+        return
+    if cond.if_none_match and old is not None:
+        raise errors.PreconditionFailed("If-None-Match")
+    if cond.if_match is not None:
+        if old is None:
+            raise errors.NoSuchKey()
+        if cond.if_match != "*" and cond.if_match != old.etag:
+            raise errors.PreconditionFailed("If-Match")
+
+
+def _replace_object(db, v: ObjectVersion, cond: Condition | None = None) -> list[str]:
     old = _get_object(db, v.bucket, v.key)
+    _check_condition(old, cond)
     db.execute(f"INSERT OR REPLACE INTO objects ({_OBJ_COLS}) VALUES (?,?,?,?,?,?,?,?,?)",
                (v.bucket, v.key, v.size, v.etag, v.mtime, v.owner, v.storage_class,
                 v.meta_json(), v.inline))
@@ -205,7 +234,17 @@ def _replace_object(db, v: ObjectVersion) -> list[str]:
 
 def _put_object(db, m: PutObject):
     _require_bucket(db, m.version.bucket)
-    return _replace_object(db, m.version)
+    return _replace_object(db, m.version, m.condition)
+
+
+def _set_object_tags(db, m: SetObjectTags):
+    old = _get_object(db, m.bucket, m.key)
+    if old is None:
+        raise errors.NoSuchKey(m.key)
+    old.tags = m.tags
+    db.execute("UPDATE objects SET meta=? WHERE bucket=? AND key=?",
+               (old.meta_json(), m.bucket, m.key))
+    return []
 
 
 def _delete_object(db, m: DeleteObject):
@@ -248,7 +287,7 @@ def _complete_upload(db, m: CompleteUpload):
     unused = list(present - used)
     db.execute("DELETE FROM parts WHERE upload_id=?", (m.upload_id,))
     db.execute("DELETE FROM uploads WHERE upload_id=?", (m.upload_id,))
-    return unused + _replace_object(db, m.version)
+    return unused + _replace_object(db, m.version, m.condition)
 
 
 def _abort_upload(db, m: AbortUpload):
@@ -265,4 +304,5 @@ _APPLY = {
     CreateBucket: _create_bucket, DeleteBucket: _delete_bucket, PutObject: _put_object,
     DeleteObject: _delete_object, CreateUpload: _create_upload, PutPart: _put_part,
     CompleteUpload: _complete_upload, AbortUpload: _abort_upload,
+    SetObjectTags: _set_object_tags,
 }

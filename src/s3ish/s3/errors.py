@@ -66,6 +66,11 @@ InvalidPartOrder = _e("InvalidPartOrder", 400,
                       "part number.")
 InvalidRange = _e("InvalidRange", 416, "The requested range is not satisfiable")
 InvalidRequest = _e("InvalidRequest", 400, "Invalid Request")
+InvalidPartNumber = _e("InvalidPartNumber", 416, "The requested partnumber is not satisfiable")
+InvalidTag = _e("InvalidTag", 400, "The TagKey you have provided is invalid")
+NoSuchTagSet = _e("NoSuchTagSet", 404, "The TagSet does not exist")
+NoSuchVersion = _e("NoSuchVersion", 404,
+                   "The specified version does not exist.")
 InvalidStorageClass = _e("InvalidStorageClass", 400,
                          "The storage class you specified is not valid")
 InvalidURI = _e("InvalidURI", 400, "Couldn't parse the specified URI.")

@@ -76,7 +76,7 @@ class S3Frontend:
             raise errors.KeyTooLongError(Size=str(len(ctx.key.encode())),
                                          MaxSizeAllowed=str(MAX_KEY_BYTES))
         target = "object" if ctx.key else "bucket" if ctx.bucket else "service"
-        route = routes.match(req.method, target, req.query)
+        route = routes.match(req.method, target, req.query, req.headers)
         return ctx, route
 
     def _bucket_key(self, req: Request) -> tuple[str, str, bool]:

@@ -6,7 +6,7 @@ Access classes: "user" (any authenticated user), "owner" (the bucket's owner).
 """
 from dataclasses import dataclass
 
-from .handlers import bucket, listing, multipart, object_read, object_write
+from .handlers import bucket, copy, listing, multipart, object_read, object_write, tagging
 
 
 @dataclass(frozen=True)
@@ -17,10 +17,11 @@ class Route:
     operation: str
     handler: object
     access: str
+    copy_source: bool | None = None   # must x-amz-copy-source be present (True) or absent?
 
 
-def _r(method, target, sub, handler, access="owner") -> Route:
-    return Route(method, target, sub, handler.__name__, handler, access)
+def _r(method, target, sub, handler, access="owner", copy_source=None) -> Route:
+    return Route(method, target, sub, handler.__name__, handler, access, copy_source)
 
 
 ROUTES: tuple[Route, ...] = (
@@ -28,6 +29,7 @@ ROUTES: tuple[Route, ...] = (
 
     _r("GET", "bucket", "location", bucket.GetBucketLocation),
     _r("GET", "bucket", "versioning", bucket.GetBucketVersioning),
+    _r("GET", "bucket", "uploads", multipart.ListMultipartUploads),
     _r("GET", "bucket", "list-type", listing.ListObjectsV2),
     _r("GET", "bucket", None, listing.ListObjects),
     _r("HEAD", "bucket", None, bucket.HeadBucket),
@@ -37,12 +39,17 @@ ROUTES: tuple[Route, ...] = (
 
     _r("POST", "object", "uploads", multipart.CreateMultipartUpload),
     _r("POST", "object", "uploadId", multipart.CompleteMultipartUpload),
-    _r("PUT", "object", "uploadId", multipart.UploadPart),
+    _r("PUT", "object", "uploadId", multipart.UploadPart, copy_source=False),
+    _r("PUT", "object", "uploadId", copy.UploadPartCopy, copy_source=True),
+    _r("GET", "object", "tagging", tagging.GetObjectTagging),
+    _r("PUT", "object", "tagging", tagging.PutObjectTagging),
+    _r("DELETE", "object", "tagging", tagging.DeleteObjectTagging),
     _r("GET", "object", "uploadId", multipart.ListParts),
     _r("DELETE", "object", "uploadId", multipart.AbortMultipartUpload),
     _r("GET", "object", None, object_read.GetObject),
     _r("HEAD", "object", None, object_read.HeadObject),
-    _r("PUT", "object", None, object_write.PutObject),
+    _r("PUT", "object", None, object_write.PutObject, copy_source=False),
+    _r("PUT", "object", None, copy.CopyObject, copy_source=True),
     _r("DELETE", "object", None, object_write.DeleteObject),
 )
 
@@ -58,10 +65,12 @@ SUBRESOURCES = frozenset({
 })
 
 
-def match(method: str, target: str, query: dict) -> Route | None:
+def match(method: str, target: str, query: dict, headers: dict) -> Route | None:
+    copying = "x-amz-copy-source" in headers
     for route in ROUTES:
         if route.method == method and route.target == target and (
-                route.subresource is None or route.subresource in query):
+                route.subresource is None or route.subresource in query) and (
+                route.copy_source is None or route.copy_source == copying):
             if route.subresource is None and SUBRESOURCES.intersection(query):
                 return None
             return route

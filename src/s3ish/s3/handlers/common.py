@@ -4,6 +4,7 @@ import binascii
 import hashlib
 
 from ...http.asgi import Response
+from ...meta.records import Condition
 from ...util import checksums
 from ...util.clock import from_ts, http_date
 from .. import errors
@@ -17,7 +18,7 @@ STORAGE_CLASSES = {"STANDARD", "REDUCED_REDUNDANCY", "STANDARD_IA", "ONEZONE_IA"
                    "SNOW", "EXPRESS_ONEZONE"}
 UNSUPPORTED_HEADERS = ("x-amz-server-side-encryption", "x-amz-object-lock-mode",
                        "x-amz-object-lock-retain-until-date", "x-amz-object-lock-legal-hold",
-                       "x-amz-tagging", "x-amz-website-redirect-location",
+                       "x-amz-website-redirect-location",
                        "x-amz-grant-read", "x-amz-grant-write", "x-amz-grant-full-control",
                        "x-amz-grant-read-acp", "x-amz-grant-write-acp")
 CHECKSUM_HEADERS = {f"x-amz-checksum-{a.lower()}": a for a in checksums.ALGORITHMS}
@@ -88,6 +89,20 @@ def object_headers(v) -> list[tuple[str, str]]:
     if v.storage_class != "STANDARD":
         h.append(("x-amz-storage-class", v.storage_class))
     return h
+
+
+def write_condition(headers: dict):
+    """If-None-Match: * / If-Match: ETAG on a write, as a Condition the store checks
+    atomically with the commit (None when the write is unconditional)."""
+    if_none = headers.get("if-none-match")
+    if_match = headers.get("if-match")
+    if if_none is None and if_match is None:
+        return None
+    if if_none is not None and if_none.strip() != "*":
+        raise errors.NotImplemented("If-None-Match on writes supports only *.",
+                                    Header="If-None-Match")
+    return Condition(if_match=if_match.strip().strip('"') if if_match is not None else None,
+                     if_none_match=if_none is not None)
 
 
 def content_md5(headers: dict) -> bytes | None:

@@ -22,7 +22,7 @@ def _max_keys(q) -> int:
     return min(n, 1000)
 
 
-def _encoder(q):
+def encoder(q):
     enc = q.get("encoding-type")
     if enc is None:
         return None, lambda s: s
@@ -48,7 +48,7 @@ def _contents(ctx, rows, enc, with_owner: bool):
 
 async def ListObjects(ctx):
     q = ctx.req.query
-    enc_type, enc = _encoder(q)
+    enc_type, enc = encoder(q)
     marker = q.get("marker", "")
     res, max_keys = await _list(ctx, marker)
     delimiter = q.get("delimiter") or None
@@ -77,7 +77,7 @@ async def ListObjectsV2(ctx):
     if q.get("list-type") != "2":
         raise errors.InvalidArgument("Invalid List Type specified in Request",
                                      ArgumentName="list-type", ArgumentValue=q.get("list-type"))
-    enc_type, enc = _encoder(q)
+    enc_type, enc = encoder(q)
     token = q.get("continuation-token")
     start_after = q.get("start-after", "")
     res, max_keys = await _list(ctx, _untoken(token) if token is not None else start_after)

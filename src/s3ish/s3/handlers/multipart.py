@@ -7,7 +7,10 @@ from ...util.clock import from_ts
 from .. import errors
 from ..xml import shapes
 from .common import (ChecksumRequest, body_length, checksum_response_headers, content_md5,
-                     make_verifier, object_spec_fields, owner_of, quote_etag, read_xml, xml)
+                     make_verifier, object_spec_fields, owner_of, quote_etag, read_xml,
+                     write_condition, xml)
+from .listing import encoder
+from .tagging import tags_from_header
 
 MAX_PART = 5 * 1024 ** 3
 _FIELDS = {a: f"Checksum{a}" for a in checksums.ALGORITHMS}
@@ -44,7 +47,7 @@ def _checksum_choice(headers: dict) -> tuple[str, str]:
 async def CreateMultipartUpload(ctx) -> Response:
     algorithm, ctype = _checksum_choice(ctx.req.headers)
     spec = PutSpec(owner=ctx.owner, checksum_algorithm=algorithm, checksum_type=ctype,
-                   **object_spec_fields(ctx.req.headers))
+                   tags=tags_from_header(ctx.req.headers), **object_spec_fields(ctx.req.headers))
     u = await ctx.svc.multipart.create_multipart_upload(ctx.bucket, ctx.key, spec)
     resp = xml(shapes.InitiateMultipartUploadResult(ctx.bucket, ctx.key, u.upload_id))
     if algorithm:
@@ -68,8 +71,6 @@ async def _upload(ctx):
 
 async def UploadPart(ctx) -> Response:
     req = ctx.req
-    if "x-amz-copy-source" in req.headers:
-        raise errors.NotImplemented("UploadPartCopy is not supported yet.")
     number = _part_number(req.query)
     length = body_length(req)
     if length > MAX_PART:
@@ -90,8 +91,7 @@ async def UploadPart(ctx) -> Response:
 
 
 async def CompleteMultipartUpload(ctx) -> Response:
-    if "if-none-match" in ctx.req.headers or "if-match" in ctx.req.headers:
-        raise errors.NotImplemented("Conditional writes are not supported yet.")
+    condition = write_condition(ctx.req.headers)
     upload = await _upload(ctx)
     doc = await read_xml(ctx.req, shapes.CompleteMultipartUpload)
     wanted = [(p.PartNumber, p.ETag,
@@ -104,7 +104,7 @@ async def CompleteMultipartUpload(ctx) -> Response:
         if expected and expected not in (v.checksum_value, v.checksum_value.split("-")[0]):
             raise errors.BadDigest(f"The {upload.checksum_algorithm} you specified did not "
                                    "match the calculated checksum.")
-    v = await ctx.svc.multipart.complete_multipart_upload(upload, wanted, verify)
+    v = await ctx.svc.multipart.complete_multipart_upload(upload, wanted, verify, condition)
     host = ctx.req.headers.get("host", "localhost")
     result = shapes.CompleteMultipartUploadResult(
         Location=f"http://{host}/{ctx.bucket}/{ctx.key}", Bucket=ctx.bucket, Key=ctx.key,
@@ -148,3 +148,34 @@ async def ListParts(ctx) -> Response:
         Initiator=owner, Owner=owner, StorageClass=upload.storage_class,
         ChecksumAlgorithm=upload.checksum_algorithm or None,
         ChecksumType=upload.checksum_type or None))
+
+
+async def ListMultipartUploads(ctx) -> Response:
+    q = ctx.req.query
+    enc_type, enc = encoder(q)
+    try:
+        max_uploads = min(int(q.get("max-uploads", "1000")), 1000)
+    except ValueError:
+        raise errors.InvalidArgument("max-uploads must be an integer",
+                                     ArgumentName="max-uploads") from None
+    if max_uploads < 0:
+        raise errors.InvalidArgument("Argument max-uploads must be an integer between 0 and "
+                                     "2147483647", ArgumentName="max-uploads")
+    key_marker, id_marker = q.get("key-marker", ""), q.get("upload-id-marker", "")
+    res = await ctx.svc.multipart.list_multipart_uploads(
+        ctx.bucket, q.get("prefix", ""), q.get("delimiter", ""), key_marker,
+        id_marker if key_marker else "", max_uploads)
+    entries = []
+    for u in res.uploads:
+        owner = owner_of(ctx, u.owner)
+        entries.append(shapes.UploadEntry(enc(u.key), u.upload_id, owner, owner,
+                                          u.storage_class, from_ts(u.initiated),
+                                          u.checksum_algorithm or None,
+                                          u.checksum_type or None))
+    return xml(shapes.ListMultipartUploadsResult(
+        Bucket=ctx.bucket, KeyMarker=enc(key_marker), UploadIdMarker=id_marker,
+        NextKeyMarker=enc(res.next_key_marker), NextUploadIdMarker=res.next_upload_id_marker,
+        MaxUploads=max_uploads, IsTruncated=res.is_truncated, Prefix=enc(q.get("prefix", "")),
+        Delimiter=enc(q.get("delimiter")) if q.get("delimiter") else None,
+        EncodingType=enc_type, Upload=entries,
+        CommonPrefixes=[shapes.CommonPrefix(enc(p)) for p in res.common_prefixes]))

@@ -5,6 +5,7 @@ from ...http.asgi import Response
 from ...util.clock import parse_http_date
 from .. import errors
 from .common import checksum_response_headers, object_headers
+from .tagging import tag_count_header
 
 _RANGE = re.compile(r"^bytes=(\d*)-(\d*)$")
 _OVERRIDES = {"response-content-type": "Content-Type",
@@ -66,6 +67,33 @@ def check_conditions(headers: dict, etag: str, mtime: float) -> None:
             raise errors.NotModified(ETag=quoted)
 
 
+def _part_number(req) -> int | None:
+    value = req.query.get("partNumber")
+    if value is None:
+        return None
+    if not value.isdigit() or not 1 <= int(value) <= 10000:
+        raise errors.InvalidArgument("Part number must be an integer between 1 and 10000, "
+                                     "inclusive", ArgumentName="partNumber",
+                                     ArgumentValue=value)
+    if "range" in req.headers:
+        raise errors.InvalidRequest("Cannot specify both Range header and partNumber query "
+                                    "parameter")
+    return int(value)
+
+
+def part_range(v, number: int) -> tuple[int, int] | None:
+    """The byte range of part `number` (1-based, in completion order). An object that was not
+    uploaded in parts is its own single part."""
+    sizes = [p.size for p in v.parts] if v.is_multipart else [v.size]
+    if number > len(sizes):
+        raise errors.InvalidPartNumber(PartNumberRequested=str(number),
+                                       ActualPartCount=str(len(sizes)))
+    if v.size == 0:
+        return None
+    start = sum(sizes[: number - 1])
+    return start, start + sizes[number - 1] - 1
+
+
 async def GetObject(ctx) -> Response:
     return await _read(ctx, body=True)
 
@@ -76,8 +104,7 @@ async def HeadObject(ctx) -> Response:
 
 async def _read(ctx, body: bool) -> Response:
     req = ctx.req
-    if "partNumber" in req.query:
-        raise errors.NotImplemented("GET/HEAD with partNumber is not supported yet.")
+    part_number = _part_number(req)
     if "versionId" in req.query and req.query["versionId"] != "null":
         raise errors.NotImplemented("Object versions are not supported yet.")
     overrides = [(h, req.query[q]) for q, h in _OVERRIDES.items() if q in req.query]
@@ -85,14 +112,20 @@ async def _read(ctx, body: bool) -> Response:
 
     def plan(v):
         check_conditions(req.headers, v.etag, v.mtime)
-        state["range"] = rng = parse_range(req.headers.get("range"), v.size)
+        if part_number is None:
+            rng = parse_range(req.headers.get("range"), v.size)
+        else:
+            rng = part_range(v, part_number)
+        state["range"] = rng
         if not body:
             return None
         return rng if rng is not None else (0, v.size - 1)
 
     v, _, stream = await ctx.svc.engine.get_object(ctx.bucket, ctx.key, plan)
     rng = state["range"]
-    headers = object_headers(v)
+    headers = object_headers(v) + tag_count_header(v.tags)
+    if part_number is not None and v.is_multipart:
+        headers.append(("x-amz-mp-parts-count", str(len(v.parts))))
     if overrides:
         names = {h for h, _ in overrides}
         headers = [(k, val) for k, val in headers if k not in names] + overrides

@@ -5,7 +5,9 @@ from ...meta.errors import DomainError
 from .. import errors
 from ..xml import shapes
 from .common import (ChecksumRequest, body_length, checksum_response_headers, content_md5,
-                     make_verifier, object_spec_fields, quote_etag, read_xml, xml)
+                     make_verifier, object_spec_fields, quote_etag, read_xml, write_condition,
+                     xml)
+from .tagging import tags_from_header
 
 MAX_PUT = 5 * 1024 ** 3
 MAX_DELETE_KEYS = 1000
@@ -15,19 +17,16 @@ DEFAULT_CHECKSUM = "CRC64NVME"
 
 async def PutObject(ctx) -> Response:
     req = ctx.req
-    if "x-amz-copy-source" in req.headers:
-        raise errors.NotImplemented("CopyObject is not supported yet.")
-    if "if-none-match" in req.headers or "if-match" in req.headers:
-        raise errors.NotImplemented("Conditional writes are not supported yet.")
     length = body_length(req)
     if length > MAX_PUT:
         raise errors.EntityTooLarge(ProposedSize=str(length), MaxSizeAllowed=str(MAX_PUT))
     md5 = content_md5(req.headers)
     ck = ChecksumRequest(req.headers, default=DEFAULT_CHECKSUM)
     spec = PutSpec(owner=ctx.owner, checksum_algorithm=ck.algorithm,
-                   **object_spec_fields(req.headers))
+                   tags=tags_from_header(req.headers), **object_spec_fields(req.headers))
     v = await ctx.svc.engine.put_object(ctx.bucket, ctx.key, req.body, spec,
-                                        make_verifier(req, md5, ck))
+                                        make_verifier(req, md5, ck),
+                                        write_condition(req.headers))
     headers = [("ETag", quote_etag(v.etag))]
     if ck.requested:
         headers += checksum_response_headers(v.checksum_algorithm, v.checksum_value,

@@ -174,3 +174,70 @@ class DeleteResult:
 @dataclass
 class VersioningConfiguration:
     Status: str | None = None
+
+
+@dataclass
+class CopyObjectResult:
+    ETag: str
+    LastModified: _dt.datetime
+    ChecksumType: str | None = None
+    ChecksumCRC32: str | None = None
+    ChecksumCRC32C: str | None = None
+    ChecksumCRC64NVME: str | None = None
+    ChecksumSHA1: str | None = None
+    ChecksumSHA256: str | None = None
+
+
+@dataclass
+class CopyPartResult:
+    ETag: str
+    LastModified: _dt.datetime
+    ChecksumCRC32: str | None = None
+    ChecksumCRC32C: str | None = None
+    ChecksumCRC64NVME: str | None = None
+    ChecksumSHA1: str | None = None
+    ChecksumSHA256: str | None = None
+
+
+@dataclass
+class Tag:
+    Key: str
+    Value: str = ""
+
+
+@dataclass
+class TagSet:
+    Tag: list[Tag] = field(default_factory=list)
+
+
+@dataclass
+class Tagging:
+    TagSet: TagSet | None = None
+
+
+@dataclass
+class UploadEntry:
+    Key: str
+    UploadId: str
+    Initiator: Owner
+    Owner: Owner
+    StorageClass: str
+    Initiated: _dt.datetime
+    ChecksumAlgorithm: str | None = None
+    ChecksumType: str | None = None
+
+
+@dataclass
+class ListMultipartUploadsResult:
+    Bucket: str
+    KeyMarker: str
+    UploadIdMarker: str
+    NextKeyMarker: str
+    NextUploadIdMarker: str
+    MaxUploads: int
+    IsTruncated: bool
+    Prefix: str | None = None
+    Delimiter: str | None = None
+    EncodingType: str | None = None
+    Upload: list[UploadEntry] = field(default_factory=list)
+    CommonPrefixes: list[CommonPrefix] = field(default_factory=list)

@@ -1,0 +1,119 @@
+"""CopyObject and UploadPartCopy: server-side copies streamed in constant memory."""
+import re
+from urllib.parse import parse_qs, unquote
+
+from ...engine.types import PutSpec
+from ...util.clock import from_ts
+from .. import errors
+from ..xml import shapes
+from .common import object_spec_fields, quote_etag, write_condition, xml
+from .multipart import MAX_PART, _checksum_fields, _part_number, _upload
+from .object_read import check_conditions
+from .tagging import tags_from_header
+
+MAX_COPY = 5 * 1024 ** 3
+DEFAULT_CHECKSUM = "CRC64NVME"
+_COPY_RANGE = re.compile(r"^bytes=(\d+)-(\d+)$")
+
+
+async def _source(ctx) -> tuple[str, str]:
+    """The copy source `[/]bucket/key[?versionId=...]`, URL-encoded, owned by the caller."""
+    value = ctx.req.headers["x-amz-copy-source"]
+    path, _, query = value.partition("?")
+    bucket, sep, key = unquote(path).lstrip("/").partition("/")
+    if not sep or not bucket or not key:
+        raise errors.InvalidArgument("Copy Source must mention the source bucket and key: "
+                                     "sourcebucket/sourcekey",
+                                     ArgumentName="x-amz-copy-source", ArgumentValue=value)
+    version = parse_qs(query).get("versionId", ["null"])[0]
+    if version != "null":
+        raise errors.InvalidArgument("Invalid version id specified",
+                                     ArgumentName="x-amz-copy-source", ArgumentValue=value)
+    record = await ctx.svc.engine.get_bucket(bucket)
+    if record.owner != ctx.owner:
+        raise errors.AccessDenied()
+    return bucket, key
+
+
+def _check_source_conditions(headers: dict, v) -> None:
+    """x-amz-copy-source-if-*: the GET conditions, but every failure is a 412."""
+    prefix = "x-amz-copy-source-"
+    cond = {name[len(prefix):]: value for name, value in headers.items()
+            if name.startswith(prefix + "if-")}
+    try:
+        check_conditions(cond, v.etag, v.mtime)
+    except errors.NotModified:
+        raise errors.PreconditionFailed(Condition="x-amz-copy-source-If-None-Match") from None
+
+
+async def CopyObject(ctx):
+    h = ctx.req.headers
+    src_bucket, src_key = await _source(ctx)
+    directive = h.get("x-amz-metadata-directive", "COPY").upper()
+    tag_directive = h.get("x-amz-tagging-directive", "COPY").upper()
+    if directive not in ("COPY", "REPLACE") or tag_directive not in ("COPY", "REPLACE"):
+        raise errors.InvalidArgument("Unknown metadata directive.")
+    fields = object_spec_fields(h)    # validated even under COPY: bad input is refused
+    same = (src_bucket, src_key) == (ctx.bucket, ctx.key)
+    if same and directive == "COPY" and "x-amz-storage-class" not in h:
+        raise errors.InvalidRequest(
+            "This copy request is illegal because it is trying to copy an object to itself "
+            "without changing the object's metadata, storage class, website redirect "
+            "location or encryption attributes.")
+    algorithm = h.get("x-amz-checksum-algorithm", "").upper()
+    new_tags = tags_from_header(h)
+
+    def plan(src):
+        _check_source_conditions(h, src)
+        if src.size > MAX_COPY:
+            raise errors.InvalidRequest("The specified copy source is larger than the maximum "
+                                        "allowable size for a copy source: 5368709120")
+        return 0, src.size - 1
+
+    def make_spec(src):
+        base = fields if directive == "REPLACE" else {
+            "content_type": src.content_type, "headers": src.headers,
+            "user_meta": src.user_meta, "storage_class": fields["storage_class"]}
+        keep = src.checksum_algorithm if src.checksum_type == "FULL_OBJECT" else ""
+        return PutSpec(owner=ctx.owner, checksum_algorithm=algorithm or keep or DEFAULT_CHECKSUM,
+                       tags=new_tags if tag_directive == "REPLACE" else src.tags, **base)
+
+    _, v = await ctx.svc.engine.copy_object(src_bucket, src_key, plan, ctx.bucket, ctx.key,
+                                            make_spec, write_condition(h))
+    return xml(shapes.CopyObjectResult(quote_etag(v.etag), from_ts(v.mtime),
+                                       v.checksum_type or None,
+                                       **_checksum_fields(v.checksum_algorithm,
+                                                          v.checksum_value)))
+
+
+async def UploadPartCopy(ctx):
+    h = ctx.req.headers
+    number = _part_number(ctx.req.query)
+    src_bucket, src_key = await _source(ctx)
+    upload = await _upload(ctx)
+    rng_header = h.get("x-amz-copy-source-range")
+    rng = None
+    if rng_header is not None:
+        m = _COPY_RANGE.match(rng_header.strip())
+        if not m or int(m.group(1)) > int(m.group(2)):
+            raise errors.InvalidArgument(
+                "The x-amz-copy-source-range value must be of the form bytes=first-last where "
+                "first and last are the zero-based offsets of the first and last bytes to copy",
+                ArgumentName="x-amz-copy-source-range", ArgumentValue=rng_header)
+        rng = int(m.group(1)), int(m.group(2))
+
+    def plan(src):
+        _check_source_conditions(h, src)
+        start, end = rng if rng is not None else (0, src.size - 1)
+        if rng is not None and end >= src.size:
+            raise errors.InvalidRange(RangeRequested=rng_header,
+                                      ActualObjectSize=str(src.size))
+        if end - start + 1 > MAX_PART:
+            raise errors.EntityTooLarge(MaxSizeAllowed=str(MAX_PART))
+        return start, end
+
+    _, part = await ctx.svc.multipart.upload_part_copy(upload, number, src_bucket, src_key,
+                                                       plan)
+    return xml(shapes.CopyPartResult(quote_etag(part.etag), from_ts(part.mtime),
+                                     **_checksum_fields(upload.checksum_algorithm,
+                                                        part.checksum)))

@@ -1,0 +1,55 @@
+"""Object tagging: the x-amz-tagging header and Get/Put/DeleteObjectTagging."""
+from urllib.parse import parse_qsl
+
+from ...http.asgi import Response
+from .. import errors
+from ..xml import shapes
+from .common import read_xml, xml
+
+MAX_TAGS = 10
+
+
+def validate_tags(pairs: list[tuple[str, str]]) -> dict:
+    tags = {}
+    if len(pairs) > MAX_TAGS:
+        raise errors.InvalidTag("Object tags cannot be greater than 10")
+    for k, v in pairs:
+        if not k or len(k) > 128:
+            raise errors.InvalidTag("The TagKey you have provided is invalid")
+        if len(v) > 256:
+            raise errors.InvalidTag("The TagValue you have provided is invalid")
+        if k.startswith("aws:"):
+            raise errors.InvalidTag("Your TagKey cannot be prefixed with aws:")
+        if k in tags:
+            raise errors.InvalidTag("Cannot provide multiple Tags with the same key")
+        tags[k] = v
+    return tags
+
+
+def tags_from_header(headers: dict) -> dict:
+    """`x-amz-tagging: k1=v1&k2=v2` (URL-encoded query form)."""
+    value = headers.get("x-amz-tagging")
+    if not value:
+        return {}
+    return validate_tags(parse_qsl(value, keep_blank_values=True))
+
+
+def tag_count_header(tags: dict) -> list[tuple[str, str]]:
+    return [("x-amz-tagging-count", str(len(tags)))] if tags else []
+
+
+async def GetObjectTagging(ctx) -> Response:
+    v = await ctx.svc.engine.head_object(ctx.bucket, ctx.key)
+    return xml(shapes.Tagging(shapes.TagSet([shapes.Tag(k, val) for k, val in v.tags.items()])))
+
+
+async def PutObjectTagging(ctx) -> Response:
+    doc = await read_xml(ctx.req, shapes.Tagging, limit=64 * 1024)
+    tags = validate_tags([(t.Key, t.Value) for t in (doc.TagSet.Tag if doc.TagSet else [])])
+    await ctx.svc.engine.set_object_tags(ctx.bucket, ctx.key, tags)
+    return Response(200)
+
+
+async def DeleteObjectTagging(ctx) -> Response:
+    await ctx.svc.engine.set_object_tags(ctx.bucket, ctx.key, {})
+    return Response(204)
