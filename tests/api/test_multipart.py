@@ -145,3 +145,48 @@ def test_transfer_manager_concurrent_parts(s3, bucket, tmp_path):
     dst = tmp_path / "dst.bin"
     s3.download_file(bucket, "tm", str(dst), Config=cfg)
     assert hashlib.md5(src.read_bytes()).digest() == hashlib.md5(dst.read_bytes()).digest()
+
+
+def test_list_multipart_uploads(s3, bucket):
+    ids = {}
+    for key in ["a/1", "a/2", "b", "b", "c/d/e"]:
+        ids.setdefault(key, []).append(
+            s3.create_multipart_upload(Bucket=bucket, Key=key)["UploadId"])
+    r = s3.list_multipart_uploads(Bucket=bucket)
+    assert [(u["Key"], u["UploadId"]) for u in r["Uploads"]] == sorted(
+        (k, i) for k, v in ids.items() for i in v)
+    r = s3.list_multipart_uploads(Bucket=bucket, Delimiter="/")
+    assert [u["Key"] for u in r["Uploads"]] == ["b", "b"]
+    assert [p["Prefix"] for p in r["CommonPrefixes"]] == ["a/", "c/"]
+    r = s3.list_multipart_uploads(Bucket=bucket, Prefix="a/")
+    assert [u["Key"] for u in r["Uploads"]] == ["a/1", "a/2"]
+    seen, km, um = [], "", ""
+    while True:
+        r = s3.list_multipart_uploads(Bucket=bucket, MaxUploads=2, KeyMarker=km,
+                                      UploadIdMarker=um)
+        seen += [(u["Key"], u["UploadId"]) for u in r.get("Uploads", [])]
+        if not r["IsTruncated"]:
+            break
+        km, um = r["NextKeyMarker"], r["NextUploadIdMarker"]
+    assert len(seen) == 5 and len(set(seen)) == 5
+    for key, uids in ids.items():
+        for uid in uids:
+            s3.abort_multipart_upload(Bucket=bucket, Key=key, UploadId=uid)
+    assert "Uploads" not in s3.list_multipart_uploads(Bucket=bucket)
+
+
+def test_get_part_number(s3, bucket):
+    parts = [os.urandom(5 * MiB), b"second part"]
+    uid, done = _upload(s3, bucket, "pn", parts)
+    s3.complete_multipart_upload(Bucket=bucket, Key="pn", UploadId=uid,
+                                 MultipartUpload={"Parts": done})
+    r = s3.get_object(Bucket=bucket, Key="pn", PartNumber=2)
+    assert r["Body"].read() == b"second part" and r["PartsCount"] == 2
+    assert r["ContentRange"] == f"bytes {5 * MiB}-{5 * MiB + 10}/{5 * MiB + 11}"
+    h = s3.head_object(Bucket=bucket, Key="pn", PartNumber=1)
+    assert h["ContentLength"] == 5 * MiB and h["PartsCount"] == 2
+    with pytest.raises(botocore.exceptions.ClientError) as e:
+        s3.get_object(Bucket=bucket, Key="pn", PartNumber=3)
+    assert _code(e) == "InvalidPartNumber"
+    s3.put_object(Bucket=bucket, Key="single", Body=b"one")
+    assert s3.get_object(Bucket=bucket, Key="single", PartNumber=1)["Body"].read() == b"one"
