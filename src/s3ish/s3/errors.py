@@ -64,6 +64,11 @@ InvalidPart = _e("InvalidPart", 400,
 InvalidPartOrder = _e("InvalidPartOrder", 400,
                       "The list of parts was not in ascending order. Parts must be ordered by "
                       "part number.")
+InvalidPolicyDocument = _e("InvalidPolicyDocument", 400,
+                           "The content of the form does not meet the conditions specified in "
+                           "the policy document.")
+IncorrectNumberOfFilesInPostRequest = _e("IncorrectNumberOfFilesInPostRequest", 400,
+                                         "POST requires exactly one file upload per request.")
 InvalidRange = _e("InvalidRange", 416, "The requested range is not satisfiable")
 InvalidRequest = _e("InvalidRequest", 400, "Invalid Request")
 InvalidPartNumber = _e("InvalidPartNumber", 416, "The requested partnumber is not satisfiable")
@@ -78,6 +83,9 @@ KeyTooLongError = _e("KeyTooLongError", 400, "Your key is too long")
 MalformedTrailerError = _e("MalformedTrailerError", 400,
                            "The request contained trailing data that was not well-formed or "
                            "did not conform to our published schema.")
+MalformedPOSTRequest = _e("MalformedPOSTRequest", 400,
+                          "The body of your POST request is not well-formed "
+                          "multipart/form-data.")
 MalformedXML = _e("MalformedXML", 400,
                   "The XML you provided was not well-formed or did not validate against our "
                   "published schema")

@@ -97,6 +97,8 @@ class S3Frontend:
             if ctx.req.method not in ("GET", "HEAD", "PUT", "POST", "DELETE"):
                 raise errors.MethodNotAllowed(Method=ctx.req.method)
             raise errors.NotImplemented()
+        if route.access == "policy" and ctx.identity is None:
+            return await route.handler(ctx)
         if ctx.identity is None:
             raise errors.AccessDenied()
         if route.access == "owner":

@@ -2,11 +2,13 @@
 
 Targets: "service" (no bucket), "bucket", "object". The first row whose method and target
 match and whose sub-resource query parameter is present wins, so specific rows come first.
-Access classes: "user" (any authenticated user), "owner" (the bucket's owner).
+Access classes: "user" (any authenticated user), "owner" (the bucket's owner), "policy" (the
+handler authenticates a signed form itself: browser POST uploads).
 """
 from dataclasses import dataclass
 
-from .handlers import bucket, copy, listing, multipart, object_read, object_write, tagging
+from .handlers import (bucket, copy, listing, multipart, object_read, object_write,
+                       post_object, tagging)
 
 
 @dataclass(frozen=True)
@@ -36,6 +38,7 @@ ROUTES: tuple[Route, ...] = (
     _r("PUT", "bucket", None, bucket.CreateBucket, "user"),
     _r("DELETE", "bucket", None, bucket.DeleteBucket),
     _r("POST", "bucket", "delete", object_write.DeleteObjects),
+    _r("POST", "bucket", None, post_object.PostObject, "policy"),
 
     _r("POST", "object", "uploads", multipart.CreateMultipartUpload),
     _r("POST", "object", "uploadId", multipart.CompleteMultipartUpload),

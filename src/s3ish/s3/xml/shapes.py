@@ -241,3 +241,11 @@ class ListMultipartUploadsResult:
     EncodingType: str | None = None
     Upload: list[UploadEntry] = field(default_factory=list)
     CommonPrefixes: list[CommonPrefix] = field(default_factory=list)
+
+
+@dataclass
+class PostResponse:
+    Location: str
+    Bucket: str
+    Key: str
+    ETag: str
