@@ -1,11 +1,14 @@
 """Wiring: build the stores, the engine and the S3 frontend; serve reserved endpoints
 (`/_health`, `/_ready`) beside S3; run it all on uvicorn with N workers sharing one socket.
 """
+import asyncio
 import fcntl
 import logging
 import os
 import socket
 
+from .bg import worker
+from .bg.uploads import UploadReaper
 from .config import Config
 from .engine.multipart import Multipart
 from .engine.objects import Engine
@@ -33,14 +36,18 @@ class App:
         self.cfg = cfg
         self.engine = None
         self.s3 = None
+        self.tasks: list[asyncio.Task] = []
 
     def _start(self) -> None:
         meta, data = open_stores(self.cfg)
         self.engine = Engine(meta, data)
+        multipart = Multipart(self.engine)
         root = (self.cfg.root_user, self.cfg.root_password) if self.cfg.root_user else None
         users = Users.load(root, self.cfg.auth_file)
-        self.s3 = S3Frontend(Services(self.engine, Multipart(self.engine), users,
-                                      self.cfg.region, tuple(self.cfg.domains)))
+        self.s3 = S3Frontend(Services(self.engine, multipart, users, self.cfg.region,
+                                      tuple(self.cfg.domains), self.cfg.auth == "none"))
+        reaper = UploadReaper(multipart, self.cfg.multipart_expiry)
+        self.tasks.append(asyncio.get_running_loop().create_task(worker.run(reaper, 600)))
 
     async def __call__(self, scope, receive, send):
         if scope["type"] == "lifespan":
@@ -64,6 +71,8 @@ class App:
                     return
                 await send({"type": "lifespan.startup.complete"})
             elif msg["type"] == "lifespan.shutdown":
+                for task in self.tasks:
+                    task.cancel()
                 if self.engine is not None:
                     await self.engine.meta.close()
                 await send({"type": "lifespan.shutdown.complete"})
@@ -75,8 +84,11 @@ class App:
             resp = Response(200, [("Content-Type", "text/plain")], b"ok\n")
         else:
             problem = await self._readiness()
+            text = problem or "ready"
+            if self.cfg.auth == "none":
+                text += "\nWARNING: authentication is disabled (--auth none)"
             resp = Response(503 if problem else 200, [("Content-Type", "text/plain")],
-                            (problem or "ready") .encode() + b"\n")
+                            text.encode() + b"\n")
         await send_response(send, resp, head_only=req.method == "HEAD")
 
     async def _readiness(self) -> str | None:

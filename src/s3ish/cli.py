@@ -1,5 +1,6 @@
 """Command line: `s3ish server ...`."""
 import argparse
+import ipaddress
 import os
 import sys
 
@@ -32,7 +33,34 @@ def parser() -> argparse.ArgumentParser:
     s.add_argument("--dev-credentials", action="store_true",
                    help="use a development root pair when S3ISH_ROOT_USER/PASSWORD are unset")
     s.add_argument("--log-level", default="info")
+    s.add_argument("--auth", choices=["required", "none"], default="required",
+                   help="none: accept every request as the root user (local development)")
+    s.add_argument("--i-know-this-is-open", action="store_true",
+                   help="allow --auth none on an address other than loopback")
+    s.add_argument("--multipart-expiry", type=_duration, default=7 * 24 * 3600,
+                   metavar="DURATION", help="abort multipart uploads older than this "
+                   "(e.g. 3600, 90m, 24h, 7d; default 7d)")
     return p
+
+
+def _duration(value: str) -> float:
+    units = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+    try:
+        if value[-1:] in units:
+            return float(value[:-1]) * units[value[-1]]
+        return float(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError("expected a duration like 3600, 90m, 24h or 7d") \
+            from None
+
+
+def _is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
 
 
 def main(argv=None) -> None:
@@ -52,6 +80,12 @@ def _tune_malloc(argv) -> None:
 
 
 def run_server(args) -> None:
+    if args.auth == "none":
+        if not _is_loopback(args.listen[0]) and not args.i_know_this_is_open:
+            raise SystemExit("refusing --auth none on a non-loopback address "
+                             f"({args.listen[0]}); add --i-know-this-is-open if you mean it")
+        print("WARNING: --auth none: authentication is DISABLED, every request acts as the "
+              "root user. For local development only.", file=sys.stderr, flush=True)
     user, password = os.environ.get("S3ISH_ROOT_USER"), os.environ.get("S3ISH_ROOT_PASSWORD")
     if not (user and password):
         if args.dev_credentials:
@@ -61,7 +95,7 @@ def run_server(args) -> None:
                   f"pair\n!!   access key: {user}\n!!   secret key: {password}\n!! Anyone who "
                   f"reads this can use the server. Set real credentials.\n{bar}",
                   file=sys.stderr, flush=True)
-        elif not args.auth_file:
+        elif not args.auth_file and args.auth != "none":
             raise SystemExit("no credentials: set S3ISH_ROOT_USER and S3ISH_ROOT_PASSWORD or "
                              "pass --auth-file")
         else:
@@ -71,4 +105,5 @@ def run_server(args) -> None:
                  auth_file=args.auth_file, workers=max(1, args.workers),
                  domains=[d.lower().strip(".") for d in args.domain], region=args.region,
                  root_user=user, root_password=password, durable=not args.no_fsync,
-                 log_level=args.log_level))
+                 log_level=args.log_level, auth=args.auth,
+                 multipart_expiry=args.multipart_expiry))

@@ -20,6 +20,8 @@ class Config:
     root_password: str | None = None
     durable: bool = True
     log_level: str = "info"
+    auth: str = "required"               # "none": every request acts as root (development)
+    multipart_expiry: float = 7 * 24 * 3600   # abort uploads older than this (seconds)
 
     @property
     def in_memory(self) -> bool:

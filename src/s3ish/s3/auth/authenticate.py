@@ -32,6 +32,14 @@ def authenticate(req, users, vhost_bucket: str | None = None):
     return None
 
 
+def accept_unauthenticated(req, users):
+    """`--auth none`: no signature is checked, everyone is the root user; the body is still
+    de-framed (aws-chunked) and integrity-checked (payload SHA-256, trailers)."""
+    payload = req.headers.get("x-amz-content-sha256", sigv4.UNSIGNED)
+    _wrap_body(req, payload, None, verify_signatures=False)
+    return users.root
+
+
 def _check_v2(req, ident, date: str, provided: str, vhost_bucket) -> None:
     for resource in sigv2.canonical_resources(req.raw_path, req.query_items(), vhost_bucket):
         sts = sigv2.string_to_sign(req.method, req.headers, date, resource)
@@ -199,12 +207,12 @@ def _presigned_v4(req, users):
     return ident
 
 
-def _wrap_body(req, payload: str, signer) -> None:
+def _wrap_body(req, payload: str, signer, verify_signatures: bool = True) -> None:
     """Replace req.body with a stream that verifies what the signature promised."""
     if payload == sigv4.UNSIGNED:
         return
     if payload in (sigv4.STREAMING, sigv4.STREAMING_TRAILER, sigv4.STREAMING_UNSIGNED_TRAILER):
-        if signer is None:
+        if signer is None and verify_signatures:
             raise errors.InvalidRequest("Streaming uploads need an Authorization header")
         decoded = req.headers.get("x-amz-decoded-content-length")
         if decoded is None or not decoded.isdigit():

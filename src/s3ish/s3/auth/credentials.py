@@ -17,9 +17,12 @@ class Identity:
 
 
 class Users:
-    def __init__(self, identities: list[Identity]):
+    def __init__(self, identities: list[Identity], root: Identity | None = None):
         self._by_key = {i.access_key: i for i in identities}
         self._by_owner = {i.owner_id: i for i in identities}
+        # The user `--auth none` acts as: the root user, or a stand-in when there is none.
+        self.root = root or Identity("root", "", "root")
+        self._by_owner.setdefault(self.root.owner_id, self.root)
 
     def get(self, access_key: str) -> Identity | None:
         return self._by_key.get(access_key)
@@ -30,8 +33,9 @@ class Users:
     @classmethod
     def load(cls, root: tuple[str, str] | None, auth_file: str | None) -> "Users":
         ids = []
-        if root:
-            ids.append(Identity(root[0], root[1], root[0]))
+        root_ident = Identity(root[0], root[1], root[0]) if root else None
+        if root_ident:
+            ids.append(root_ident)
         if auth_file:
             with open(auth_file, encoding="utf-8") as f:
                 for n, line in enumerate(f, 1):
@@ -44,4 +48,4 @@ class Users:
                                          "[:DISPLAY_NAME]")
                     ids.append(Identity(fields[0], fields[1],
                                         fields[2] if len(fields) == 3 else fields[0]))
-        return cls(ids)
+        return cls(ids, root_ident)

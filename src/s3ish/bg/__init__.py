@@ -1,0 +1,1 @@
+"""Background workers: each is a `step()` loop that a test or an admin command can run once."""
