@@ -37,19 +37,31 @@ _OBJ_COLS = "bucket, key, size, etag, mtime, owner, storage_class, meta, inline"
 
 
 class SqliteMetaStore:
+    """Writes run on one thread and connection; reads on another (WAL lets them proceed while
+    a commit waits for fsync). `:memory:` shares one connection, as it must."""
+
     def __init__(self, path: str, durable: bool = True):
         self._path = path
         self._thread = concurrent.futures.ThreadPoolExecutor(1, thread_name_prefix="s3ish-meta")
-        self._db: sqlite3.Connection = self._thread.submit(self._open, durable).result()
+        self._db: sqlite3.Connection = self._thread.submit(self._open, durable, True).result()
+        if path == ":memory:":
+            self._rthread, self._rdb = self._thread, self._db
+        else:
+            self._rthread = concurrent.futures.ThreadPoolExecutor(
+                1, thread_name_prefix="s3ish-meta-read")
+            self._rdb = self._rthread.submit(self._open, durable, False).result()
 
     # ---- plumbing ----
-    def _open(self, durable: bool) -> sqlite3.Connection:
+    def _open(self, durable: bool, writer: bool) -> sqlite3.Connection:
         db = sqlite3.connect(self._path, isolation_level=None, check_same_thread=False)
         db.execute("PRAGMA busy_timeout=30000")
         if self._path != ":memory:":
             db.execute("PRAGMA journal_mode=WAL")
         db.execute(f"PRAGMA synchronous={'FULL' if durable else 'NORMAL'}")
-        self._migrate(db)
+        if writer:
+            self._migrate(db)
+        else:
+            db.execute("PRAGMA query_only=1")
         return db
 
     @staticmethod
@@ -70,7 +82,15 @@ class SqliteMetaStore:
     async def _call(self, fn, *args):
         return await asyncio.get_running_loop().run_in_executor(self._thread, fn, *args)
 
+    async def _read(self, fn, *args):
+        """Run `fn(read connection, *args)` on the read thread."""
+        return await asyncio.get_running_loop().run_in_executor(self._rthread, fn, self._rdb,
+                                                                *args)
+
     async def close(self) -> None:
+        if self._rthread is not self._thread:
+            await self._read(lambda db: db.close())
+            self._rthread.shutdown(wait=True)
         await self._call(self._db.close)
         self._thread.shutdown(wait=True)
 
@@ -91,21 +111,21 @@ class SqliteMetaStore:
 
     # ---- reads ----
     async def get_bucket(self, name: str) -> Bucket | None:
-        return await self._call(_get_bucket, self._db, name)
+        return await self._read(_get_bucket, name)
 
     async def list_buckets(self, owner: str) -> list[Bucket]:
-        def q():
-            rows = self._db.execute("SELECT name, owner, created, region FROM buckets "
-                                    "WHERE owner=? ORDER BY name", (owner,)).fetchall()
+        def q(db):
+            rows = db.execute("SELECT name, owner, created, region FROM buckets "
+                              "WHERE owner=? ORDER BY name", (owner,)).fetchall()
             return [Bucket(*r) for r in rows]
-        return await self._call(q)
+        return await self._read(q)
 
     async def get_object(self, bucket: str, key: str) -> ObjectVersion | None:
-        return await self._call(_get_object, self._db, bucket, key)
+        return await self._read(_get_object, bucket, key)
 
     async def scan_objects(self, bucket, start, inclusive, upper, limit):
         """Up to `limit` objects with start <(=) key < upper, in key order."""
-        def q():
+        def q(db):
             sql = ("SELECT key, size, etag, mtime, owner, storage_class FROM objects "
                    f"WHERE bucket=? AND key {'>=' if inclusive else '>'} ?")
             args = [bucket, start]
@@ -114,34 +134,34 @@ class SqliteMetaStore:
                 args.append(upper)
             sql += " ORDER BY key LIMIT ?"
             args.append(limit)
-            return [ListedRow(*r) for r in self._db.execute(sql, args)]
-        return await self._call(q)
+            return [ListedRow(*r) for r in db.execute(sql, args)]
+        return await self._read(q)
 
     async def get_upload(self, upload_id: str) -> Upload | None:
-        return await self._call(_get_upload, self._db, upload_id)
+        return await self._read(_get_upload, upload_id)
 
     async def list_parts(self, upload_id: str, after: int, limit: int) -> list[Part]:
-        def q():
-            rows = self._db.execute(
+        def q(db):
+            rows = db.execute(
                 "SELECT upload_id, part_number, data_id, size, etag, mtime, checksum FROM parts "
                 "WHERE upload_id=? AND part_number>? ORDER BY part_number LIMIT ?",
                 (upload_id, after, limit)).fetchall()
             return [Part(*r) for r in rows]
-        return await self._call(q)
+        return await self._read(q)
 
     async def all_data_ids(self) -> set[str]:
         """Every data id the metadata references (objects and upload parts), for GC."""
-        def q():
-            ids = {r[0] for r in self._db.execute("SELECT data_id FROM parts")}
-            for (meta,) in self._db.execute("SELECT meta FROM objects WHERE inline IS NULL"):
+        def q(db):
+            ids = {r[0] for r in db.execute("SELECT data_id FROM parts")}
+            for (meta,) in db.execute("SELECT meta FROM objects WHERE inline IS NULL"):
                 ids.update(p["data_id"] for p in _json_parts(meta))
             return ids
-        return await self._call(q)
+        return await self._read(q)
 
     async def scan_uploads(self, bucket: str, key: str, upload_id: str, upper: str | None,
                            limit: int) -> list[Upload]:
         """Up to `limit` uploads after (key, upload_id), key < upper, in that order."""
-        def q():
+        def q(db):
             sql = ("SELECT record FROM uploads WHERE bucket=? AND (key > ? OR (key = ? AND "
                    "upload_id > ?))")
             args = [bucket, key, key, upload_id]
@@ -150,14 +170,14 @@ class SqliteMetaStore:
                 args.append(upper)
             sql += " ORDER BY key, upload_id LIMIT ?"
             args.append(limit)
-            return [Upload.from_json(r[0]) for r in self._db.execute(sql, args)]
-        return await self._call(q)
+            return [Upload.from_json(r[0]) for r in db.execute(sql, args)]
+        return await self._read(q)
 
     async def expired_uploads(self, older_than: float) -> list[str]:
-        def q():
-            return [r[0] for r in self._db.execute(
+        def q(db):
+            return [r[0] for r in db.execute(
                 "SELECT upload_id FROM uploads WHERE initiated < ?", (older_than,))]
-        return await self._call(q)
+        return await self._read(q)
 
 
 def _json_parts(meta: str) -> list[dict]:
