@@ -104,3 +104,11 @@ def test_health_and_ready(server):
     assert requests.get(server.endpoint + "/_health").status_code == 200
     r = requests.get(server.endpoint + "/_ready")
     assert r.status_code == 200 and r.text.strip() == "ready"
+
+
+def test_expected_bucket_owner(s3, bucket):
+    owner = s3.list_buckets()["Owner"]["ID"]
+    s3.put_object(Bucket=bucket, Key="k", Body=b"x", ExpectedBucketOwner=owner)
+    with pytest.raises(botocore.exceptions.ClientError) as e:
+        s3.put_object(Bucket=bucket, Key="k2", Body=b"x", ExpectedBucketOwner="1" * 64)
+    assert _code(e) == "AccessDenied"

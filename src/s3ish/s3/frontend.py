@@ -109,6 +109,9 @@ class S3Frontend:
             ctx.bucket_record = await self.svc.engine.get_bucket(ctx.bucket)
             if ctx.bucket_record.owner != ctx.identity.owner_id:
                 raise errors.AccessDenied()
+            expected = ctx.req.headers.get("x-amz-expected-bucket-owner")
+            if expected is not None and expected != ctx.bucket_record.owner:
+                raise errors.AccessDenied()
         return await route.handler(ctx)
 
     def _error_response(self, exc: Exception, req: Request, rid: str) -> Response:
