@@ -2,7 +2,9 @@
 (`/_health`, `/_ready`) beside S3; run it all on uvicorn with N workers sharing one socket.
 """
 import asyncio
+import base64
 import fcntl
+import hmac
 import logging
 import os
 import socket
@@ -13,10 +15,15 @@ from .config import Config
 from .engine.multipart import Multipart
 from .engine.objects import Engine
 from .http.asgi import Request, Response, send_response
+from .obs import logging as obs_logging
+from .obs import metrics
 from .meta.sqlite import SqliteMetaStore
+from .s3.auth.authenticate import authenticate
 from .s3.auth.credentials import Users
+from .s3.errors import S3Error
 from .s3.frontend import S3Frontend, Services
 from .storage.datastore import FolderDataStore, MemoryDataStore
+from .util.threads import io_queue_depth, run_io
 
 log = logging.getLogger("s3ish")
 
@@ -47,7 +54,10 @@ class App:
         self.s3 = S3Frontend(Services(self.engine, multipart, users, self.cfg.region,
                                       tuple(self.cfg.domains), self.cfg.auth == "none"))
         reaper = UploadReaper(multipart, self.cfg.multipart_expiry)
-        self.tasks.append(asyncio.get_running_loop().create_task(worker.run(reaper, 600)))
+        loop = asyncio.get_running_loop()
+        self.tasks += [loop.create_task(worker.run(reaper, 600)),
+                       loop.create_task(_sample_forever())]
+        metrics.BUILD.inc()
 
     async def __call__(self, scope, receive, send):
         if scope["type"] == "lifespan":
@@ -55,7 +65,7 @@ class App:
         if scope["type"] != "http":
             return
         path = scope["path"]
-        if path.startswith("/_") and path in ("/_health", "/_ready"):
+        if path.startswith("/_") and path in ("/_health", "/_ready", "/_metrics"):
             return await self._reserved(scope, receive, send, path)
         await self.s3(scope, receive, send)
 
@@ -80,7 +90,9 @@ class App:
 
     async def _reserved(self, scope, receive, send, path):
         req = Request(scope, receive)
-        if path == "/_health":
+        if path == "/_metrics":
+            resp = await self._metrics(req)
+        elif path == "/_health":
             resp = Response(200, [("Content-Type", "text/plain")], b"ok\n")
         else:
             problem = await self._readiness()
@@ -91,25 +103,70 @@ class App:
                             text.encode() + b"\n")
         await send_response(send, resp, head_only=req.method == "HEAD")
 
+    async def _metrics(self, req: Request) -> Response:
+        refusal = self._metrics_refusal(req)
+        if refusal is not None:
+            return refusal
+        stats = await self.engine.meta.bucket_stats()
+        body, ctype = await run_io(metrics.render, stats)
+        return Response(200, [("Content-Type", ctype)], body)
+
+    def _metrics_refusal(self, req: Request) -> Response | None:
+        """None if this request may read /_metrics: public, bearer token, or root."""
+        if self.cfg.metrics_public:
+            return None
+        auth = req.headers.get("authorization", "")
+        scheme, _, cred = auth.partition(" ")
+        if scheme.lower() == "bearer" and self.cfg.metrics_token and hmac.compare_digest(
+                cred.strip().encode(), self.cfg.metrics_token.encode()):
+            return None
+        root = self.s3.svc.users.root
+        if scheme.lower() == "basic" and self.cfg.root_user:
+            try:
+                user, _, password = base64.b64decode(cred).decode().partition(":")
+            except (ValueError, UnicodeError):
+                user = password = ""
+            if user == root.access_key and hmac.compare_digest(password.encode(),
+                                                               root.secret_key.encode()):
+                return None
+        elif auth:
+            try:
+                ident = authenticate(req, self.s3.svc.users)
+            except S3Error:
+                ident = None
+            if ident is not None and ident.access_key == root.access_key and self.cfg.root_user:
+                return None
+        return Response(401, [("Content-Type", "text/plain"),
+                              ("WWW-Authenticate", 'Bearer realm="s3ish metrics"')],
+                        b"metrics need a bearer token or root credentials\n")
+
     async def _readiness(self) -> str | None:
         try:
             await self.engine.meta.get_bucket("_ready_probe_")
         except Exception as e:  # report why instead of failing the probe with a 500
             return f"metadata store unusable: {e}"
-        from .util.threads import run_io
         return await run_io(self.engine.data.usable)
+
+
+async def _sample_forever(period: float = 0.5) -> None:
+    """Event-loop lag, I/O pool queue depth and process gauges, sampled in each worker."""
+    loop = asyncio.get_running_loop()
+    n = 0
+    while True:
+        t0 = loop.time()
+        await asyncio.sleep(period)
+        metrics.LOOP_LAG.observe(max(0.0, loop.time() - t0 - period))
+        metrics.IO_QUEUE.set(io_queue_depth())
+        n += 1
+        if n % 10 == 0:
+            metrics.sample_process()
 
 
 def create_app() -> App:
     """uvicorn factory; each worker process builds its own App from the environment."""
     cfg = Config.from_env()
-    _setup_logging(cfg.log_level)
+    obs_logging.setup(cfg.log_level, cfg.log_format)
     return App(cfg)
-
-
-def _setup_logging(level: str) -> None:
-    logging.basicConfig(level=getattr(logging, level.upper(), logging.INFO),
-                        format="%(asctime)s %(levelname)s %(name)s %(message)s")
 
 
 def recover(cfg: Config) -> None:
@@ -150,7 +207,7 @@ def lock_data_dir(cfg: Config):
 def serve(cfg: Config) -> None:
     import uvicorn
     from uvicorn.supervisors import Multiprocess
-    _setup_logging(cfg.log_level)
+    obs_logging.setup(cfg.log_level, cfg.log_format)
     lock = lock_data_dir(cfg)  # noqa: F841  (held until exit)
     recover(cfg)
     if cfg.in_memory:

@@ -33,6 +33,11 @@ def parser() -> argparse.ArgumentParser:
     s.add_argument("--dev-credentials", action="store_true",
                    help="use a development root pair when S3ISH_ROOT_USER/PASSWORD are unset")
     s.add_argument("--log-level", default="info")
+    s.add_argument("--log-format", choices=["text", "json"], default="text")
+    s.add_argument("--metrics-public", action="store_true",
+                   help="serve /_metrics without authentication")
+    s.add_argument("--metrics-token", default=os.environ.get("S3ISH_METRICS_TOKEN"),
+                   help="bearer token for /_metrics (default $S3ISH_METRICS_TOKEN)")
     s.add_argument("--auth", choices=["required", "none"], default="required",
                    help="none: accept every request as the root user (local development)")
     s.add_argument("--i-know-this-is-open", action="store_true",
@@ -79,6 +84,17 @@ def _tune_malloc(argv) -> None:
     os.execve(sys.executable, [sys.executable, "-m", "s3ish", *argv], env)
 
 
+def _metrics_dir() -> None:
+    """Workers are processes: they share metrics through files in a fresh folder. It must be
+    set before prometheus_client is first imported (it reads the variable at import)."""
+    import atexit
+    import shutil
+    import tempfile
+    path = tempfile.mkdtemp(prefix="s3ish-metrics-")
+    os.environ["PROMETHEUS_MULTIPROC_DIR"] = path
+    atexit.register(shutil.rmtree, path, True)
+
+
 def run_server(args) -> None:
     if args.auth == "none":
         if not _is_loopback(args.listen[0]) and not args.i_know_this_is_open:
@@ -100,10 +116,13 @@ def run_server(args) -> None:
                              "pass --auth-file")
         else:
             user = password = None
+    _metrics_dir()
     from .app import serve
     serve(Config(host=args.listen[0], port=args.listen[1], data=args.data,
                  auth_file=args.auth_file, workers=max(1, args.workers),
                  domains=[d.lower().strip(".") for d in args.domain], region=args.region,
                  root_user=user, root_password=password, durable=not args.no_fsync,
-                 log_level=args.log_level, auth=args.auth,
+                 log_level=args.log_level, log_format=args.log_format,
+                 metrics_public=args.metrics_public, metrics_token=args.metrics_token,
+                 auth=args.auth,
                  multipart_expiry=args.multipart_expiry))

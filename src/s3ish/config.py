@@ -20,6 +20,9 @@ class Config:
     root_password: str | None = None
     durable: bool = True
     log_level: str = "info"
+    log_format: str = "text"
+    metrics_public: bool = False
+    metrics_token: str | None = None
     auth: str = "required"               # "none": every request acts as root (development)
     multipart_expiry: float = 7 * 24 * 3600   # abort uploads older than this (seconds)
 

@@ -32,6 +32,7 @@ class Request:
         # The body the handlers read; authentication may wrap it (verification, de-chunking).
         self.body = self.raw_body()
         self.body_done = False                   # the whole raw body has been received
+        self.bytes_in = 0                        # raw body bytes received so far
         self.trailers: dict | None = None        # aws-chunked trailing headers, once read
         self.decoded_length: int | None = None   # x-amz-decoded-content-length
 
@@ -46,6 +47,7 @@ class Request:
                 raise ClientDisconnected()
             chunk = msg.get("body", b"")
             more = msg.get("more_body", False)
+            self.bytes_in += len(chunk)
             if not more:
                 self.body_done = True
             if chunk:

@@ -7,6 +7,7 @@ import sqlite3
 import json
 from collections import namedtuple
 
+from ..obs.metrics import MetaTimer
 from . import errors
 from .records import (AbortUpload, Bucket, CompleteUpload, Condition, CreateBucket,
                       CreateUpload, DeleteBucket, DeleteObject, ObjectVersion, Part, PutObject,
@@ -30,6 +31,16 @@ MIGRATIONS = [
                        data_id TEXT NOT NULL, size INTEGER NOT NULL, etag TEXT NOT NULL,
                        mtime REAL NOT NULL, checksum TEXT NOT NULL,
                        PRIMARY KEY(upload_id, part_number)) WITHOUT ROWID;
+    """,
+    # Per-bucket counters kept in the object transactions, so metrics never scan.
+    """
+    CREATE TABLE bucket_stats(bucket TEXT PRIMARY KEY, objects INTEGER NOT NULL,
+                              bytes INTEGER NOT NULL);
+    INSERT INTO bucket_stats SELECT name, 0, 0 FROM buckets;
+    UPDATE bucket_stats SET
+        objects = (SELECT count(*) FROM objects WHERE objects.bucket = bucket_stats.bucket),
+        bytes = (SELECT coalesce(sum(size), 0) FROM objects
+                 WHERE objects.bucket = bucket_stats.bucket);
     """,
 ]
 
@@ -80,12 +91,14 @@ class SqliteMetaStore:
             raise
 
     async def _call(self, fn, *args):
-        return await asyncio.get_running_loop().run_in_executor(self._thread, fn, *args)
+        with MetaTimer("write"):
+            return await asyncio.get_running_loop().run_in_executor(self._thread, fn, *args)
 
     async def _read(self, fn, *args):
         """Run `fn(read connection, *args)` on the read thread."""
-        return await asyncio.get_running_loop().run_in_executor(self._rthread, fn, self._rdb,
-                                                                *args)
+        with MetaTimer("read"):
+            return await asyncio.get_running_loop().run_in_executor(self._rthread, fn,
+                                                                    self._rdb, *args)
 
     async def close(self) -> None:
         if self._rthread is not self._thread:
@@ -173,6 +186,11 @@ class SqliteMetaStore:
             return [Upload.from_json(r[0]) for r in db.execute(sql, args)]
         return await self._read(q)
 
+    async def bucket_stats(self) -> list[tuple[str, int, int]]:
+        """(bucket, objects, bytes) for every bucket."""
+        return await self._read(lambda db: db.execute(
+            "SELECT bucket, objects, bytes FROM bucket_stats ORDER BY bucket").fetchall())
+
     async def expired_uploads(self, older_than: float) -> list[str]:
         def q(db):
             return [r[0] for r in db.execute(
@@ -216,6 +234,7 @@ def _create_bucket(db, m: CreateBucket):
         raise errors.BucketAlreadyExists(m.bucket.name)
     b = m.bucket
     db.execute("INSERT INTO buckets VALUES (?,?,?,?)", (b.name, b.owner, b.created, b.region))
+    db.execute("INSERT OR REPLACE INTO bucket_stats VALUES (?, 0, 0)", (b.name,))
     return []
 
 
@@ -228,6 +247,7 @@ def _delete_bucket(db, m: DeleteBucket):
                                    (m.name,)).fetchall():
         freed += _abort_upload(db, AbortUpload(upload_id))
     db.execute("DELETE FROM buckets WHERE name=?", (m.name,))
+    db.execute("DELETE FROM bucket_stats WHERE bucket=?", (m.name,))
     return freed
 
 
@@ -249,7 +269,13 @@ def _replace_object(db, v: ObjectVersion, cond: Condition | None = None) -> list
     db.execute(f"INSERT OR REPLACE INTO objects ({_OBJ_COLS}) VALUES (?,?,?,?,?,?,?,?,?)",
                (v.bucket, v.key, v.size, v.etag, v.mtime, v.owner, v.storage_class,
                 v.meta_json(), v.inline))
+    _count(db, v.bucket, 0 if old else 1, v.size - (old.size if old else 0))
     return old.data_ids() if old else []
+
+
+def _count(db, bucket: str, objects: int, nbytes: int) -> None:
+    db.execute("UPDATE bucket_stats SET objects = objects + ?, bytes = bytes + ? "
+               "WHERE bucket = ?", (objects, nbytes, bucket))
 
 
 def _put_object(db, m: PutObject):
@@ -272,6 +298,7 @@ def _delete_object(db, m: DeleteObject):
     if old is None:
         return []
     db.execute("DELETE FROM objects WHERE bucket=? AND key=?", (m.bucket, m.key))
+    _count(db, m.bucket, -1, -old.size)
     return old.data_ids()
 
 

@@ -6,6 +6,8 @@ import time
 from dataclasses import dataclass
 
 from ..engine.errors import DomainError
+from ..obs import logging as obs_log
+from ..obs import metrics
 from ..http.asgi import ClientDisconnected, Request, Response, send_response
 from ..util.ids import host_id, request_id
 from . import errors, routes
@@ -36,32 +38,52 @@ class S3Frontend:
 
     async def __call__(self, scope, receive, send) -> None:
         rid = request_id()
+        obs_log.request_id.set(rid)
         started = time.monotonic()
         req = Request(scope, receive)
-        op, status, sent, user = "-", 500, 0, "-"
-        ctx = None
+        op, code, ctx, sent = "-", "", None, 0
+        metrics.IN_FLIGHT.inc()
         try:
-            ctx, route = self._resolve(req, rid)
-            op = route.operation if route else "-"
-            resp = await self._handle(ctx, route)
-            user = ctx.identity.access_key if ctx.identity else "-"
-        except ClientDisconnected:
-            access_log.info("%s %s %s client disconnected", rid, req.method, req.raw_path)
-            return
-        except Exception as exc:  # the error boundary: every failure becomes an S3 error
-            resp = self._error_response(exc, req, rid)
-            if req.has_unread_body():
-                # The client may still be sending (or, after Expect: 100-continue, withholding)
-                # a body we will not read: the connection cannot carry another request.
-                resp.headers.append(("Connection", "close"))
-        resp.headers += [("x-amz-request-id", rid), ("x-amz-id-2", host_id()),
-                         ("Server", "s3ish")]
-        status = resp.status
-        try:
-            sent = await send_response(send, resp, head_only=req.method == "HEAD")
+            try:
+                ctx, route = self._resolve(req, rid)
+                op = route.operation if route else "-"
+                resp = await self._handle(ctx, route)
+            except ClientDisconnected:
+                code, resp = "ClientDisconnected", None
+            except Exception as exc:  # the error boundary: every failure becomes an S3 error
+                resp, code = self._error_response(exc, req, rid)
+                if req.has_unread_body():
+                    # The client may still be sending (or, after Expect: 100-continue,
+                    # withholding) a body we will not read: the connection cannot be reused.
+                    resp.headers.append(("Connection", "close"))
+            if resp is not None:
+                resp.headers += [("x-amz-request-id", rid), ("x-amz-id-2", host_id()),
+                                 ("Server", "s3ish")]
+                sent = await send_response(send, resp, head_only=req.method == "HEAD")
         finally:
-            access_log.info("%s %s %s %s %s %d %d %.1fms", rid, user, op, req.method,
-                            req.raw_path, status, sent, (time.monotonic() - started) * 1000)
+            metrics.IN_FLIGHT.dec()
+            status = resp.status if resp is not None else 499
+            self._observe(req, ctx, op, status, code, sent, time.monotonic() - started)
+
+    @staticmethod
+    def _observe(req, ctx, op, status, code, sent, seconds) -> None:
+        metrics.REQUESTS.labels(op, metrics.status_class(status)).inc()
+        metrics.LATENCY.labels(op).observe(seconds)
+        if req.bytes_in:
+            metrics.BYTES_IN.labels(op).inc(req.bytes_in)
+        if sent:
+            metrics.BYTES_OUT.labels(op).inc(sent)
+        if code:
+            metrics.ERRORS.labels(op, code).inc()
+        user = ctx.identity.access_key if ctx is not None and ctx.identity else "-"
+        bucket, key = (ctx.bucket, ctx.key) if ctx is not None else ("", "")
+        access_log.info(
+            "%s %s %s %s %d %s in=%d out=%d %.1fms", user, op, req.method, req.raw_path,
+            status, code or "-", req.bytes_in, sent, seconds * 1000,
+            extra={"operation": op, "method": req.method, "bucket": bucket, "key": key,
+                   "status": status, "bytes_in": req.bytes_in, "bytes_out": sent,
+                   "duration_ms": round(seconds * 1000, 3), "user": user,
+                   "remote": req.client, "error": code or None})
 
     def _resolve(self, req: Request, rid: str):
         """Find bucket, key and route; errors here are still rendered with a request id."""
@@ -114,7 +136,7 @@ class S3Frontend:
                 raise errors.AccessDenied()
         return await route.handler(ctx)
 
-    def _error_response(self, exc: Exception, req: Request, rid: str) -> Response:
+    def _error_response(self, exc: Exception, req: Request, rid: str) -> tuple[Response, str]:
         if isinstance(exc, errors.S3Error):
             err = exc
         elif isinstance(exc, DomainError):
@@ -127,9 +149,9 @@ class S3Frontend:
             log.exception("%s internal error on %s %s", rid, req.method, req.raw_path)
             err = errors.InternalError()
         if err.status == 304:
-            return Response(304, [(k, v) for k, v in err.extra.items()])
+            return Response(304, [(k, v) for k, v in err.extra.items()]), err.code
         return Response(err.status, [("Content-Type", "application/xml")],
-                        render_error(err, req.raw_path, rid))
+                        render_error(err, req.raw_path, rid)), err.code
 
 
 _RESOURCE_FIELD = {"NoSuchBucket": "BucketName", "BucketNotEmpty": "BucketName",

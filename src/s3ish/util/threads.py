@@ -1,6 +1,7 @@
 """Bounded thread pools so blocking work (disk, fsync, hashing) never runs on the event loop."""
 import asyncio
 import concurrent.futures
+import contextvars
 import functools
 
 _io_pool: concurrent.futures.ThreadPoolExecutor | None = None
@@ -14,8 +15,14 @@ def io_pool() -> concurrent.futures.ThreadPoolExecutor:
 
 
 async def run_io(fn, *args, **kwargs):
-    """Run a blocking function in the shared I/O pool and await its result."""
+    """Run a blocking function in the shared I/O pool and await its result. The caller's
+    context (the request id its log lines carry) goes along."""
     loop = asyncio.get_running_loop()
     if kwargs:
         fn = functools.partial(fn, **kwargs)
-    return await loop.run_in_executor(io_pool(), fn, *args)
+    return await loop.run_in_executor(io_pool(), contextvars.copy_context().run, fn, *args)
+
+
+def io_queue_depth() -> int:
+    """Jobs waiting for a thread of the I/O pool."""
+    return io_pool()._work_queue.qsize()

@@ -1,0 +1,1 @@
+"""Observability: every metric (metrics.py) and the logging setup (logging.py)."""

@@ -1,0 +1,106 @@
+"""Every metric s3ish exports, declared in one place with its help text.
+
+Workers are separate processes: prometheus_client's multiprocess mode (PROMETHEUS_MULTIPROC_DIR,
+set by the supervisor before workers start) sums their values at scrape time. Gauges say how
+they combine across processes.
+"""
+import os
+import time
+
+from prometheus_client import Counter, Gauge, Histogram
+
+_LATENCY = (.0005, .001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10, 30, 60)
+
+REQUESTS = Counter("s3ish_requests_total", "S3 requests by operation and status class",
+                   ["operation", "status_class"])
+ERRORS = Counter("s3ish_request_errors_total", "S3 error responses by operation and S3 code",
+                 ["operation", "code"])
+LATENCY = Histogram("s3ish_request_duration_seconds",
+                    "Time from request start to the last response byte, by operation",
+                    ["operation"], buckets=_LATENCY)
+BYTES_IN = Counter("s3ish_received_bytes_total", "Request body bytes received, by operation",
+                   ["operation"])
+BYTES_OUT = Counter("s3ish_sent_bytes_total", "Response body bytes sent, by operation",
+                    ["operation"])
+IN_FLIGHT = Gauge("s3ish_requests_in_flight", "Requests being served now",
+                  multiprocess_mode="livesum")
+LOOP_LAG = Histogram("s3ish_event_loop_lag_seconds",
+                     "How late the event loop runs a timer (blocked loop = high lag)",
+                     buckets=(.001, .005, .01, .025, .05, .1, .25, .5, 1, 5))
+IO_QUEUE = Gauge("s3ish_io_pool_queue_depth",
+                 "Blocking jobs (disk, fsync, hashing) waiting for an I/O pool thread",
+                 multiprocess_mode="livesum")
+META_LATENCY = Histogram("s3ish_meta_duration_seconds",
+                         "Metadata store call latency (including queueing), by kind",
+                         ["kind"], buckets=_LATENCY)
+PROCESS_RSS = Gauge("s3ish_process_resident_memory_bytes", "Resident memory per process",
+                    multiprocess_mode="all")
+PROCESS_CPU = Gauge("s3ish_process_cpu_seconds", "CPU time used per process",
+                    multiprocess_mode="all")
+PROCESS_FDS = Gauge("s3ish_process_open_fds", "Open file descriptors per process",
+                    multiprocess_mode="all")
+BUILD = Gauge("s3ish_up", "1 while a worker process is serving", multiprocess_mode="livesum")
+
+
+class BucketStatsCollector:
+    """s3ish_bucket_objects / s3ish_bucket_bytes from counters the metadata store keeps in
+    the same transactions that change objects: a scrape reads one row per bucket, no scan."""
+
+    def __init__(self, stats: list[tuple[str, int, int]]):
+        self.stats = stats
+
+    def collect(self):
+        from prometheus_client.core import GaugeMetricFamily
+        objects = GaugeMetricFamily("s3ish_bucket_objects", "Objects stored per bucket",
+                                    labels=["bucket"])
+        size = GaugeMetricFamily("s3ish_bucket_bytes", "Bytes stored per bucket (object sizes)",
+                                 labels=["bucket"])
+        for bucket, n, nbytes in self.stats:
+            objects.add_metric([bucket], n)
+            size.add_metric([bucket], nbytes)
+        yield objects
+        yield size
+
+
+def render(stats: list[tuple[str, int, int]]) -> tuple[bytes, str]:
+    """The exposition text for a scrape: every worker's metrics plus the bucket stats."""
+    from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, CollectorRegistry, generate_latest
+    if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        from prometheus_client.multiprocess import MultiProcessCollector
+        registry = CollectorRegistry()
+        MultiProcessCollector(registry)
+    else:
+        registry = CollectorRegistry()
+        for collector in list(REGISTRY._collector_to_names):
+            registry.register(collector)
+    registry.register(BucketStatsCollector(stats))
+    return generate_latest(registry), CONTENT_TYPE_LATEST
+
+
+def status_class(status: int) -> str:
+    return f"{status // 100}xx"
+
+
+class MetaTimer:
+    """Context manager timing one metadata store call."""
+    __slots__ = ("kind", "t0")
+
+    def __init__(self, kind: str):
+        self.kind = kind
+
+    def __enter__(self):
+        self.t0 = time.perf_counter()
+
+    def __exit__(self, *exc):
+        META_LATENCY.labels(self.kind).observe(time.perf_counter() - self.t0)
+
+
+def sample_process() -> None:
+    """Refresh this process's gauges (called periodically by each worker)."""
+    PROCESS_CPU.set(time.process_time())
+    try:
+        with open("/proc/self/statm") as f:
+            PROCESS_RSS.set(int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE"))
+        PROCESS_FDS.set(len(os.listdir("/proc/self/fd")))
+    except OSError:
+        pass
