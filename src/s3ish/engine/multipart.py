@@ -39,12 +39,12 @@ class Multipart:
 
     async def upload_part(self, upload: r.Upload, part_number: int, body, algorithm: str,
                           verify=None) -> r.Part:
-        _, parts, digests = await self.engine._ingest(body, algorithm, verify,
+        _, parts, digests = await self.engine.ingest(body, algorithm, verify,
                                                       allow_inline=False)
         p = r.Part(upload.upload_id, part_number, parts[0].data_id, digests.size,
                    digests.md5.hex(), time.time(),
                    checksums.b64(digests.checksum) if digests.checksum else "")
-        await self.engine._commit(r.PutPart(p), [p.data_id])
+        await self.engine.commit(r.PutPart(p), [p.data_id])
         return p
 
     async def upload_part_copy(self, upload: r.Upload, part_number: int, src_bucket: str,
@@ -96,7 +96,7 @@ class Multipart:
         ids = (await self.meta.expired_uploads(older_than))[:limit]
         for upload_id in ids:
             try:
-                await self.engine._free(await self.meta.apply(r.AbortUpload(upload_id)))
+                await self.engine.free_data(await self.meta.apply(r.AbortUpload(upload_id)))
             except errors.NoSuchUpload:
                 pass    # completed or aborted meanwhile
         return len(ids)
@@ -105,7 +105,7 @@ class Multipart:
         return await self.meta.list_parts(upload.upload_id, after, limit)
 
     async def abort_multipart_upload(self, upload: r.Upload) -> None:
-        await self.engine._free(await self.meta.apply(r.AbortUpload(upload.upload_id)))
+        await self.engine.free_data(await self.meta.apply(r.AbortUpload(upload.upload_id)))
 
     async def complete_multipart_upload(self, upload: r.Upload, wanted: list[tuple[int, str]],
                                         verify=None, condition: r.Condition | None = None
@@ -139,7 +139,7 @@ class Multipart:
         if verify is not None:
             verify(v)
         freed = await self.meta.apply(r.CompleteUpload(upload.upload_id, v, condition))
-        await self.engine._free(freed)
+        await self.engine.free_data(freed)
         return v
 
 

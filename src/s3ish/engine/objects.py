@@ -31,7 +31,7 @@ class Engine:
         await self.meta.apply(r.CreateBucket(r.Bucket(name, owner, time.time(), region)))
 
     async def delete_bucket(self, name: str, owner: str) -> None:
-        await self._free(await self.meta.apply(r.DeleteBucket(name, owner)))
+        await self.free_data(await self.meta.apply(r.DeleteBucket(name, owner)))
 
     async def get_bucket(self, name: str) -> r.Bucket:
         b = await self.meta.get_bucket(name)
@@ -48,7 +48,7 @@ class Engine:
         """Store `body` (an async iterator of bytes) as `bucket/key`. `verify(digests)` runs
         after the last byte and before commit; whatever it raises aborts the write. The
         condition is checked atomically with the commit."""
-        inline, parts, digests = await self._ingest(body, spec.checksum_algorithm, verify,
+        inline, parts, digests = await self.ingest(body, spec.checksum_algorithm, verify,
                                                     allow_inline=True)
         v = r.ObjectVersion(
             bucket=bucket, key=key, size=digests.size, etag=digests.md5.hex(),
@@ -58,7 +58,7 @@ class Engine:
             checksum_value=checksums.b64(digests.checksum) if digests.checksum else "",
             checksum_type="FULL_OBJECT" if digests.checksum else "",
             inline=inline, parts=parts, tags=spec.tags)
-        await self._commit(r.PutObject(v, condition), v.data_ids())
+        await self.commit(r.PutObject(v, condition), v.data_ids())
         return v
 
     async def copy_object(self, src_bucket: str, src_key: str, plan, dst_bucket: str,
@@ -78,7 +78,7 @@ class Engine:
         await self.get_bucket(bucket)
         await self.meta.apply(r.SetObjectTags(bucket, key, tags))
 
-    async def _ingest(self, body, algorithm: str, verify, allow_inline: bool):
+    async def ingest(self, body, algorithm: str, verify, allow_inline: bool):
         """Stream a body into storage. Returns (inline bytes | None, [DataPart], Digests)."""
         md5 = checksums.new("MD5")
         extra = checksums.new(algorithm) if algorithm else None
@@ -117,22 +117,22 @@ class Engine:
                 await run_io(writer.abort)
             raise
 
-    async def _commit(self, mutation, new_ids: list[str]):
+    async def commit(self, mutation, new_ids: list[str]):
         """Apply a mutation; if it fails, the data written for it is orphaned: remove it."""
         try:
             freed = await self.meta.apply(mutation)
         except BaseException:
-            await self._free(new_ids)
+            await self.free_data(new_ids)
             raise
-        await self._free(freed)
+        await self.free_data(freed)
 
-    async def _free(self, data_ids: list[str]) -> None:
+    async def free_data(self, data_ids: list[str]) -> None:
         if data_ids:
             await run_io(_delete_all, self.data, data_ids)
 
     async def delete_object(self, bucket: str, key: str) -> None:
         await self.get_bucket(bucket)
-        await self._free(await self.meta.apply(r.DeleteObject(bucket, key)))
+        await self.free_data(await self.meta.apply(r.DeleteObject(bucket, key)))
 
     # ---- reads ----
     async def head_object(self, bucket: str, key: str) -> r.ObjectVersion:

@@ -7,7 +7,7 @@ from ...util.clock import from_ts
 from .. import errors
 from ..xml import shapes
 from .common import object_spec_fields, quote_etag, write_condition, xml
-from .multipart import MAX_PART, _checksum_fields, _part_number, _upload
+from .multipart import MAX_PART, checksum_fields, part_number_arg, upload_of
 from .object_read import check_conditions
 from .tagging import tags_from_header
 
@@ -82,15 +82,15 @@ async def CopyObject(ctx):
                                             make_spec, write_condition(h))
     return xml(shapes.CopyObjectResult(quote_etag(v.etag), from_ts(v.mtime),
                                        v.checksum_type or None,
-                                       **_checksum_fields(v.checksum_algorithm,
+                                       **checksum_fields(v.checksum_algorithm,
                                                           v.checksum_value)))
 
 
 async def UploadPartCopy(ctx):
     h = ctx.req.headers
-    number = _part_number(ctx.req.query)
+    number = part_number_arg(ctx.req.query)
     src_bucket, src_key = await _source(ctx)
-    upload = await _upload(ctx)
+    upload = await upload_of(ctx)
     rng_header = h.get("x-amz-copy-source-range")
     rng = None
     if rng_header is not None:
@@ -115,5 +115,5 @@ async def UploadPartCopy(ctx):
     _, part = await ctx.svc.multipart.upload_part_copy(upload, number, src_bucket, src_key,
                                                        plan)
     return xml(shapes.CopyPartResult(quote_etag(part.etag), from_ts(part.mtime),
-                                     **_checksum_fields(upload.checksum_algorithm,
+                                     **checksum_fields(upload.checksum_algorithm,
                                                         part.checksum)))

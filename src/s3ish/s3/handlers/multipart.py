@@ -16,7 +16,7 @@ MAX_PART = 5 * 1024 ** 3
 _FIELDS = {a: f"Checksum{a}" for a in checksums.ALGORITHMS}
 
 
-def _checksum_fields(algorithm: str, value: str) -> dict:
+def checksum_fields(algorithm: str, value: str) -> dict:
     return {_FIELDS[algorithm]: value} if algorithm and value else {}
 
 
@@ -56,7 +56,7 @@ async def CreateMultipartUpload(ctx) -> Response:
     return resp
 
 
-def _part_number(q) -> int:
+def part_number_arg(q) -> int:
     value = q.get("partNumber", "")
     if not value.isdigit() or not 1 <= int(value) <= 10000:
         raise errors.InvalidArgument("Part number must be an integer between 1 and 10000, "
@@ -65,17 +65,17 @@ def _part_number(q) -> int:
     return int(value)
 
 
-async def _upload(ctx):
+async def upload_of(ctx):
     return await ctx.svc.multipart.get_upload(ctx.bucket, ctx.key, ctx.req.query["uploadId"])
 
 
 async def UploadPart(ctx) -> Response:
     req = ctx.req
-    number = _part_number(req.query)
+    number = part_number_arg(req.query)
     length = body_length(req)
     if length > MAX_PART:
         raise errors.EntityTooLarge(ProposedSize=str(length), MaxSizeAllowed=str(MAX_PART))
-    upload = await _upload(ctx)
+    upload = await upload_of(ctx)
     md5 = content_md5(req.headers)
     ck = ChecksumRequest(req.headers, default=upload.checksum_algorithm)
     if upload.checksum_algorithm and ck.algorithm != upload.checksum_algorithm:
@@ -92,7 +92,7 @@ async def UploadPart(ctx) -> Response:
 
 async def CompleteMultipartUpload(ctx) -> Response:
     condition = write_condition(ctx.req.headers)
-    upload = await _upload(ctx)
+    upload = await upload_of(ctx)
     doc = await read_xml(ctx.req, shapes.CompleteMultipartUpload)
     wanted = [(p.PartNumber, p.ETag,
                {a: getattr(p, f) for a, f in _FIELDS.items() if getattr(p, f)})
@@ -109,7 +109,7 @@ async def CompleteMultipartUpload(ctx) -> Response:
     result = shapes.CompleteMultipartUploadResult(
         Location=f"http://{host}/{ctx.bucket}/{ctx.key}", Bucket=ctx.bucket, Key=ctx.key,
         ETag=quote_etag(v.etag), ChecksumType=v.checksum_type or None,
-        **_checksum_fields(v.checksum_algorithm, v.checksum_value))
+        **checksum_fields(v.checksum_algorithm, v.checksum_value))
     resp = xml(result)
     resp.headers += checksum_response_headers(v.checksum_algorithm, v.checksum_value,
                                               v.checksum_type)
@@ -117,14 +117,14 @@ async def CompleteMultipartUpload(ctx) -> Response:
 
 
 async def AbortMultipartUpload(ctx) -> Response:
-    upload = await _upload(ctx)
+    upload = await upload_of(ctx)
     await ctx.svc.multipart.abort_multipart_upload(upload)
     return Response(204)
 
 
 async def ListParts(ctx) -> Response:
     q = ctx.req.query
-    upload = await _upload(ctx)
+    upload = await upload_of(ctx)
     try:
         max_parts = min(int(q.get("max-parts", "1000")), 1000)
         marker = int(q.get("part-number-marker", "0"))
@@ -143,7 +143,7 @@ async def ListParts(ctx) -> Response:
         NextPartNumberMarker=parts[-1].part_number if parts else 0, MaxParts=max_parts,
         IsTruncated=truncated,
         Part=[shapes.PartEntry(p.part_number, from_ts(p.mtime), quote_etag(p.etag), p.size,
-                               **_checksum_fields(upload.checksum_algorithm, p.checksum))
+                               **checksum_fields(upload.checksum_algorithm, p.checksum))
               for p in parts],
         Initiator=owner, Owner=owner, StorageClass=upload.storage_class,
         ChecksumAlgorithm=upload.checksum_algorithm or None,
