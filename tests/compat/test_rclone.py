@@ -145,23 +145,39 @@ def test_rcat_and_cat_ranges(rclone, s3, tmp_path):
     assert name not in [b["Name"] for b in s3.list_buckets()["Buckets"]]
 
 
-def test_touched_file_recopy_without_server_side_copy(rclone, s3, tmp_path):
-    """A source file whose mtime changed but whose content did not: by default rclone updates
-    the remote modtime with a server-side CopyObject (not implemented yet), so users pass
-    --no-update-modtime; then rclone compares md5s and transfers nothing."""
+def test_touched_file_recopy_updates_modtime_server_side(rclone, s3, tmp_path):
+    """A source file whose mtime changed but whose content did not: rclone sees equal md5s
+    and updates only the remote modtime, with an in-place server-side CopyObject
+    (x-amz-metadata-directive: REPLACE). This used to need --no-update-modtime."""
     name = unique_bucket("rclone")
     rclone("mkdir", f"{REMOTE}:{name}")
     src = tmp_path / "src"
     make_file(src / "f.bin", 1000)
+    make_file(src / "big.bin", 12 * MiB)  # multipart-uploaded (upload_cutoff = 10Mi)
     rclone("copy", str(src), f"{REMOTE}:{name}")
-    past = time.time() - 5000
-    os.utime(src / "f.bin", (past, past))
-    p = rclone("copy", "-v", "--no-update-modtime", str(src), f"{REMOTE}:{name}")
+    past = int(time.time()) - 5000
+    for f in ("f.bin", "big.bin"):
+        os.utime(src / f, (past, past))
+    p = rclone("copy", "-v", str(src), f"{REMOTE}:{name}")
     assert b"Copied" not in p.stderr
-    rclone("check", str(src), f"{REMOTE}:{name}")
+    assert p.stderr.count(b"Updated modification time in destination") == 2
+    for k in ("f.bin", "big.bin"):
+        head = s3.head_object(Bucket=name, Key=k)
+        assert int(float(head["Metadata"]["mtime"])) == past
+        # An in-place CopyObject rewrites the object as a single part: like AWS, its ETag is
+        # then the plain md5 of the bytes (the multipart one loses its "-N" suffix).
+        assert head["ETag"].strip('"') == md5_file(src / k)
+    listed = {e["Path"]: e for e in json.loads(rclone("lsjson", f"{REMOTE}:{name}").stdout)}
+    for k in ("f.bin", "big.bin"):
+        assert listed[k]["ModTime"].startswith(
+            time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(past)))
+    rclone("check", "--download", str(src), f"{REMOTE}:{name}")
+    # Now nothing differs: a third run does nothing at all.
+    p = rclone("copy", "-v", str(src), f"{REMOTE}:{name}")
+    assert b"Copied" not in p.stderr and b"Updated modification time" not in p.stderr
     # Content changed with the same size: re-uploaded.
     make_file(src / "f.bin", 1000)
-    p = rclone("copy", "-v", "--no-update-modtime", str(src), f"{REMOTE}:{name}")
+    p = rclone("copy", "-v", str(src), f"{REMOTE}:{name}")
     assert b"Copied (replaced existing)" in p.stderr
     rclone("check", str(src), f"{REMOTE}:{name}")
     rclone("purge", f"{REMOTE}:{name}")

@@ -10,7 +10,7 @@ from tests.compat.conftest import MiB, clean_env, make_file, md5_file, md5_tree,
 from tests.support import ROOT_PASSWORD, ROOT_USER, unique_bucket
 
 
-def _runner(server, home, signature_v2=False):
+def _runner(server, home, signature_v2=False, extra_config=""):
     exe = tool("s3cmd")
     cfg = home / "s3cfg"
     hostport = server.endpoint.split("://", 1)[1]
@@ -28,7 +28,7 @@ def _runner(server, home, signature_v2=False):
         "proxy_port = 0\n"
         "progress_meter = False\n"
         "socket_timeout = 120\n"
-        "max_retries = 1\n")
+        "max_retries = 1\n" + extra_config)
     env = clean_env(home)
 
     def call(*args, check=True, timeout=300):
@@ -166,8 +166,11 @@ def test_signature_v2(server, s3, tmp_path, tmp_path_factory):
     try:
         src = make_file(tmp_path / "f", 12345)
         v2("put", src, f"s3://{name}/dir/ünï v2.bin")
-        src2 = make_file(tmp_path / "g", 7 * MiB)
+        src2 = make_file(tmp_path / "g", 20 * MiB)
         v2("put", "--multipart-chunk-size-mb=5", src2, f"s3://{name}/mp.bin")
+        head = s3.head_object(Bucket=name, Key="mp.bin")
+        assert head["ContentLength"] == 20 * MiB
+        assert head["ETag"].strip('"').endswith("-4")  # 4 parts of 5 MiB, each SigV2-signed
         assert sorted(ls_keys(v2, f"s3://{name}", "--recursive")) == [
             f"{name}/dir/ünï v2.bin", f"{name}/mp.bin"]
         for key, orig in (("dir/ünï v2.bin", src), ("mp.bin", src2)):
