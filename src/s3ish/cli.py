@@ -1,9 +1,10 @@
-"""Command line: `s3ish server ...`."""
+"""Command line: `s3ish server ...`, `s3ish bench ...`."""
 import argparse
 import ipaddress
 import os
 import sys
 
+from .bench.cli import add_bench_parser, run_bench
 from .config import Config
 
 DEV_USER, DEV_PASSWORD = "s3ish-dev", "s3ish-dev-secret"
@@ -45,6 +46,7 @@ def parser() -> argparse.ArgumentParser:
     s.add_argument("--multipart-expiry", type=_duration, default=7 * 24 * 3600,
                    metavar="DURATION", help="abort multipart uploads older than this "
                    "(e.g. 3600, 90m, 24h, 7d; default 7d)")
+    add_bench_parser(sub)
     return p
 
 
@@ -74,6 +76,8 @@ def main(argv=None) -> None:
     if args.command == "server":
         _tune_malloc(argv)
         run_server(args)
+    elif args.command == "bench":
+        sys.exit(run_bench(args))
 
 
 def _tune_malloc(argv) -> None:

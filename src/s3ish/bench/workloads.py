@@ -1,0 +1,261 @@
+"""The workloads: what each concurrent worker does, and what must exist before it starts.
+
+- put: PUT new objects of --size.
+- get: pre-populate --objects objects, then GET random ones (whole body read and checked).
+- mixed: pre-populate, then a weighted mix of GET / PUT (new keys) / DELETE (--mix G:P:D);
+  a key is never deleted while a GET of it is in flight, so a correct server sees no 404.
+- list: pre-populate --objects keys, then page through them with ListObjectsV2 (--max-keys per
+  page); every complete listing must return exactly the keys written.
+- multipart: create / upload parts of --part-size / complete, for objects of --size.
+- delete: pre-populate --objects objects, then DELETE each one once.
+
+Every worker owns one connection; `Run.take()` decides whether another operation may start
+(duration, --count, or the workload running out of objects).
+"""
+import asyncio
+import random
+from time import perf_counter
+
+from .client import S3Error
+from .http import HTTPError
+
+ERRORS = (S3Error, HTTPError, OSError, asyncio.TimeoutError)
+
+
+class Workload:
+    name = ""
+    ops = ()               # operation names, in report order
+    prefill = False        # pre-populate run.objects objects before the measured phase
+    aggregates = ()        # operations made of others, left out of the total
+
+    def __init__(self, run):
+        self.run = run
+        self.keys: list[str] = []   # encoded paths of the pre-populated objects
+
+    async def prepare(self) -> None:
+        if self.prefill:
+            self.keys = await self.run.fill(self.run.objects)
+
+    async def worker(self, index: int, conn) -> None:
+        raise NotImplementedError
+
+
+class Put(Workload):
+    name, ops = "put", ("PUT",)
+
+    async def worker(self, index, conn):
+        run, s3, rec, body = self.run, self.run.s3, self.run.rec, self.run.payload
+        n, seq = len(body), 0
+        while run.take():
+            path = s3.key_path(f"{run.prefix}w{index}-{seq}")
+            seq += 1
+            t = perf_counter()
+            try:
+                await s3.put(conn, path, body)
+            except ERRORS as e:
+                rec.error("PUT", e)
+                continue
+            rec.ok("PUT", perf_counter() - t, n)
+
+
+class Get(Workload):
+    name, ops, prefill = "get", ("GET",), True
+
+    async def worker(self, index, conn):
+        run, s3, rec, keys, size = self.run, self.run.s3, self.run.rec, self.keys, self.run.size
+        choice = random.choice
+        while run.take():
+            t = perf_counter()
+            try:
+                resp = await s3.get(conn, choice(keys))
+            except ERRORS as e:
+                rec.error("GET", e)
+                continue
+            if resp.nbytes != size:
+                rec.error("GET", f"GET returned {resp.nbytes} bytes, expected {size}")
+                continue
+            rec.ok("GET", perf_counter() - t, size)
+
+
+class KeyPool:
+    """Live keys for the mixed workload, with O(1) random pick and removal and a count of
+    GETs in flight per key (a key being read is not chosen for deletion)."""
+
+    def __init__(self, keys):
+        self.keys = list(keys)
+        self.index = {k: i for i, k in enumerate(self.keys)}
+        self.reading: dict[str, int] = {}
+
+    def __len__(self):
+        return len(self.keys)
+
+    def add(self, key: str) -> None:
+        self.index[key] = len(self.keys)
+        self.keys.append(key)
+
+    def pick(self) -> str:
+        return random.choice(self.keys)
+
+    def take_for_delete(self) -> str | None:
+        for _ in range(8):
+            key = random.choice(self.keys)
+            if not self.reading.get(key):
+                i, last = self.index.pop(key), self.keys.pop()
+                if last != key:
+                    self.keys[i] = last
+                    self.index[last] = i
+                return key
+        return None
+
+
+class Mixed(Workload):
+    name, ops, prefill = "mixed", ("GET", "PUT", "DELETE"), True
+
+    async def prepare(self):
+        await super().prepare()
+        self.pool = KeyPool(self.keys)
+        g, p, d = self.run.mix
+        total = g + p + d
+        self.cut_get, self.cut_put = g / total, (g + p) / total
+
+    async def worker(self, index, conn):
+        run, s3, rec, pool, size = self.run, self.run.s3, self.run.rec, self.pool, self.run.size
+        body, seq = run.payload, 0
+        while run.take():
+            r = random.random()
+            key = None
+            if r < self.cut_get and len(pool):
+                key = pool.pick()
+                pool.reading[key] = pool.reading.get(key, 0) + 1
+                t = perf_counter()
+                try:
+                    resp = await s3.get(conn, key)
+                except ERRORS as e:
+                    rec.error("GET", e)
+                    continue
+                finally:
+                    if pool.reading[key] == 1:
+                        del pool.reading[key]
+                    else:
+                        pool.reading[key] -= 1
+                if resp.nbytes != size:
+                    rec.error("GET", f"GET returned {resp.nbytes} bytes, expected {size}")
+                else:
+                    rec.ok("GET", perf_counter() - t, size)
+                continue
+            if r >= self.cut_put and len(pool):
+                key = pool.take_for_delete()
+            if key is not None:
+                t = perf_counter()
+                try:
+                    await s3.delete(conn, key)
+                except ERRORS as e:
+                    rec.error("DELETE", e)
+                    continue
+                rec.ok("DELETE", perf_counter() - t)
+                continue
+            path = s3.key_path(f"{run.prefix}w{index}-{seq}")
+            seq += 1
+            t = perf_counter()
+            try:
+                await s3.put(conn, path, body)
+            except ERRORS as e:
+                rec.error("PUT", e)
+                continue
+            rec.ok("PUT", perf_counter() - t, size)
+            pool.add(path)
+
+
+class List(Workload):
+    name, ops, prefill = "list", ("LIST",), True
+
+    async def worker(self, index, conn):
+        run, s3, rec = self.run, self.run.s3, self.run.rec
+        expected, max_keys = len(self.keys), run.max_keys
+        while True:
+            token, seen = None, 0
+            while True:
+                if not run.take():
+                    return
+                t = perf_counter()
+                try:
+                    resp, keys, token = await s3.list_page(conn, run.prefix, token, max_keys)
+                except ERRORS as e:
+                    rec.error("LIST", e)
+                    break
+                rec.ok("LIST", perf_counter() - t, len(resp.body))
+                seen += len(keys)
+                if not token:
+                    if seen != expected:
+                        rec.error("LIST", f"a full listing returned {seen} keys, "
+                                          f"expected {expected}")
+                    break
+
+
+class Multipart(Workload):
+    name = "multipart"
+    ops = ("CreateMultipartUpload", "UploadPart", "CompleteMultipartUpload", "object")
+    aggregates = ("object",)   # one whole upload, create to complete
+
+    async def worker(self, index, conn):
+        run, s3, rec = self.run, self.run.s3, self.run.rec
+        size, part_size, payload = run.size, run.part_size, memoryview(run.payload)
+        seq = 0
+        while run.take():
+            path = s3.key_path(f"{run.prefix}w{index}-{seq}")
+            seq += 1
+            start = t = perf_counter()
+            try:
+                upload_id = await s3.create_multipart(conn, path)
+            except ERRORS as e:
+                rec.error("CreateMultipartUpload", e)
+                continue
+            rec.ok("CreateMultipartUpload", perf_counter() - t)
+            etags, offset, failed = [], 0, False
+            while offset < size or not etags:
+                if run.stopping():
+                    failed = True  # the run is over: abandon this upload, do not stretch it
+                    break
+                n = min(part_size, size - offset)
+                t = perf_counter()
+                try:
+                    etags.append(await s3.upload_part(conn, path, upload_id, len(etags) + 1,
+                                                      payload[:n]))
+                except ERRORS as e:
+                    rec.error("UploadPart", e)
+                    failed = True
+                    break
+                rec.ok("UploadPart", perf_counter() - t, n)
+                offset += n
+            if not failed:
+                t = perf_counter()
+                try:
+                    await s3.complete_multipart(conn, path, upload_id, etags)
+                    rec.ok("CompleteMultipartUpload", perf_counter() - t)
+                    rec.ok("object", perf_counter() - start, size)
+                    continue
+                except ERRORS as e:
+                    rec.error("CompleteMultipartUpload", e)
+            try:
+                await s3.abort_multipart(conn, path, upload_id)
+            except ERRORS:
+                pass
+
+
+class Delete(Workload):
+    name, ops, prefill = "delete", ("DELETE",), True
+
+    async def worker(self, index, conn):
+        run, s3, rec, keys = self.run, self.run.s3, self.run.rec, self.keys
+        while keys and run.take():
+            path = keys.pop()
+            t = perf_counter()
+            try:
+                await s3.delete(conn, path)
+            except ERRORS as e:
+                rec.error("DELETE", e)
+                continue
+            rec.ok("DELETE", perf_counter() - t)
+
+
+WORKLOADS = {w.name: w for w in (Put, Get, Mixed, List, Multipart, Delete)}
