@@ -224,7 +224,7 @@ def serve(cfg: Config) -> None:
     config = uvicorn.Config("s3ish.app:create_app", factory=True, workers=cfg.workers,
                             loop="uvloop", http="httptools", lifespan="on", access_log=False,
                             log_level="warning", timeout_keep_alive=30,
-                            server_header=False, date_header=True)
+                            server_header=False, date_header=True, proxy_headers=False)
     server = uvicorn.Server(config)
     if cfg.workers > 1:
         Multiprocess(config, sockets=[sock]).run()

@@ -2,6 +2,7 @@
 loop never waits on it. `:memory:` gives the in-memory backend with identical semantics.
 """
 import asyncio
+import collections
 import concurrent.futures
 import sqlite3
 import json
@@ -48,13 +49,20 @@ _OBJ_COLS = "bucket, key, size, etag, mtime, owner, storage_class, meta, inline"
 
 
 class SqliteMetaStore:
-    """Writes run on one thread and connection; reads on another (WAL lets them proceed while
-    a commit waits for fsync). `:memory:` shares one connection, as it must."""
+    """Writes (each an fsync'd commit) run on one thread with their own connection. Reads are
+    point lookups and short index scans served from SQLite's page cache in microseconds, so
+    they run inline on the event loop with a second connection (WAL: never blocked by a
+    writer): a hop to a thread and back cost ~250 us of GIL hand-off per read and cut 4 KiB
+    GET throughput 2.5x (measured with `s3ish bench get`). Big scans still go to a thread.
+    `:memory:` shares one connection between both, so its reads queue behind writes."""
 
     def __init__(self, path: str, durable: bool = True):
         self._path = path
         self._thread = concurrent.futures.ThreadPoolExecutor(1, thread_name_prefix="s3ish-meta")
         self._db: sqlite3.Connection = self._thread.submit(self._open, durable, True).result()
+        self._pending: collections.deque = collections.deque()
+        self._draining = False
+        self._inline_reads = path != ":memory:"
         if path == ":memory:":
             self._rthread, self._rdb = self._thread, self._db
         else:
@@ -95,8 +103,16 @@ class SqliteMetaStore:
             return await asyncio.get_running_loop().run_in_executor(self._thread, fn, *args)
 
     async def _read(self, fn, *args):
-        """Run `fn(read connection, *args)` on the read thread."""
+        """Run `fn(read connection, *args)`: a short read, inline (see the class docstring)."""
         with MetaTimer("read"):
+            if self._inline_reads:
+                return fn(self._rdb, *args)
+            return await asyncio.get_running_loop().run_in_executor(self._rthread, fn,
+                                                                    self._rdb, *args)
+
+    async def _scan(self, fn, *args):
+        """Run `fn(read connection, *args)` on the read thread: a read of unbounded size."""
+        with MetaTimer("scan"):
             return await asyncio.get_running_loop().run_in_executor(self._rthread, fn,
                                                                     self._rdb, *args)
 
@@ -109,18 +125,56 @@ class SqliteMetaStore:
 
     # ---- writes ----
     async def apply(self, mutation) -> list[str]:
-        return await self._call(self._apply_txn, mutation)
+        """Apply one mutation in its own savepoint; mutations that queue up while a commit is
+        in progress share the next transaction (group commit: one fsync for many writes).
+        Returns the data ids it freed, or raises its domain error; others are unaffected."""
+        loop = asyncio.get_running_loop()
+        fut = loop.create_future()
+        self._pending.append((mutation, fut, loop))
+        if not self._draining:
+            self._draining = True
+            self._thread.submit(self._drain)
+        with MetaTimer("write"):
+            return await fut
 
-    def _apply_txn(self, mutation) -> list[str]:
+    def _drain(self) -> None:
+        """On the writer thread: commit batches until the queue is empty."""
+        while True:
+            batch = []
+            while self._pending and len(batch) < 256:
+                batch.append(self._pending.popleft())
+            if not batch:
+                self._draining = False
+                # A mutation appended after the check above but before the flag was cleared
+                # would wait forever: look once more.
+                if self._pending and not self._draining:
+                    self._draining = True
+                    continue
+                return
+            results = self._commit_batch([m for m, _, _ in batch])
+            for (_, fut, loop), (ok, value) in zip(batch, results):
+                loop.call_soon_threadsafe(_settle, fut, ok, value)
+
+    def _commit_batch(self, mutations) -> list[tuple[bool, object]]:
         db = self._db
-        db.execute("BEGIN IMMEDIATE")
+        results = []
         try:
-            freed = _APPLY[type(mutation)](db, mutation)
+            db.execute("BEGIN IMMEDIATE")
+            for m in mutations:
+                db.execute("SAVEPOINT m")
+                try:
+                    results.append((True, _APPLY[type(m)](db, m)))
+                    db.execute("RELEASE m")
+                except Exception as e:  # the mutation's own refusal; the batch goes on
+                    db.execute("ROLLBACK TO m")
+                    db.execute("RELEASE m")
+                    results.append((False, e))
             db.execute("COMMIT")
-            return freed
-        except BaseException:
-            db.execute("ROLLBACK")
-            raise
+        except Exception as e:  # the transaction itself failed: nothing in it happened
+            if db.in_transaction:
+                db.execute("ROLLBACK")
+            return [(False, e)] * len(mutations)
+        return results
 
     # ---- reads ----
     async def get_bucket(self, name: str) -> Bucket | None:
@@ -169,7 +223,7 @@ class SqliteMetaStore:
             for (meta,) in db.execute("SELECT meta FROM objects WHERE inline IS NULL"):
                 ids.update(p["data_id"] for p in _json_parts(meta))
             return ids
-        return await self._read(q)
+        return await self._scan(q)
 
     async def scan_uploads(self, bucket: str, key: str, upload_id: str, upper: str | None,
                            limit: int) -> list[Upload]:
@@ -195,7 +249,16 @@ class SqliteMetaStore:
         def q(db):
             return [r[0] for r in db.execute(
                 "SELECT upload_id FROM uploads WHERE initiated < ?", (older_than,))]
-        return await self._read(q)
+        return await self._scan(q)
+
+
+def _settle(fut, ok: bool, value) -> None:
+    if fut.cancelled():
+        return
+    if ok:
+        fut.set_result(value)
+    else:
+        fut.set_exception(value)
 
 
 def _json_parts(meta: str) -> list[dict]:

@@ -1,6 +1,6 @@
 """Time formats S3 uses: ISO-8601 in XML, RFC 1123 in headers, compact in SigV4."""
 import datetime as _dt
-from email.utils import format_datetime, parsedate_to_datetime
+from email.utils import parsedate_to_datetime
 
 UTC = _dt.timezone.utc
 
@@ -17,8 +17,16 @@ def iso(dt: _dt.datetime) -> str:
     return dt.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.") + f"{dt.microsecond // 1000:03d}Z"
 
 
+_DAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
+_MONTHS = ("", "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov",
+           "Dec")
+
+
 def http_date(dt: _dt.datetime) -> str:
-    return format_datetime(dt.astimezone(UTC).replace(microsecond=0), usegmt=True)
+    """RFC 1123 (`Sun, 06 Nov 1994 08:49:37 GMT`), locale-independent and cheap."""
+    t = dt.astimezone(UTC)
+    return (f"{_DAYS[t.weekday()]}, {t.day:02d} {_MONTHS[t.month]} {t.year} "
+            f"{t.hour:02d}:{t.minute:02d}:{t.second:02d} GMT")
 
 
 def parse_http_date(value: str) -> _dt.datetime | None:
