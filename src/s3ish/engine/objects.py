@@ -4,6 +4,7 @@ PUT: stream the body into a data unit (hashing as bytes pass, in a worker thread
 rename -> one metadata transaction -> the caller responds. Small bodies are kept inline in
 the metadata record instead. Data freed by an overwrite or delete is removed after commit.
 """
+import asyncio
 import logging
 import time
 
@@ -87,6 +88,9 @@ class Engine:
         buf = bytearray()
         writer = None
         size = 0
+        # Double buffering: one block is hashed and written in a thread while the next one
+        # arrives; memory per request stays at about two blocks.
+        in_thread = None
         try:
             async for chunk in body:
                 size += len(chunk)
@@ -94,8 +98,14 @@ class Engine:
                 if len(buf) >= BLOCK:   # BLOCK > INLINE_MAX: this body goes to a data unit
                     if writer is None:
                         writer = await run_io(self.data.writer)
+                    if in_thread is not None:
+                        await in_thread
                     block, buf = buf, bytearray()
-                    await run_io(_hash_and_write, writer, md5, extra, taps, block)
+                    in_thread = asyncio.ensure_future(
+                        run_io(_hash_and_write, writer, md5, extra, taps, block))
+            if in_thread is not None:
+                await in_thread
+                in_thread = None
             inline = writer is None and allow_inline and size <= INLINE_MAX
             if inline:
                 _hash_and_write(None, md5, extra, taps, buf)   # at most INLINE_MAX: cheap
@@ -113,6 +123,9 @@ class Engine:
                               checksums.b64(digests.checksum) if digests.checksum else "")
             return None, [part], digests
         except BaseException:
+            if in_thread is not None:
+                # Let the block in flight finish before the file is closed under it.
+                await asyncio.gather(in_thread, return_exceptions=True)
             if writer is not None:
                 await run_io(writer.abort)
             raise

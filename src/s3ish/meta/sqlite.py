@@ -4,8 +4,10 @@ loop never waits on it. `:memory:` gives the in-memory backend with identical se
 import asyncio
 import collections
 import concurrent.futures
-import sqlite3
+import fcntl
 import json
+import os
+import sqlite3
 from collections import namedtuple
 
 from ..obs.metrics import MetaTimer
@@ -60,6 +62,8 @@ class SqliteMetaStore:
         self._path = path
         self._thread = concurrent.futures.ThreadPoolExecutor(1, thread_name_prefix="s3ish-meta")
         self._db: sqlite3.Connection = self._thread.submit(self._open, durable, True).result()
+        self._lock_fd = None if path == ":memory:" else os.open(path + ".writer-lock",
+                                                                  os.O_RDWR | os.O_CREAT, 0o644)
         self._pending: collections.deque = collections.deque()
         self._draining = False
         self._inline_reads = path != ":memory:"
@@ -122,6 +126,8 @@ class SqliteMetaStore:
             self._rthread.shutdown(wait=True)
         await self._call(self._db.close)
         self._thread.shutdown(wait=True)
+        if self._lock_fd is not None:
+            os.close(self._lock_fd)
 
     # ---- writes ----
     async def apply(self, mutation) -> list[str]:
@@ -156,6 +162,17 @@ class SqliteMetaStore:
                 loop.call_soon_threadsafe(_settle, fut, ok, value)
 
     def _commit_batch(self, mutations) -> list[tuple[bool, object]]:
+        if self._lock_fd is None:
+            return self._commit_locked(mutations)
+        # Worker processes take turns through a blocking file lock: SQLite's own busy
+        # handler polls with sleeps and let one process starve the other for seconds.
+        fcntl.flock(self._lock_fd, fcntl.LOCK_EX)
+        try:
+            return self._commit_locked(mutations)
+        finally:
+            fcntl.flock(self._lock_fd, fcntl.LOCK_UN)
+
+    def _commit_locked(self, mutations) -> list[tuple[bool, object]]:
         db = self._db
         results = []
         try:
