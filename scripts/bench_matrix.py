@@ -1,0 +1,174 @@
+"""`make bench`: the standard matrix, s3ish against moto (server mode) in one run, interleaved.
+
+Starts s3ish (durable, on a fresh folder; 2 workers, and 1 worker for the workers cell) and
+moto_server on 127.0.0.1, runs `s3ish bench` for every cell on both, alternating which goes
+first, and prints the medians and the ratio s3ish/moto. Also prints the MD5 bound of this
+machine (the ceiling for PUT throughput, since every PUT computes an MD5 ETag).
+
+    .venv/bin/python scripts/bench_matrix.py [--reps 3] [--duration 5] [--json out.json]
+"""
+import argparse
+import hashlib
+import json
+import os
+import shutil
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+VENV_BIN = os.path.dirname(sys.executable)
+KEY, SECRET = "benchkey", "benchsecret"
+
+CELLS = [  # name, bench arguments, repetitions factor (LIST pre-populates 10,000 keys)
+    ("4KiB PUT c16", ["put", "--size", "4KiB", "-c", "16"], 1),
+    ("4KiB PUT c64", ["put", "--size", "4KiB", "-c", "64"], 1),
+    ("4KiB GET c16", ["get", "--size", "4KiB", "-c", "16"], 1),
+    ("4KiB GET c64", ["get", "--size", "4KiB", "-c", "64"], 1),
+    ("1MiB PUT c16", ["put", "--size", "1MiB", "-c", "16"], 1),
+    ("1MiB GET c16", ["get", "--size", "1MiB", "-c", "16", "--objects", "64"], 1),
+    ("64MiB PUT c4", ["put", "--size", "64MiB", "-c", "4"], 1),
+    ("64MiB GET c4", ["get", "--size", "64MiB", "-c", "4", "--objects", "8"], 1),
+    ("LIST 10k keys c4", ["list", "--objects", "10000", "-c", "4"], 0),
+]
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_http(url: str, timeout: float = 30) -> None:
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        try:
+            urllib.request.urlopen(url, timeout=2)
+            return
+        except urllib.error.HTTPError:
+            return          # it answers: up
+        except OSError:
+            time.sleep(0.1)
+    raise RuntimeError(f"{url} did not come up")
+
+
+def start_s3ish(workers: int, tmp: str):
+    port = free_port()
+    data = tempfile.mkdtemp(dir=tmp)
+    env = {**os.environ, "S3ISH_ROOT_USER": KEY, "S3ISH_ROOT_PASSWORD": SECRET}
+    proc = subprocess.Popen([sys.executable, "-m", "s3ish", "server", "--listen",
+                             f"127.0.0.1:{port}", "--data", data, "--workers", str(workers),
+                             "--log-level", "warning"], env=env, stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL, start_new_session=True)
+    wait_http(f"http://127.0.0.1:{port}/_ready")
+    return proc, f"http://127.0.0.1:{port}"
+
+
+def start_moto():
+    port = free_port()
+    proc = subprocess.Popen([os.path.join(VENV_BIN, "moto_server"), "-H", "127.0.0.1", "-p",
+                             str(port)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                            start_new_session=True)
+    wait_http(f"http://127.0.0.1:{port}/")
+    return proc, f"http://127.0.0.1:{port}"
+
+
+def bench(endpoint: str, args: list, duration: float) -> dict:
+    out = subprocess.run([sys.executable, "-m", "s3ish", "bench", *args, "--endpoint", endpoint,
+                          "--duration", str(duration), "--no-progress", "--json", "-",
+                          "--bucket", "matrix"],
+                         env={**os.environ, "AWS_ACCESS_KEY_ID": KEY,
+                              "AWS_SECRET_ACCESS_KEY": SECRET},
+                         capture_output=True, text=True, timeout=1800)
+    text = out.stdout
+    return json.loads(text[text.index("{"):])
+
+
+def md5_bound() -> float:
+    block = os.urandom(64 << 20)
+    best = 0.0
+    for _ in range(3):
+        t = time.perf_counter()
+        hashlib.md5(block).digest()
+        best = max(best, 64 * 1.048576 / (time.perf_counter() - t))
+    return best
+
+
+def stop(proc) -> None:
+    os.killpg(proc.pid, 15)
+    proc.wait(timeout=30)
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--reps", type=int, default=3)
+    ap.add_argument("--duration", type=float, default=5)
+    ap.add_argument("--json")
+    opts = ap.parse_args()
+    tmp = tempfile.mkdtemp(prefix="s3ish-matrix-", dir=os.environ.get("TMPDIR", "/tmp"))
+    bound = md5_bound()
+    print(f"MD5 bound on this machine: {bound:.0f} MB/s (one core); 64MiB PUT target 60% = "
+          f"{0.6 * bound:.0f} MB/s", flush=True)
+    s3ish, s3ish_url = start_s3ish(2, tmp)
+    moto, moto_url = start_moto()
+    results = {}
+    try:
+        for name, args, factor in CELLS:
+            reps = max(1, opts.reps * factor)
+            runs = {"s3ish": [], "moto": []}
+            for rep in range(reps):
+                order = [("s3ish", s3ish_url), ("moto", moto_url)]
+                for target, url in order if rep % 2 == 0 else order[::-1]:
+                    runs[target].append(bench(url, args, opts.duration))
+            results[name] = summarize_cell(runs)
+            print_cell(name, results[name])
+        stop(s3ish)
+        one, one_url = start_s3ish(1, tmp)
+        two, two_url = start_s3ish(2, tmp)
+        runs = {"s3ish": [], "moto": []}     # here: "s3ish" = 2 workers, "moto" = 1 worker
+        for rep in range(opts.reps):
+            order = [("s3ish", two_url), ("moto", one_url)]
+            for target, url in order if rep % 2 == 0 else order[::-1]:
+                runs[target].append(bench(url, ["get", "--size", "4KiB", "-c", "64"],
+                                          opts.duration))
+        stop(one)
+        stop(two)
+        results["4KiB GET c64: 2 workers / 1 worker"] = summarize_cell(runs)
+        print_cell("4KiB GET c64: 2 workers / 1 worker", results[
+            "4KiB GET c64: 2 workers / 1 worker"])
+    finally:
+        for p in (s3ish, moto):
+            if p.poll() is None:
+                stop(p)
+        shutil.rmtree(tmp, ignore_errors=True)
+    if opts.json:
+        with open(opts.json, "w") as f:
+            json.dump({"md5_bound_mb_s": bound, "cells": results}, f, indent=2)
+
+
+def summarize_cell(runs: dict) -> dict:
+    out = {}
+    for target, rs in runs.items():
+        out[target] = {"ops_per_s": statistics.median(r["ops_per_s"] for r in rs),
+                       "mb_per_s": statistics.median(r["mb_per_s"] for r in rs),
+                       "p99_ms": statistics.median(r["latency_ms"]["p99"] for r in rs),
+                       "errors": sum(r["errors"] for r in rs), "runs": len(rs),
+                       "client_cpu_percent": max(r["client_cpu_percent"] for r in rs)}
+    out["ratio"] = out["s3ish"]["ops_per_s"] / max(out["moto"]["ops_per_s"], 1e-9)
+    return out
+
+
+def print_cell(name: str, cell: dict) -> None:
+    a, b = cell["s3ish"], cell["moto"]
+    print(f"{name:36s} s3ish {a['ops_per_s']:9.1f} ops/s {a['mb_per_s']:8.1f} MB/s | "
+          f"moto {b['ops_per_s']:8.1f} ops/s {b['mb_per_s']:8.1f} MB/s | ratio "
+          f"{cell['ratio']:6.1f}x | errors {a['errors']}/{b['errors']} | client CPU max "
+          f"{max(a['client_cpu_percent'], b['client_cpu_percent']):.0f}%", flush=True)
+
+
+if __name__ == "__main__":
+    main()
