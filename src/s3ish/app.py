@@ -2,14 +2,18 @@
 (`/_health`, `/_ready`) beside S3; run it all on uvicorn with N workers sharing one socket.
 """
 import asyncio
-import base64
 import fcntl
-import hmac
+import glob
+import json
 import logging
 import os
 import socket
 
+from .admin.access import bearer_ok, is_root
+from .admin.api import AdminAPI
 from .bg import worker
+from .bg.healer import Healer
+from .bg.scrubber import HealStatus, Scrubber
 from .bg.uploads import UploadReaper
 from .config import Config
 from .engine.multipart import Multipart
@@ -18,11 +22,12 @@ from .http.asgi import Request, Response, send_response
 from .obs import logging as obs_logging
 from .obs import metrics
 from .meta.sqlite import SqliteMetaStore
-from .s3.auth.authenticate import authenticate
 from .s3.auth.credentials import Users
-from .s3.errors import S3Error
 from .s3.frontend import S3Frontend, Services
 from .storage.datastore import FolderDataStore, MemoryDataStore
+from .storage.drives import DriveSet
+from .storage.erasure import default_layout, make_codec
+from .storage.erasure_store import ErasureDataStore
 from .util.threads import io_queue_depth, run_io
 
 log = logging.getLogger("s3ish")
@@ -32,8 +37,19 @@ def open_stores(cfg: Config):
     if cfg.in_memory:
         return SqliteMetaStore(":memory:"), MemoryDataStore()
     os.makedirs(cfg.data, exist_ok=True)
-    meta = SqliteMetaStore(os.path.join(cfg.data, "meta.sqlite3"), durable=cfg.durable)
-    return meta, FolderDataStore(cfg.data, durable=cfg.durable)
+    db = os.path.join(cfg.data, "meta.sqlite3")
+    if cfg.erasure:
+        k, m = default_layout(len(cfg.drives), cfg.parity)
+        drive_set = DriveSet(cfg.drives, k, m)
+        drive_set.open()
+        data = ErasureDataStore(drive_set, make_codec(k, m), durable=cfg.durable)
+    else:
+        data = FolderDataStore(cfg.data, durable=cfg.durable)
+    if not os.path.exists(db) and data.list_ids():
+        # Data without its index: starting would treat every object as an orphan.
+        raise SystemExit(f"metadata database {db} is missing but the data folders hold "
+                         "objects: refusing to start (restore it or rebuild the index)")
+    return SqliteMetaStore(db, durable=cfg.durable), data
 
 
 class App:
@@ -57,7 +73,23 @@ class App:
         loop = asyncio.get_running_loop()
         self.tasks += [loop.create_task(worker.run(reaper, 600)),
                        loop.create_task(_sample_forever())]
+        self.admin = AdminAPI(data)
+        if isinstance(data, ErasureDataStore):
+            self._start_healing(data, loop)
         metrics.BUILD.inc()
+
+    def _start_healing(self, data, loop) -> None:
+        """Every worker heals what its reads found; one worker (holding a file lock) scrubs
+        in the background at the configured rate."""
+        status = HealStatus()
+        scrubber = Scrubber(data, status, self.cfg.scrub_rate)
+        status_dir = os.path.join(self.cfg.data, ".status")
+        os.makedirs(status_dir, exist_ok=True)
+        self.admin = AdminAPI(data, status, scrubber, status_dir)
+        self.tasks.append(loop.create_task(worker.run(Healer(data, status), 1.0)))
+        self.tasks.append(loop.create_task(_publish_status(status, status_dir)))
+        if self.cfg.scrub_rate > 0 and _try_lock(os.path.join(status_dir, "scrub.lock")):
+            self.tasks.append(loop.create_task(worker.run(scrubber, 1.0)))
 
     async def __call__(self, scope, receive, send):
         if scope["type"] == "lifespan":
@@ -65,7 +97,8 @@ class App:
         if scope["type"] != "http":
             return
         path = scope["path"]
-        if path.startswith("/_") and path in ("/_health", "/_ready", "/_metrics"):
+        if path.startswith("/_") and (path in ("/_health", "/_ready", "/_metrics")
+                                      or path.startswith("/_admin/")):
             return await self._reserved(scope, receive, send, path)
         await self.s3(scope, receive, send)
 
@@ -90,7 +123,13 @@ class App:
 
     async def _reserved(self, scope, receive, send, path):
         req = Request(scope, receive)
-        if path == "/_metrics":
+        if path.startswith("/_admin/"):
+            if is_root(req, self.s3.svc.users, bool(self.cfg.root_user)):
+                resp = await self.admin.handle(req)
+            else:
+                resp = Response(403, [("Content-Type", "text/plain")],
+                                b"the admin API needs root credentials\n")
+        elif path == "/_metrics":
             resp = await self._metrics(req)
         elif path == "/_health":
             resp = Response(200, [("Content-Type", "text/plain")], b"ok\n")
@@ -113,29 +152,9 @@ class App:
 
     def _metrics_refusal(self, req: Request) -> Response | None:
         """None if this request may read /_metrics: public, bearer token, or root."""
-        if self.cfg.metrics_public:
+        if self.cfg.metrics_public or bearer_ok(req, self.cfg.metrics_token) or \
+                is_root(req, self.s3.svc.users, bool(self.cfg.root_user)):
             return None
-        auth = req.headers.get("authorization", "")
-        scheme, _, cred = auth.partition(" ")
-        if scheme.lower() == "bearer" and self.cfg.metrics_token and hmac.compare_digest(
-                cred.strip().encode(), self.cfg.metrics_token.encode()):
-            return None
-        root = self.s3.svc.users.root
-        if scheme.lower() == "basic" and self.cfg.root_user:
-            try:
-                user, _, password = base64.b64decode(cred).decode().partition(":")
-            except (ValueError, UnicodeError):
-                user = password = ""
-            if user == root.access_key and hmac.compare_digest(password.encode(),
-                                                               root.secret_key.encode()):
-                return None
-        elif auth:
-            try:
-                ident = authenticate(req, self.s3.svc.users)
-            except S3Error:
-                ident = None
-            if ident is not None and ident.access_key == root.access_key and self.cfg.root_user:
-                return None
         return Response(401, [("Content-Type", "text/plain"),
                               ("WWW-Authenticate", 'Bearer realm="s3ish metrics"')],
                         b"metrics need a bearer token or root credentials\n")
@@ -162,6 +181,36 @@ async def _sample_forever(period: float = 0.5) -> None:
             metrics.sample_process()
 
 
+_held_locks = []
+
+
+def _try_lock(path: str) -> bool:
+    """Take an exclusive lock for this process's lifetime, if nobody holds it."""
+    f = open(path, "w")
+    try:
+        fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        f.close()
+        return False
+    _held_locks.append(f)
+    return True
+
+
+async def _publish_status(status, folder: str, period: float = 2.0) -> None:
+    """Write this worker's HealStatus where the admin API of any worker can sum them."""
+    path = os.path.join(folder, f"heal-status-{os.getpid()}.json")
+    last = None
+    while True:
+        doc = status.to_dict()
+        if doc != last:
+            tmp = path + ".tmp"
+            with open(tmp, "w") as f:
+                json.dump(doc, f)
+            os.replace(tmp, path)
+            last = doc
+        await asyncio.sleep(period)
+
+
 def create_app() -> App:
     """uvicorn factory; each worker process builds its own App from the environment."""
     cfg = Config.from_env()
@@ -186,6 +235,8 @@ def recover(cfg: Config) -> None:
         return orphans
     tmp = data.clean_tmp()
     orphans = asyncio.run(sweep())
+    for stale in glob.glob(os.path.join(cfg.data, ".status", "heal-status-*.json")):
+        os.unlink(stale)      # published by workers of an earlier run
     if tmp or orphans:
         log.warning("recovery removed %d uncommitted and %d orphaned data files", tmp,
                     len(orphans))
@@ -219,7 +270,11 @@ def serve(cfg: Config) -> None:
     sock.listen(2048)
     sock.set_inheritable(True)
     port = sock.getsockname()[1]
-    print(f"s3ish listening on http://{cfg.host}:{port} (data: {cfg.data}, workers: "
+    layout = ""
+    if cfg.erasure:
+        k, m = default_layout(len(cfg.drives), cfg.parity)
+        layout = f", {len(cfg.drives)} drives, {k}+{m} erasure coding"
+    print(f"s3ish listening on http://{cfg.host}:{port} (data: {cfg.data}{layout}, workers: "
           f"{cfg.workers})", flush=True)
     config = uvicorn.Config("s3ish.app:create_app", factory=True, workers=cfg.workers,
                             loop="uvloop", http="httptools", lifespan="on", access_log=False,

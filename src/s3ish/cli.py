@@ -2,8 +2,10 @@
 import argparse
 import ipaddress
 import os
+import re
 import sys
 
+from .admin.cli import add_admin_parser, run_admin
 from .bench.cli import add_bench_parser, run_bench
 from .config import Config
 
@@ -23,7 +25,13 @@ def parser() -> argparse.ArgumentParser:
     sub = p.add_subparsers(dest="command", required=True)
     s = sub.add_parser("server", help="run the S3 server")
     s.add_argument("--listen", type=_listen, default=("127.0.0.1", 9000), metavar="HOST:PORT")
-    s.add_argument("--data", default="./data", help="data folder, or :memory:")
+    s.add_argument("--data", action="append", default=None, metavar="DIR",
+                   help="data folder, or :memory:; repeat (or use DIR{1...4}) for erasure "
+                   "coding across several drives")
+    s.add_argument("--parity", type=int, default=None,
+                   help="parity shards per block with several drives (default: by count)")
+    s.add_argument("--scrub-rate", type=float, default=10.0, metavar="MB/S",
+                   help="background scrub rate with several drives (0: off; default 10)")
     s.add_argument("--auth-file", help="file of ACCESS_KEY:SECRET_KEY[:DISPLAY_NAME] lines")
     s.add_argument("--workers", type=int, default=1)
     s.add_argument("--domain", action="append", default=[],
@@ -47,7 +55,21 @@ def parser() -> argparse.ArgumentParser:
                    metavar="DURATION", help="abort multipart uploads older than this "
                    "(e.g. 3600, 90m, 24h, 7d; default 7d)")
     add_bench_parser(sub)
+    add_admin_parser(sub)
     return p
+
+
+def expand_drives(values: list[str]) -> list[str]:
+    """`/d{1...4}` -> /d1 /d2 /d3 /d4 (MinIO's ellipsis notation); plain paths as given."""
+    out = []
+    for value in values:
+        m = re.fullmatch(r"(.*)\{(\d+)\.\.\.(\d+)\}(.*)", value)
+        if m:
+            lo, hi = int(m.group(2)), int(m.group(3))
+            out += [f"{m.group(1)}{i}{m.group(4)}" for i in range(lo, hi + 1)]
+        else:
+            out.append(value)
+    return out
 
 
 def _duration(value: str) -> float:
@@ -78,6 +100,8 @@ def main(argv=None) -> None:
         run_server(args)
     elif args.command == "bench":
         sys.exit(run_bench(args))
+    elif args.command == "admin":
+        sys.exit(run_admin(args))
 
 
 def _tune_malloc(argv) -> None:
@@ -120,9 +144,22 @@ def run_server(args) -> None:
                              "pass --auth-file")
         else:
             user = password = None
+    drives = expand_drives(args.data or ["./data"])
+    if len(drives) > 1:
+        from .storage.erasure import default_layout
+        try:
+            default_layout(len(drives), args.parity)
+        except ValueError as e:
+            raise SystemExit(f"bad drive layout: {e}") from None
+    if ":memory:" in drives and len(drives) > 1:
+        raise SystemExit(":memory: cannot be combined with other drives")
+    if len(set(drives)) != len(drives):
+        raise SystemExit("the same folder is given twice as a drive")
     _metrics_dir()
     from .app import serve
-    serve(Config(host=args.listen[0], port=args.listen[1], data=args.data,
+    serve(Config(host=args.listen[0], port=args.listen[1], data=drives[0],
+                 drives=drives if len(drives) > 1 else [], parity=args.parity,
+                 scrub_rate=args.scrub_rate,
                  auth_file=args.auth_file, workers=max(1, args.workers),
                  domains=[d.lower().strip(".") for d in args.domain], region=args.region,
                  root_user=user, root_password=password, durable=not args.no_fsync,

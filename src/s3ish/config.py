@@ -11,7 +11,10 @@ ENV = "S3ISH_CONFIG"
 class Config:
     host: str = "127.0.0.1"
     port: int = 9000
-    data: str = "./data"                 # a folder, or ":memory:"
+    data: str = "./data"                 # a folder, or ":memory:"; the first drive
+    drives: list[str] = field(default_factory=list)   # all drives when erasure coding
+    parity: int | None = None            # m; default from the drive count
+    scrub_rate: float = 10.0             # background scrub, MB/s (0: off)
     auth_file: str | None = None
     workers: int = 1
     domains: list[str] = field(default_factory=list)
@@ -29,6 +32,10 @@ class Config:
     @property
     def in_memory(self) -> bool:
         return self.data == ":memory:"
+
+    @property
+    def erasure(self) -> bool:
+        return len(self.drives) > 1
 
     def to_env(self) -> None:
         os.environ[ENV] = json.dumps(dataclasses.asdict(self))

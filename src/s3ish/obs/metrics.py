@@ -39,6 +39,17 @@ PROCESS_CPU = Gauge("s3ish_process_cpu_seconds", "CPU time used per process",
                     multiprocess_mode="all")
 PROCESS_FDS = Gauge("s3ish_process_open_fds", "Open file descriptors per process",
                     multiprocess_mode="all")
+SCRUB_BYTES = Counter("s3ish_scrub_verified_bytes_total",
+                      "Shard bytes whose bitrot hashes the scrubber verified")
+CORRUPTIONS = Counter("s3ish_corrupt_shards_total",
+                      "Missing or corrupt shards found (by reads or the scrubber)")
+HEAL_REPAIRED = Counter("s3ish_healed_shards_total", "Shards rewritten by the healer")
+HEAL_QUEUE = Gauge("s3ish_heal_queue_depth", "Data units waiting to be healed",
+                   multiprocess_mode="livesum")
+DRIVE_STATE = Gauge("s3ish_drive_ok", "1 if a drive is in service, 0 if not", ["drive"],
+                    multiprocess_mode="mostrecent")
+DRIVE_ERRORS = Gauge("s3ish_drive_errors", "I/O errors seen on a drive", ["drive"],
+                     multiprocess_mode="max")
 BUILD = Gauge("s3ish_up", "1 while a worker process is serving", multiprocess_mode="livesum")
 
 

@@ -1,0 +1,1 @@
+"""The operator API under /_admin/ (drives, heal status, scrub) and its access rule."""

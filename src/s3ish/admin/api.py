@@ -1,0 +1,65 @@
+"""/_admin/: drives (state, usage, errors), heal status (scrub progress, repairs) and a full
+scrub on demand. JSON in and out; root only (see access.py)."""
+import glob
+import json
+import os
+
+from ..http.asgi import Response
+
+
+def _json(doc, status: int = 200) -> Response:
+    return Response(status, [("Content-Type", "application/json")],
+                    json.dumps(doc, indent=2).encode() + b"\n")
+
+
+class AdminAPI:
+    def __init__(self, data_store, status=None, scrubber=None, status_dir: str | None = None):
+        self.data = data_store          # ErasureDataStore (or a single-folder store)
+        self.status = status            # this process's HealStatus
+        self.scrubber = scrubber
+        self.status_dir = status_dir    # where every worker publishes its HealStatus
+
+    async def handle(self, req) -> Response:
+        path = req.path.rstrip("/")
+        if path == "/_admin/drives" and req.method == "GET":
+            return _json({"drives": self._drives()})
+        if path == "/_admin/heal" and req.method == "GET":
+            return _json(self._heal_status())
+        if path == "/_admin/scrub" and req.method == "POST":
+            if self.scrubber is None:
+                return _json({"error": "scrubbing needs erasure-coded drives"}, 400)
+            result = await self.scrubber.run_full()
+            return _json({"scrub": result, "queued_for_heal": self.data.damaged_count()})
+        return _json({"error": f"no admin endpoint {req.method} {req.path}"}, 404)
+
+    def _drives(self) -> list[dict]:
+        drive_set = getattr(self.data, "set", None)
+        if drive_set is None:
+            root = getattr(self.data, "root", ":memory:")
+            return [{"index": 0, "path": root, "state": "ok", "errors": 0}]
+        drive_set.refresh()
+        return [d.describe() for d in drive_set.drives]
+
+    def _heal_status(self) -> dict:
+        """The sum over every worker process's published status."""
+        total: dict = {}
+        docs = []
+        own = f"heal-status-{os.getpid()}.json"
+        if self.status_dir:
+            for path in glob.glob(os.path.join(self.status_dir, "heal-status-*.json")):
+                if os.path.basename(path) == own:
+                    continue            # this process: take the live numbers below
+                try:
+                    with open(path) as f:
+                        docs.append(json.load(f))
+                except (OSError, ValueError):
+                    continue
+        if self.status is not None:
+            docs.append(self.status.to_dict())
+        for doc in docs:
+            for k, v in doc.items():
+                total[k] = max(total.get(k, 0), v) if k.startswith("scrub_") or \
+                    k == "last_cycle_seconds" else total.get(k, 0) + v
+        total["heal_queue"] = self.data.damaged_count() if hasattr(
+            self.data, "damaged_count") else 0
+        return total
