@@ -16,7 +16,8 @@ VHOST_DOMAIN = "s3.localtest"
 
 
 class ServerProcess:
-    def __init__(self, data: str, tmp: str, workers: int = 1, extra_args=(), env=None):
+    def __init__(self, data, tmp: str, workers: int = 1, extra_args=(), env=None):
+        """`data`: a folder, ":memory:", or a list of folders (erasure-coded drives)."""
         self.data = data
         self.workers = workers
         self.extra_args = list(extra_args)
@@ -35,8 +36,9 @@ class ServerProcess:
 
     def start(self, port: int = 0) -> "ServerProcess":
         self._log = open(self.log_path, "ab")
+        data = self.data if isinstance(self.data, list) else [self.data]
         cmd = [sys.executable, "-m", "s3ish", "server", "--listen", f"127.0.0.1:{port}",
-               "--data", self.data, "--auth-file", self.auth_file,
+               *[a for d in data for a in ("--data", d)], "--auth-file", self.auth_file,
                "--workers", str(self.workers), *self.extra_args]
         self.proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=self._log,
                                      env=self.env, start_new_session=True)

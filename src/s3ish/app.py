@@ -86,7 +86,8 @@ class App:
         status_dir = os.path.join(self.cfg.data, ".status")
         os.makedirs(status_dir, exist_ok=True)
         self.admin = AdminAPI(data, status, scrubber, status_dir)
-        self.tasks.append(loop.create_task(worker.run(Healer(data, status), 1.0)))
+        rebuild = _try_lock(os.path.join(status_dir, "rebuild.lock"))
+        self.tasks.append(loop.create_task(worker.run(Healer(data, status, rebuild), 1.0)))
         self.tasks.append(loop.create_task(_publish_status(status, status_dir)))
         if self.cfg.scrub_rate > 0 and _try_lock(os.path.join(status_dir, "scrub.lock")):
             self.tasks.append(loop.create_task(worker.run(scrubber, 1.0)))

@@ -84,13 +84,14 @@ class DriveSet:
                     raise RuntimeError(f"{drive.path} is drive {marker['index']} of a "
                                        f"{marker['k']}+{marker['m']} set, not drive "
                                        f"{drive.index} of {self.k}+{self.m}")
-                drive.state = OK
+                drive.state = NEW if marker.get("rebuilding") else OK
                 continue
             try:
                 os.makedirs(drive.path, exist_ok=True)
-                self._write_marker(drive)
-                # A formerly formatted set with this drive unformatted: a replacement.
+                # A formerly formatted set with this drive unformatted: a replacement, to be
+                # rebuilt from the others (the marker says so until the rebuild is done).
                 drive.state = NEW if any(markers) else OK
+                self._write_marker(drive, rebuilding=drive.state == NEW)
             except OSError as e:
                 drive.state = MISSING
                 drive.last_error = str(e)
@@ -111,15 +112,24 @@ class DriveSet:
             drive.last_error = str(e)
             return None
 
-    def _write_marker(self, drive: Drive) -> None:
+    def _write_marker(self, drive: Drive, rebuilding: bool = False) -> None:
         doc = {"format": 1, "set_id": self.set_id, "index": drive.index, "k": self.k,
-               "m": self.m, "drives": len(self.drives)}
+               "m": self.m, "drives": len(self.drives), "rebuilding": rebuilding}
         tmp = os.path.join(drive.path, MARKER + ".tmp")
         with open(tmp, "w") as f:
             json.dump(doc, f)
             f.flush()
             os.fsync(f.fileno())
         os.rename(tmp, os.path.join(drive.path, MARKER))
+
+    def rebuilding(self) -> list[Drive]:
+        return [d for d in self.drives if d.state == NEW]
+
+    def mark_rebuilt(self) -> None:
+        """Every data unit has its shard on the new drives again: they are ordinary now."""
+        for drive in self.rebuilding():
+            self._write_marker(drive, rebuilding=False)
+            drive.state = OK
 
     def refresh(self) -> None:
         """Notice drives that vanished or came back (a folder deleted, a mount lost)."""
