@@ -21,7 +21,9 @@ from .engine.objects import Engine
 from .http.asgi import Request, Response, send_response
 from .obs import logging as obs_logging
 from .obs import metrics
-from .meta.sqlite import SqliteMetaStore
+from .meta import journal
+from .meta.journal import Journal
+from .meta.sqlite import SqliteMetaStore, rebuild_index
 from .s3.auth.credentials import Users
 from .s3.frontend import S3Frontend, Services
 from .storage.datastore import FolderDataStore, MemoryDataStore
@@ -38,18 +40,20 @@ def open_stores(cfg: Config):
         return SqliteMetaStore(":memory:"), MemoryDataStore()
     os.makedirs(cfg.data, exist_ok=True)
     db = os.path.join(cfg.data, "meta.sqlite3")
+    journal = None
     if cfg.erasure:
         k, m = default_layout(len(cfg.drives), cfg.parity)
         drive_set = DriveSet(cfg.drives, k, m)
         drive_set.open()
         data = ErasureDataStore(drive_set, make_codec(k, m), durable=cfg.durable)
+        journal = Journal(cfg.drives, drive_set.write_quorum(), durable=cfg.durable)
     else:
         data = FolderDataStore(cfg.data, durable=cfg.durable)
     if not os.path.exists(db) and data.list_ids():
         # Data without its index: starting would treat every object as an orphan.
         raise SystemExit(f"metadata database {db} is missing but the data folders hold "
                          "objects: refusing to start (restore it or rebuild the index)")
-    return SqliteMetaStore(db, durable=cfg.durable), data
+    return SqliteMetaStore(db, durable=cfg.durable, journal=journal), data
 
 
 class App:
@@ -224,7 +228,13 @@ def recover(cfg: Config) -> None:
     that no metadata references (a crash between rename and commit leaves those)."""
     if cfg.in_memory:
         return
-    import asyncio
+    if cfg.erasure:
+        journal.repair(cfg.drives)
+        db = os.path.join(cfg.data, "meta.sqlite3")
+        if not os.path.exists(db) and journal.exists(cfg.drives):
+            log.warning("metadata index %s is missing: rebuilding it from the journal on "
+                        "the drives", db)
+            log.warning("rebuilt: %s", rebuild_index(db, cfg.drives))
     meta, data = open_stores(cfg)
 
     async def sweep():

@@ -2,12 +2,11 @@
 import argparse
 import ipaddress
 import os
-import re
 import sys
 
 from .admin.cli import add_admin_parser, run_admin
 from .bench.cli import add_bench_parser, run_bench
-from .config import Config
+from .config import Config, expand_drives
 
 DEV_USER, DEV_PASSWORD = "s3ish-dev", "s3ish-dev-secret"
 MALLOC_ENV = {"MALLOC_MMAP_THRESHOLD_": "16777216", "MALLOC_TRIM_THRESHOLD_": "1073741824"}
@@ -57,19 +56,6 @@ def parser() -> argparse.ArgumentParser:
     add_bench_parser(sub)
     add_admin_parser(sub)
     return p
-
-
-def expand_drives(values: list[str]) -> list[str]:
-    """`/d{1...4}` -> /d1 /d2 /d3 /d4 (MinIO's ellipsis notation); plain paths as given."""
-    out = []
-    for value in values:
-        m = re.fullmatch(r"(.*)\{(\d+)\.\.\.(\d+)\}(.*)", value)
-        if m:
-            lo, hi = int(m.group(2)), int(m.group(3))
-            out += [f"{m.group(1)}{i}{m.group(4)}" for i in range(lo, hi + 1)]
-        else:
-            out.append(value)
-    return out
 
 
 def _duration(value: str) -> float:

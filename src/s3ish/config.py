@@ -2,6 +2,7 @@
 import dataclasses
 import json
 import os
+import re
 from dataclasses import dataclass, field
 
 ENV = "S3ISH_CONFIG"
@@ -43,3 +44,16 @@ class Config:
     @classmethod
     def from_env(cls) -> "Config":
         return cls(**json.loads(os.environ[ENV]))
+
+
+def expand_drives(values: list[str]) -> list[str]:
+    """`/d{1...4}` -> /d1 /d2 /d3 /d4 (MinIO's ellipsis notation); plain paths as given."""
+    out = []
+    for value in values:
+        m = re.fullmatch(r"(.*)\{(\d+)\.\.\.(\d+)\}(.*)", value)
+        if m:
+            lo, hi = int(m.group(2)), int(m.group(3))
+            out += [f"{m.group(1)}{i}{m.group(4)}" for i in range(lo, hi + 1)]
+        else:
+            out.append(value)
+    return out

@@ -1,6 +1,5 @@
 """Conditional writes: If-None-Match: * and If-Match on PUT, Complete and Copy; atomic."""
 import concurrent.futures
-import os
 
 import botocore.exceptions
 import pytest

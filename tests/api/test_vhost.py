@@ -39,7 +39,6 @@ def test_virtual_host_style(server, vhost_dns, sigver, bucket):
 
 
 def test_virtual_host_every_operation(server, vhost_dns, bucket):
-    import hashlib
     import io
     import os
     c = boto3.client("s3", endpoint_url=f"http://{VHOST_DOMAIN}:{server.port}",

@@ -1,6 +1,7 @@
 """`s3ish admin ...`: the operator's view of a running server, through /_admin/ with the root
 credentials (S3ISH_ROOT_USER / S3ISH_ROOT_PASSWORD)."""
 import base64
+import fcntl
 import json
 import os
 import sys
@@ -13,12 +14,37 @@ def add_admin_parser(sub) -> None:
     a.add_argument("--endpoint", default=os.environ.get("S3ISH_ENDPOINT",
                                                          "http://127.0.0.1:9000"))
     a.add_argument("--json", action="store_true", help="print the raw JSON")
-    a.add_argument("what", choices=["drives", "heal", "scrub"])
+    a.add_argument("what", choices=["drives", "heal", "scrub", "rebuild-index"])
     a.add_argument("detail", nargs="?", choices=["status"],
                    help="`heal status` (the default for heal)")
+    a.add_argument("--data", action="append", metavar="DIR",
+                   help="rebuild-index: the server's drives (it must be stopped)")
+
+
+def rebuild_index(args) -> int:
+    """Offline: recreate the metadata index from the journal mirrored on the drives."""
+    from ..config import expand_drives
+    from ..meta.sqlite import rebuild_index as rebuild
+    drives = expand_drives(args.data or [])
+    if len(drives) < 2:
+        print("rebuild-index needs the erasure-coded drives: --data DIR{1...N}",
+              file=sys.stderr)
+        return 2
+    lock = open(os.path.join(drives[0], "LOCK"), "a")
+    try:
+        fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        print("a server is running on these drives: stop it first", file=sys.stderr)
+        return 1
+    result = rebuild(os.path.join(drives[0], "meta.sqlite3"), drives)
+    for k, v in result.items():
+        print(f"{k:24s} {v}")
+    return 0
 
 
 def run_admin(args) -> int:
+    if args.what == "rebuild-index":
+        return rebuild_index(args)
     path, method = {"drives": ("/_admin/drives", "GET"), "heal": ("/_admin/heal", "GET"),
                     "scrub": ("/_admin/scrub", "POST")}[args.what]
     user, password = os.environ.get("S3ISH_ROOT_USER"), os.environ.get("S3ISH_ROOT_PASSWORD")

@@ -1,8 +1,8 @@
 """Domain errors of the engine (the store's own are re-exported so callers import one place)."""
-from ..meta.errors import (BucketAlreadyExists, BucketAlreadyOwnedByYou, BucketNotEmpty,  # noqa: F401
-                           DomainError, EntityTooSmall, InvalidPart, InvalidPartOrder,
-                           NoSuchBucket, NoSuchKey, NoSuchUpload, NoSuchVersion,
-                           PreconditionFailed)
+from ..meta.errors import (  # noqa: F401  (re-exported)
+    BucketAlreadyExists, BucketAlreadyOwnedByYou, BucketNotEmpty, DomainError, EntityTooSmall,
+    InvalidPart, InvalidPartOrder, NoSuchBucket, NoSuchKey, NoSuchUpload, NoSuchVersion,
+    PreconditionFailed)
 
 
 class DataGone(DomainError):

@@ -99,7 +99,7 @@ def _lookup(users, credential: str, query: bool):
         errors.AuthorizationHeaderMalformed
     if parsed is None:
         raise bad("The authorization header is malformed; the Credential is mal-formed; "
-                  f"expecting \"<YOUR-AKID>/YYYYMMDD/REGION/SERVICE/aws4_request\".")
+                  "expecting \"<YOUR-AKID>/YYYYMMDD/REGION/SERVICE/aws4_request\".")
     access_key, date, region, service = parsed
     if service != "s3":
         raise bad(f"The authorization header is malformed; incorrect service \"{service}\". "

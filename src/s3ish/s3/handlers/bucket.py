@@ -7,7 +7,7 @@ from ...http.asgi import Response
 from ...util.clock import from_ts
 from .. import errors
 from ..xml import codec, shapes
-from .common import owner_of, read_xml, refuse_unsupported, xml
+from .common import owner_of, refuse_unsupported, xml
 
 _BUCKET_RE = re.compile(r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")
 _REGION_RE = re.compile(r"^[a-z]{2}(-[a-z0-9]+)+-\d+$|^EU$")
