@@ -93,6 +93,7 @@ class App:
         rebuild = _try_lock(os.path.join(status_dir, "rebuild.lock"))
         self.tasks.append(loop.create_task(worker.run(Healer(data, status, rebuild), 1.0)))
         self.tasks.append(loop.create_task(_publish_status(status, status_dir)))
+        self.tasks.append(loop.create_task(_drive_gauges(data.set)))
         if self.cfg.scrub_rate > 0 and _try_lock(os.path.join(status_dir, "scrub.lock")):
             self.tasks.append(loop.create_task(worker.run(scrubber, 1.0)))
 
@@ -199,6 +200,15 @@ def _try_lock(path: str) -> bool:
         return False
     _held_locks.append(f)
     return True
+
+
+async def _drive_gauges(drive_set, period: float = 5.0) -> None:
+    while True:
+        drive_set.refresh()
+        for d in drive_set.drives:
+            metrics.DRIVE_STATE.labels(d.path).set(1 if d.state == "ok" else 0)
+            metrics.DRIVE_ERRORS.labels(d.path).set(d.errors)
+        await asyncio.sleep(period)
 
 
 async def _publish_status(status, folder: str, period: float = 2.0) -> None:

@@ -116,6 +116,8 @@ RequestHeaderSectionTooLarge = _e("RequestHeaderSectionTooLarge", 400,
 RequestTimeTooSkewed = _e("RequestTimeTooSkewed", 403,
                           "The difference between the request time and the current time is "
                           "too large.")
+ServiceUnavailable = _e("ServiceUnavailable", 503,
+                        "Please reduce your request rate.")
 SignatureDoesNotMatch = _e("SignatureDoesNotMatch", 403,
                            "The request signature we calculated does not match the signature "
                            "you provided. Check your key and signing method.")

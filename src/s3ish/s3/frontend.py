@@ -139,6 +139,10 @@ class S3Frontend:
     def _error_response(self, exc: Exception, req: Request, rid: str) -> tuple[Response, str]:
         if isinstance(exc, errors.S3Error):
             err = exc
+        elif type(exc).__name__ in _UNAVAILABLE:
+            # Too few drives for a write (or a read): refused cleanly, nothing stored.
+            log.error("%s %s", rid, exc)
+            err = errors.ServiceUnavailable(str(exc))
         elif isinstance(exc, DomainError):
             err = errors.from_domain(exc) or errors.InternalError()
             if err.code == "InternalError":
@@ -153,6 +157,8 @@ class S3Frontend:
         return Response(err.status, [("Content-Type", "application/xml")],
                         render_error(err, req.raw_path, rid)), err.code
 
+
+_UNAVAILABLE = {"WriteQuorumError", "JournalQuorumError", "DataUnavailable"}
 
 _RESOURCE_FIELD = {"NoSuchBucket": "BucketName", "BucketNotEmpty": "BucketName",
                    "BucketAlreadyExists": "BucketName", "BucketAlreadyOwnedByYou": "BucketName",

@@ -8,12 +8,14 @@ import errno
 import json
 import os
 import threading
+import time
 import uuid
 from dataclasses import dataclass, field
 
 MARKER = ".s3ish-drive.json"
 OK, MISSING, READ_ONLY, FULL, FAULTY, NEW = "ok", "missing", "read-only", "full", "faulty", "new"
 FAULTY_AFTER = 20          # I/O errors before a drive is taken out of service
+RETRY_AFTER = 10.0         # seconds before a full or read-only drive is tried again
 
 
 @dataclass
@@ -23,6 +25,7 @@ class Drive:
     state: str = OK
     errors: int = 0
     last_error: str = ""
+    failed_at: float = 0.0      # monotonic time of the last error
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     @property
@@ -45,6 +48,7 @@ class Drive:
         """Classify an I/O failure: the drive degrades, the server keeps going."""
         with self._lock:
             self.errors += 1
+            self.failed_at = time.monotonic()
             self.last_error = f"{type(exc).__name__}: {exc}"
             if exc.errno == errno.EROFS:
                 self.state = READ_ONLY
@@ -58,6 +62,21 @@ class Drive:
     def describe(self) -> dict:
         return {"index": self.index, "path": self.path, "state": self.state,
                 "errors": self.errors, "last_error": self.last_error, **self.usage()}
+
+
+def _can_write(path: str) -> bool:
+    probe = os.path.join(path, "tmp", f".probe-{os.getpid()}")
+    try:
+        with open(probe, "wb") as f:
+            f.write(b"\0" * 65536)
+        os.unlink(probe)
+        return True
+    except OSError:
+        try:
+            os.unlink(probe)
+        except OSError:
+            pass
+        return False
 
 
 class DriveSet:
@@ -132,12 +151,16 @@ class DriveSet:
             drive.state = OK
 
     def refresh(self) -> None:
-        """Notice drives that vanished or came back (a folder deleted, a mount lost)."""
+        """Notice drives that vanished or came back (a folder deleted, a mount lost), and
+        full or read-only drives that can take writes again."""
         for drive in self.drives:
             present = os.path.isfile(os.path.join(drive.path, MARKER))
             if not present and drive.state != MISSING:
                 drive.state = MISSING
             elif present and drive.state == MISSING:
+                drive.state = OK
+            elif drive.state in (READ_ONLY, FULL) and \
+                    time.monotonic() - drive.failed_at > RETRY_AFTER and _can_write(drive.path):
                 drive.state = OK
 
     def placement(self, data_id: str) -> list[Drive]:
