@@ -138,3 +138,48 @@ def test_drive_loss_bitrot_and_heal(tmp_path, n):
         assert errors >= 1
     finally:
         srv.stop()
+
+
+@pytest.mark.slow
+def test_kill9_during_heal(tmp_path):
+    drives = [str(tmp_path / f"d{i}") for i in range(1, 5)]
+    srv = _server(drives, str(tmp_path))
+    try:
+        c = srv.client()
+        c.create_bucket(Bucket="healme")
+        body = os.urandom(48 * MiB)
+        c.put_object(Bucket="healme", Key="big", Body=body)
+        small = os.urandom(3 * MiB)
+        c.put_object(Bucket="healme", Key="small", Body=small)
+    finally:
+        srv.stop()
+    for d in drives[2:]:                       # m = 2 drives lose every shard
+        shutil.rmtree(os.path.join(d, "objects"))
+    for i in range(3):
+        srv = _server(drives, str(tmp_path))
+        req = urllib.request.Request(srv.endpoint + "/_admin/scrub", method="POST", data=b"")
+        token = base64.b64encode(f"{ROOT_USER}:{ROOT_PASSWORD}".encode()).decode()
+        req.add_header("Authorization", f"Basic {token}")
+        urllib.request.urlopen(req, timeout=60).read()
+        deadline = time.time() + 10             # wait until the healer is rewriting shards
+        while time.time() < deadline and not any(os.listdir(os.path.join(d, "tmp"))
+                                                 for d in drives[2:]):
+            time.sleep(0.01)
+        time.sleep(0.02 * i)
+        srv.kill9()
+        srv = _server(drives, str(tmp_path))
+        try:
+            c = srv.client()
+            assert c.get_object(Bucket="healme", Key="big")["Body"].read() == body
+            assert c.get_object(Bucket="healme", Key="small")["Body"].read() == small
+        finally:
+            srv.stop()
+    srv = _server(drives, str(tmp_path))
+    try:
+        _wait_healed(srv, timeout=60)
+        c = srv.client()
+        assert c.get_object(Bucket="healme", Key="big")["Body"].read() == body
+        for d in drives:
+            assert os.listdir(os.path.join(d, "tmp")) == [], d
+    finally:
+        srv.stop()
