@@ -56,12 +56,14 @@ def wait_http(url: str, timeout: float = 30) -> None:
     raise RuntimeError(f"{url} did not come up")
 
 
-def start_s3ish(workers: int, tmp: str):
+def start_s3ish(workers: int, tmp: str, drives: int = 1):
     port = free_port()
     data = tempfile.mkdtemp(dir=tmp)
+    folders = [data] if drives == 1 else [os.path.join(data, f"d{i}") for i in range(drives)]
     env = {**os.environ, "S3ISH_ROOT_USER": KEY, "S3ISH_ROOT_PASSWORD": SECRET}
     proc = subprocess.Popen([sys.executable, "-m", "s3ish", "server", "--listen",
-                             f"127.0.0.1:{port}", "--data", data, "--workers", str(workers),
+                             f"127.0.0.1:{port}", *[a for f in folders for a in ("--data", f)],
+                             "--workers", str(workers), "--scrub-rate", "0",
                              "--log-level", "warning"], env=env, stdout=subprocess.DEVNULL,
                             stderr=subprocess.DEVNULL, start_new_session=True)
     wait_http(f"http://127.0.0.1:{port}/_ready")
@@ -108,7 +110,11 @@ def main() -> None:
     ap.add_argument("--reps", type=int, default=3)
     ap.add_argument("--duration", type=float, default=5)
     ap.add_argument("--json")
+    ap.add_argument("--drives", action="store_true",
+                    help="instead: 1 drive vs 4 erasure-coded drives (2+2), and scrub speed")
     opts = ap.parse_args()
+    if opts.drives:
+        return compare_drives(opts)
     tmp = tempfile.mkdtemp(prefix="s3ish-matrix-", dir=os.environ.get("TMPDIR", "/tmp"))
     bound = md5_bound()
     print(f"MD5 bound on this machine: {bound:.0f} MB/s (one core); 64MiB PUT target 60% = "
@@ -148,6 +154,47 @@ def main() -> None:
     if opts.json:
         with open(opts.json, "w") as f:
             json.dump({"md5_bound_mb_s": bound, "cells": results}, f, indent=2)
+
+
+DRIVE_CELLS = [c for c in CELLS if c[0] in ("4KiB PUT c16", "4KiB GET c64", "64MiB PUT c4",
+                                               "64MiB GET c4")]
+
+
+def compare_drives(opts) -> None:
+    """The same cells on one folder and on four erasure-coded drives, interleaved; then the
+    scrub throughput of the 4-drive server (a full verification via the admin API)."""
+    tmp = tempfile.mkdtemp(prefix="s3ish-drives-", dir=os.environ.get("TMPDIR", "/tmp"))
+    one, one_url = start_s3ish(2, tmp, drives=1)
+    four, four_url = start_s3ish(2, tmp, drives=4)
+    results = {}
+    try:
+        for name, args, _ in DRIVE_CELLS:
+            runs = {"s3ish": [], "moto": []}   # here: "s3ish" = 4 drives, "moto" = 1 drive
+            for rep in range(opts.reps):
+                order = [("s3ish", four_url), ("moto", one_url)]
+                for target, url in order if rep % 2 == 0 else order[::-1]:
+                    runs[target].append(bench(url, args, opts.duration))
+            results[name] = summarize_cell(runs)
+            print_cell(f"{name} 4 drives / 1 drive", results[name])
+        print(f"scrub: {scrub_speed(four_url):.0f} MB/s of shards verified", flush=True)
+    finally:
+        stop(one)
+        stop(four)
+        shutil.rmtree(tmp, ignore_errors=True)
+    if opts.json:
+        with open(opts.json, "w") as f:
+            json.dump({"drives": results}, f, indent=2)
+
+
+def scrub_speed(url: str) -> float:
+    bench(url, ["put", "--size", "64MiB", "-c", "4", "--keep"], 5)
+    import base64
+    req = urllib.request.Request(url + "/_admin/scrub", method="POST", data=b"")
+    req.add_header("Authorization", "Basic " + base64.b64encode(
+        f"{KEY}:{SECRET}".encode()).decode())
+    t = time.perf_counter()
+    doc = json.loads(urllib.request.urlopen(req, timeout=3600).read())
+    return doc["scrub"]["bytes"] / 1e6 / (time.perf_counter() - t)
 
 
 def summarize_cell(runs: dict) -> dict:
