@@ -7,6 +7,7 @@ short body raises before the consumer sees the end of the stream, so nothing is 
 """
 import hashlib
 
+from ...http.buffered import BufferedBody, TooLong, Truncated
 from .. import errors
 from . import sigv4
 
@@ -37,54 +38,17 @@ class ChunkSigner:
         self.previous = provided
 
 
-class _Reader:
-    """Buffered reads of lines and exact byte counts from an async iterator of bytes."""
-
-    def __init__(self, raw):
-        self._raw = raw.__aiter__()
-        self._buf = bytearray()
-        self._eof = False
-
-    async def _more(self) -> bool:
-        if self._eof:
-            return False
-        try:
-            self._buf += await self._raw.__anext__()
-        except StopAsyncIteration:
-            self._eof = True
-            return False
-        return True
+class _Reader(BufferedBody):
+    """aws-chunked framing: CRLF lines, with the S3 errors a broken body gets."""
 
     async def line(self) -> bytes | None:
         """One CRLF-terminated line without its terminator; None at a clean end of input."""
-        while True:
-            i = self._buf.find(b"\r\n")
-            if i >= 0:
-                line = bytes(self._buf[:i])
-                del self._buf[: i + 2]
-                return line
-            if len(self._buf) > MAX_LINE:
-                raise errors.IncompleteBody("chunk header line too long")
-            if not await self._more():
-                if self._buf:
-                    raise errors.IncompleteBody()
-                return None
-
-    async def pieces(self, n: int):
-        """Yield exactly n bytes in pieces as they arrive."""
-        while n > 0:
-            if not self._buf and not await self._more():
-                raise errors.IncompleteBody()
-            take = bytes(self._buf[:n])
-            del self._buf[: len(take)]
-            n -= len(take)
-            yield take
-
-    async def at_eof(self) -> bool:
-        while not self._buf:
-            if not await self._more():
-                return True
-        return False
+        try:
+            return await self.until(b"\r\n", MAX_LINE)
+        except TooLong:
+            raise errors.IncompleteBody("chunk header line too long") from None
+        except Truncated:
+            raise errors.IncompleteBody() from None
 
 
 def _parse_header(line: bytes, signed: bool) -> tuple[int, str]:
@@ -116,13 +80,17 @@ async def decode(raw, signer: ChunkSigner | None, trailer: bool, trailers: dict,
         size, sig = _parse_header(line, signer is not None)
         h = hashlib.sha256() if signer is not None else None
         if size:
-            async for piece in reader.pieces(size):
-                if h is not None:
-                    h.update(piece)
-                total += len(piece)
-                if decoded_length is not None and total > decoded_length:
-                    raise errors.IncompleteBody("body longer than x-amz-decoded-content-length")
-                yield piece
+            try:
+                async for piece in reader.pieces(size):
+                    if h is not None:
+                        h.update(piece)
+                    total += len(piece)
+                    if decoded_length is not None and total > decoded_length:
+                        raise errors.IncompleteBody("body longer than "
+                                                    "x-amz-decoded-content-length")
+                    yield piece
+            except Truncated:
+                raise errors.IncompleteBody() from None
         if signer is not None:
             signer.check_chunk(h.hexdigest(), sig)
         if size == 0:
