@@ -1,5 +1,6 @@
-"""Wiring: build the stores, the engine and the S3 frontend; serve reserved endpoints
-(`/_health`, `/_ready`) beside S3; run it all on uvicorn with N workers sharing one socket.
+"""Wiring: build the stores, the engine, the S3 frontend and the background workers; serve
+the reserved endpoints (`/_health`, `/_ready`, `/_metrics`, `/_admin/`) beside S3; recover at
+start-up; run it all on uvicorn with N workers sharing one socket.
 """
 import asyncio
 import fcntl
@@ -21,9 +22,8 @@ from .engine.objects import Engine
 from .http.asgi import Request, Response, send_response
 from .obs import logging as obs_logging
 from .obs import metrics
-from .meta import journal
-from .meta.journal import Journal
-from .meta.sqlite import SqliteMetaStore, rebuild_index
+from .meta import journal as meta_journal
+from .meta.sqlite import SqliteMetaStore, catch_up, rebuild_index
 from .s3.auth.credentials import Users
 from .s3.frontend import S3Frontend, Services
 from .storage.datastore import FolderDataStore, MemoryDataStore
@@ -46,7 +46,8 @@ def open_stores(cfg: Config):
         drive_set = DriveSet(cfg.drives, k, m)
         drive_set.open()
         data = ErasureDataStore(drive_set, make_codec(k, m), durable=cfg.durable)
-        journal = Journal(cfg.drives, drive_set.write_quorum(), durable=cfg.durable)
+        journal = meta_journal.Journal(cfg.drives, drive_set.write_quorum(),
+                                       durable=cfg.durable)
     else:
         data = FolderDataStore(cfg.data, durable=cfg.durable)
     if not os.path.exists(db) and data.list_ids():
@@ -239,12 +240,17 @@ def recover(cfg: Config) -> None:
     if cfg.in_memory:
         return
     if cfg.erasure:
-        journal.repair(cfg.drives)
+        meta_journal.repair(cfg.drives)
         db = os.path.join(cfg.data, "meta.sqlite3")
-        if not os.path.exists(db) and journal.exists(cfg.drives):
+        if not os.path.exists(db) and meta_journal.exists(cfg.drives):
             log.warning("metadata index %s is missing: rebuilding it from the journal on "
                         "the drives", db)
             log.warning("rebuilt: %s", rebuild_index(db, cfg.drives))
+        elif os.path.exists(db):
+            # Never sweep "orphans" with an index that is behind the journal.
+            result = catch_up(db, cfg.drives)
+            if result["records"]:
+                log.warning("index caught up from the journal: %s", result)
     meta, data = open_stores(cfg)
 
     async def sweep():

@@ -68,7 +68,10 @@ class SqliteMetaStore:
         self._path = path
         self.journal = journal      # a meta.journal.Journal, or None (one folder, memory)
         self._thread = concurrent.futures.ThreadPoolExecutor(1, thread_name_prefix="s3ish-meta")
-        self._db: sqlite3.Connection = self._thread.submit(self._open, durable, True).result()
+        # With a journal the commit point is the journal's fdatasync: the index may lose its
+        # last commits in a power cut and catches up from the journal at start-up.
+        sync = durable and journal is None
+        self._db: sqlite3.Connection = self._thread.submit(self._open, sync, True).result()
         self._lock_fd = None if path == ":memory:" else os.open(path + ".writer-lock",
                                                                   os.O_RDWR | os.O_CREAT, 0o644)
         self._pending: collections.deque = collections.deque()
@@ -79,7 +82,7 @@ class SqliteMetaStore:
         else:
             self._rthread = concurrent.futures.ThreadPoolExecutor(
                 1, thread_name_prefix="s3ish-meta-read")
-            self._rdb = self._rthread.submit(self._open, durable, False).result()
+            self._rdb = self._rthread.submit(self._open, sync, False).result()
 
     # ---- plumbing ----
     def _open(self, durable: bool, writer: bool) -> sqlite3.Connection:
@@ -292,7 +295,6 @@ def _unconditional(m):
 def rebuild_index(db_path: str, drives: list[str]) -> dict:
     """Recreate the SQLite index from the journal on the drives (server stopped). The old
     file, if any, is kept aside. Returns counts for the operator."""
-    from . import journal
     tmp = db_path + ".rebuild"
     for leftover in (tmp, tmp + "-wal", tmp + "-shm"):
         if os.path.exists(leftover):
@@ -300,29 +302,52 @@ def rebuild_index(db_path: str, drives: list[str]) -> dict:
     db = sqlite3.connect(tmp, isolation_level=None)
     db.execute("PRAGMA journal_mode=WAL")
     SqliteMetaStore._migrate(db)
-    records = journal.read_merged(drives)
-    applied = skipped = 0
-    db.execute("BEGIN")
-    for lsn, mutations in records:
-        for m in mutations:
-            try:
-                _APPLY[type(m)](db, m)
-                applied += 1
-            except errors.DomainError:
-                skipped += 1
-        db.execute("UPDATE journal_state SET lsn = ? WHERE id = 1", (lsn,))
-    db.execute("COMMIT")
+    result = _replay(db, drives)
     db.close()
-    lsns = [lsn for lsn, _ in records]
-    gaps = (lsns[-1] - len(lsns)) if lsns else 0
     if os.path.exists(db_path):
         os.replace(db_path, f"{db_path}.before-rebuild")
     for stale in (db_path + "-wal", db_path + "-shm"):
         if os.path.exists(stale):
             os.unlink(stale)
     os.replace(tmp, db_path)
+    return result
+
+
+def catch_up(db_path: str, drives: list[str]) -> dict:
+    """Apply the journal records the index has not seen (it commits without fsync when a
+    journal exists: after a power cut the journal holds what the index may have lost)."""
+    db = sqlite3.connect(db_path, isolation_level=None)
+    try:
+        db.execute("PRAGMA journal_mode=WAL")
+        SqliteMetaStore._migrate(db)
+        return _replay(db, drives)
+    finally:
+        db.close()
+
+
+def _replay(db, drives: list[str]) -> dict:
+    from . import journal
+    done = db.execute("SELECT lsn FROM journal_state WHERE id = 1").fetchone()[0]
+    records = [(lsn, ms) for lsn, ms in journal.read_merged(drives) if lsn > done]
+    applied = skipped = 0
+    db.execute("BEGIN IMMEDIATE")
+    try:
+        for lsn, mutations in records:
+            for m in mutations:
+                try:
+                    _APPLY[type(m)](db, m)
+                    applied += 1
+                except errors.DomainError:
+                    skipped += 1
+            db.execute("UPDATE journal_state SET lsn = ? WHERE id = 1", (lsn,))
+        db.execute("COMMIT")
+    except BaseException:
+        db.execute("ROLLBACK")
+        raise
+    lsns = [lsn for lsn, _ in records]
     return {"records": len(records), "mutations": applied, "skipped": skipped,
-            "missing_records": gaps, "last_lsn": lsns[-1] if lsns else 0}
+            "missing_records": (lsns[-1] - done - len(lsns)) if lsns else 0,
+            "last_lsn": lsns[-1] if lsns else done}
 
 
 def _settle(fut, ok: bool, value) -> None:
