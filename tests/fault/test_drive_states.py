@@ -28,27 +28,28 @@ def _states(srv) -> dict:
 
 
 @pytest.mark.slow
-def test_full_and_read_only_drives(tmp_path):
-    drives = [str(tmp_path / f"d{i}") for i in range(1, 5)]
+@pytest.mark.parametrize("n", [4, 6])
+def test_full_and_read_only_drives(tmp_path, n):
+    drives = [str(tmp_path / f"d{i}") for i in range(1, n + 1)]
     small, ro = drives[2], drives[3]
     _mount_tmpfs(small, "6m")
     _mount_tmpfs(ro, "64m")
     srv = None
     try:
-        # 1. One drive fills up: writes go on with the other three (quorum k+1 = 3).
+        # 1. One drive fills up: writes go on with the others (quorum k+1: 3 of 4, 5 of 6).
         srv = ServerProcess(drives, str(tmp_path), extra_args=["--scrub-rate", "0"]).start()
         c = srv.client()
         c.create_bucket(Bucket="degraded")
         want = {}
-        for i in range(8):                       # ~2 MiB of shard per object on each drive
+        for i in range(16 if n == 6 else 8):     # 1-2 MiB of shard per object on each drive
             body = os.urandom(4 * MiB + i)
             c.put_object(Bucket="degraded", Key=f"o{i}", Body=body)
             want[f"o{i}"] = body
         assert _states(srv)[small] == "full"
         _check(c, "degraded", want)
         srv.stop()
-        # 2. Another drive is read-only (mounted so at start): 2 of 4 writable is below the
-        # quorum, so writes are refused cleanly; reads need only k = 2 and still work.
+        # 2. Another drive is read-only (mounted so at start): n-2 writable is below the
+        # quorum, so writes are refused cleanly; reads need only k and still work.
         subprocess.run(["mount", "-o", "remount,ro", ro], check=True)
         srv = ServerProcess(drives, str(tmp_path), extra_args=["--scrub-rate", "0"]).start()
         c = srv.client()
