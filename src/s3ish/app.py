@@ -23,7 +23,7 @@ from .http.asgi import Request, Response, send_response
 from .obs import logging as obs_logging
 from .obs import metrics
 from .meta import journal as meta_journal
-from .meta.sqlite import SqliteMetaStore, catch_up, rebuild_index
+from .meta.sqlite import SqliteMetaStore, catch_up, compact, rebuild_index
 from .s3.auth.credentials import Users
 from .s3.frontend import S3Frontend, Services
 from .storage.datastore import FolderDataStore, MemoryDataStore
@@ -33,6 +33,9 @@ from .storage.erasure_store import ErasureDataStore
 from .util.threads import io_queue_depth, run_io
 
 log = logging.getLogger("s3ish")
+
+# A journal larger than this is folded into index snapshots on the drives at start-up.
+JOURNAL_COMPACT_BYTES = int(os.environ.get("S3ISH_JOURNAL_COMPACT_BYTES", 64 * 1024 * 1024))
 
 
 def open_stores(cfg: Config):
@@ -251,6 +254,10 @@ def recover(cfg: Config) -> None:
             result = catch_up(db, cfg.drives)
             if result["records"]:
                 log.warning("index caught up from the journal: %s", result)
+            if meta_journal.size(cfg.drives) > JOURNAL_COMPACT_BYTES:
+                k, m = default_layout(len(cfg.drives), cfg.parity)
+                lsn = compact(db, cfg.drives, k + 1 if m else k)
+                log.warning("journal compacted: index snapshot at %s on the drives", lsn)
     meta, data = open_stores(cfg)
 
     async def sweep():

@@ -79,3 +79,37 @@ def test_index_catches_up_and_rebuilds(tmp_path):
     os.unlink(db)
     assert rebuild_index(db, drives)["records"] == 6
     assert asyncio.run(keys()) == ["k0", "k1", "k2", "k3", "k4"]
+
+
+def test_compaction_then_rebuild(tmp_path):
+    from s3ish.meta.sqlite import compact
+    drives = [str(tmp_path / "d1"), str(tmp_path / "d2"), str(tmp_path / "d3")]
+    db = os.path.join(drives[0], "meta.sqlite3")
+    os.makedirs(drives[0])
+
+    async def put(keys):
+        store = SqliteMetaStore(db, journal=journal.Journal(drives, quorum=2))
+        if await store.get_bucket("b") is None:
+            await store.apply(r.CreateBucket(r.Bucket("b", "o", 1.0, "us-east-1")))
+        for k in keys:
+            await store.apply(r.PutObject(r.ObjectVersion(
+                bucket="b", key=k, size=1, etag="e", mtime=1.0, owner="o", inline=b"x")))
+        await store.close()
+        store.journal.close()
+
+    async def keys():
+        store = SqliteMetaStore(db)
+        rows = await store.scan_objects("b", "", True, None, 100)
+        await store.close()
+        return [row.key for row in rows]
+
+    asyncio.run(put(["a", "b"]))
+    assert compact(db, drives, quorum=2) == 3
+    assert journal.size(drives) == 0
+    asyncio.run(put(["c"]))                          # records after the snapshot: LSN 4
+    assert [lsn for lsn, _ in journal.read_merged(drives)] == [4]
+    shutil.rmtree(drives[0])                          # the index drive is lost
+    os.makedirs(drives[0])
+    result = rebuild_index(db, drives)
+    assert result["snapshot"] and result["records"] == 1
+    assert asyncio.run(keys()) == ["a", "b", "c"]

@@ -155,3 +155,27 @@ def read_merged(drives: list[str]) -> list[tuple[int, list]]:
 def exists(drives: list[str]) -> bool:
     return any(os.path.getsize(p) > 0 for p in
                (os.path.join(d, FOLDER, FILE) for d in drives) if os.path.exists(p))
+
+
+def size(drives: list[str]) -> int:
+    """The largest journal among the drives, in bytes."""
+    sizes = [os.path.getsize(p) for p in (os.path.join(d, FOLDER, FILE) for d in drives)
+             if os.path.exists(p)]
+    return max(sizes, default=0)
+
+
+def truncate_through(drives: list[str], lsn: int) -> None:
+    """Drop the records up to `lsn` (a snapshot holds them): keep only later ones."""
+    for drive in drives:
+        path = os.path.join(drive, FOLDER, FILE)
+        if not os.path.exists(path):
+            continue
+        with open(path, "rb") as f:
+            keep = [line for line in f
+                    if (rec := decode_record(line)) is not None and rec[0] > lsn]
+        tmp = path + ".tmp"
+        with open(tmp, "wb") as f:
+            f.writelines(keep)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)

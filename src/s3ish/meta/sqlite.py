@@ -8,6 +8,7 @@ import dataclasses
 import fcntl
 import json
 import os
+import shutil
 import sqlite3
 from collections import namedtuple
 
@@ -292,17 +293,24 @@ def _unconditional(m):
     return m
 
 
+SNAPSHOT = os.path.join(".s3ish", "snapshot.sqlite3")
+
+
 def rebuild_index(db_path: str, drives: list[str]) -> dict:
-    """Recreate the SQLite index from the journal on the drives (server stopped). The old
-    file, if any, is kept aside. Returns counts for the operator."""
+    """Recreate the SQLite index from the drives (server stopped): the newest snapshot, then
+    the journal records after it. The old file, if any, is kept aside. Returns counts."""
     tmp = db_path + ".rebuild"
     for leftover in (tmp, tmp + "-wal", tmp + "-shm"):
         if os.path.exists(leftover):
             os.unlink(leftover)
+    snapshot = _best_snapshot(drives)
+    if snapshot is not None:
+        shutil.copyfile(snapshot, tmp)
     db = sqlite3.connect(tmp, isolation_level=None)
     db.execute("PRAGMA journal_mode=WAL")
     SqliteMetaStore._migrate(db)
     result = _replay(db, drives)
+    result["snapshot"] = snapshot or ""
     db.close()
     if os.path.exists(db_path):
         os.replace(db_path, f"{db_path}.before-rebuild")
@@ -311,6 +319,57 @@ def rebuild_index(db_path: str, drives: list[str]) -> dict:
             os.unlink(stale)
     os.replace(tmp, db_path)
     return result
+
+
+def _snapshot_lsn(path: str) -> int:
+    try:
+        db = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+        try:
+            return db.execute("SELECT lsn FROM journal_state WHERE id = 1").fetchone()[0]
+        finally:
+            db.close()
+    except sqlite3.Error:
+        return -1       # unreadable: not a candidate
+
+
+def _best_snapshot(drives: list[str]) -> str | None:
+    found = [(lsn, p) for p in (os.path.join(d, SNAPSHOT) for d in drives)
+             if os.path.exists(p) and (lsn := _snapshot_lsn(p)) >= 0]
+    return max(found)[1] if found else None
+
+
+def compact(db_path: str, drives: list[str], quorum: int) -> int:
+    """Start-up compaction (one process, index caught up): copy the index to every drive as
+    a snapshot, then empty the journals. Returns the snapshot's LSN, or -1 when fewer than
+    `quorum` drives took the snapshot (the journals are then kept whole)."""
+    from . import journal
+    db = sqlite3.connect(db_path, isolation_level=None)
+    try:
+        lsn = db.execute("SELECT lsn FROM journal_state WHERE id = 1").fetchone()[0]
+        done = 0
+        for drive in drives:
+            final = os.path.join(drive, SNAPSHOT)
+            tmp = final + ".tmp"
+            try:
+                os.makedirs(os.path.dirname(final), exist_ok=True)
+                if os.path.exists(tmp):
+                    os.unlink(tmp)
+                db.execute("VACUUM INTO ?", (tmp,))
+                with open(tmp, "rb") as f:
+                    os.fsync(f.fileno())
+                os.replace(tmp, final)
+                fd = os.open(os.path.dirname(final), os.O_RDONLY)
+                os.fsync(fd)
+                os.close(fd)
+                done += 1
+            except (OSError, sqlite3.Error):
+                continue
+    finally:
+        db.close()
+    if done < quorum:
+        return -1
+    journal.truncate_through(drives, lsn)
+    return lsn
 
 
 def catch_up(db_path: str, drives: list[str]) -> dict:
