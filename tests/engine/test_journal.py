@@ -43,6 +43,13 @@ def test_torn_tail_and_merge(tmp_path):
     assert [lsn for lsn, _ in journal.read_merged(drives)] == [1, 2, 3]
 
 
+async def _keys(db: str) -> list[str]:
+    store = SqliteMetaStore(db)
+    rows = await store.scan_objects("b", "", True, None, 100)
+    await store.close()
+    return [row.key for row in rows]
+
+
 def test_index_catches_up_and_rebuilds(tmp_path):
     drives = [str(tmp_path / "d1"), str(tmp_path / "d2")]
     db = os.path.join(drives[0], "meta.sqlite3")
@@ -59,12 +66,6 @@ def test_index_catches_up_and_rebuilds(tmp_path):
         await store.close()
         store.journal.close()
 
-    async def keys():
-        store = SqliteMetaStore(db)
-        rows = await store.scan_objects("b", "", True, None, 100)
-        await store.close()
-        return [row.key for row in rows]
-
     asyncio.run(write(0, 3))
     shutil.copy(db, str(tmp_path / "old.sqlite3"))           # the index as of 3 objects
     asyncio.run(write(3, 5))
@@ -72,13 +73,13 @@ def test_index_catches_up_and_rebuilds(tmp_path):
     for extra in (db + "-wal", db + "-shm"):
         if os.path.exists(extra):
             os.unlink(extra)
-    assert asyncio.run(keys()) == ["k0", "k1", "k2"]
+    assert asyncio.run(_keys(db)) == ["k0", "k1", "k2"]
     result = catch_up(db, drives)
     assert result["records"] == 2 and result["missing_records"] == 0
-    assert asyncio.run(keys()) == ["k0", "k1", "k2", "k3", "k4"]
+    assert asyncio.run(_keys(db)) == ["k0", "k1", "k2", "k3", "k4"]
     os.unlink(db)
     assert rebuild_index(db, drives)["records"] == 6
-    assert asyncio.run(keys()) == ["k0", "k1", "k2", "k3", "k4"]
+    assert asyncio.run(_keys(db)) == ["k0", "k1", "k2", "k3", "k4"]
 
 
 def test_compaction_then_rebuild(tmp_path):
@@ -97,12 +98,6 @@ def test_compaction_then_rebuild(tmp_path):
         await store.close()
         store.journal.close()
 
-    async def keys():
-        store = SqliteMetaStore(db)
-        rows = await store.scan_objects("b", "", True, None, 100)
-        await store.close()
-        return [row.key for row in rows]
-
     asyncio.run(put(["a", "b"]))
     assert compact(db, drives, quorum=2) == 3
     assert journal.size(drives) == 0
@@ -112,4 +107,4 @@ def test_compaction_then_rebuild(tmp_path):
     os.makedirs(drives[0])
     result = rebuild_index(db, drives)
     assert result["snapshot"] and result["records"] == 1
-    assert asyncio.run(keys()) == ["a", "b", "c"]
+    assert asyncio.run(_keys(db)) == ["a", "b", "c"]

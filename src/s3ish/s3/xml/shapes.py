@@ -5,6 +5,16 @@ import datetime as _dt
 from dataclasses import dataclass, field
 
 
+@dataclass(kw_only=True)
+class Checksums:
+    """The additional-checksum members several shapes share (keyword-only, all optional)."""
+    ChecksumCRC32: str | None = None
+    ChecksumCRC32C: str | None = None
+    ChecksumCRC64NVME: str | None = None
+    ChecksumSHA1: str | None = None
+    ChecksumSHA256: str | None = None
+
+
 @dataclass
 class Owner:
     ID: str
@@ -82,14 +92,9 @@ class InitiateMultipartUploadResult:
 
 
 @dataclass
-class CompletedPart:
+class CompletedPart(Checksums):
     PartNumber: int
     ETag: str = ""
-    ChecksumCRC32: str | None = None
-    ChecksumCRC32C: str | None = None
-    ChecksumCRC64NVME: str | None = None
-    ChecksumSHA1: str | None = None
-    ChecksumSHA256: str | None = None
 
 
 @dataclass
@@ -98,30 +103,20 @@ class CompleteMultipartUpload:
 
 
 @dataclass
-class CompleteMultipartUploadResult:
+class CompleteMultipartUploadResult(Checksums):
     Location: str
     Bucket: str
     Key: str
     ETag: str
-    ChecksumCRC32: str | None = None
-    ChecksumCRC32C: str | None = None
-    ChecksumCRC64NVME: str | None = None
-    ChecksumSHA1: str | None = None
-    ChecksumSHA256: str | None = None
     ChecksumType: str | None = None
 
 
 @dataclass
-class PartEntry:
+class PartEntry(Checksums):
     PartNumber: int
     LastModified: _dt.datetime
     ETag: str
     Size: int
-    ChecksumCRC32: str | None = None
-    ChecksumCRC32C: str | None = None
-    ChecksumCRC64NVME: str | None = None
-    ChecksumSHA1: str | None = None
-    ChecksumSHA256: str | None = None
 
 
 @dataclass
@@ -177,26 +172,16 @@ class VersioningConfiguration:
 
 
 @dataclass
-class CopyObjectResult:
+class CopyObjectResult(Checksums):
     ETag: str
     LastModified: _dt.datetime
     ChecksumType: str | None = None
-    ChecksumCRC32: str | None = None
-    ChecksumCRC32C: str | None = None
-    ChecksumCRC64NVME: str | None = None
-    ChecksumSHA1: str | None = None
-    ChecksumSHA256: str | None = None
 
 
 @dataclass
-class CopyPartResult:
+class CopyPartResult(Checksums):
     ETag: str
     LastModified: _dt.datetime
-    ChecksumCRC32: str | None = None
-    ChecksumCRC32C: str | None = None
-    ChecksumCRC64NVME: str | None = None
-    ChecksumSHA1: str | None = None
-    ChecksumSHA256: str | None = None
 
 
 @dataclass
