@@ -59,7 +59,13 @@ class S3Frontend:
             if resp is not None:
                 resp.headers += [("x-amz-request-id", rid), ("x-amz-id-2", host_id()),
                                  ("Server", "s3ish")]
-                sent = await send_response(send, resp, head_only=req.method == "HEAD")
+                try:
+                    sent = await send_response(send, resp, head_only=req.method == "HEAD")
+                except Exception as exc:  # after the headers: all we can do is cut it off
+                    # The body stops short of its Content-Length and the server closes the
+                    # connection, so the client sees a failure, never a short object.
+                    code = f"ResponseCutOff:{type(exc).__name__}"
+                    log.error("%s response cut off after the headers: %s", rid, exc)
         finally:
             metrics.IN_FLIGHT.dec()
             status = resp.status if resp is not None else 499
