@@ -201,3 +201,23 @@ def _absent(server, bucket, key) -> bool:
     except botocore.exceptions.ClientError as e:
         return e.response["Error"]["Code"] == "404"
     return False
+
+
+def test_unsigned_amz_headers_are_refused(server, s3, bucket):
+    """A presigned PUT URL cannot be turned into a copy of another object (or given other
+    x-amz-* headers) by whoever holds it."""
+    s3.put_object(Bucket=bucket, Key="private/secret", Body=b"TOP SECRET")
+    c = server.client(signature_version="s3v4")
+    url = c.generate_presigned_url("put_object", Params={"Bucket": bucket, "Key": "up"},
+                                   ExpiresIn=60)
+    r = requests.put(url, data=b"", headers={"x-amz-copy-source": f"{bucket}/private/secret"})
+    assert r.status_code == 403 and error_code(r) == "AccessDenied"
+    assert b"HeadersNotSigned" in r.content
+    r = requests.put(url, data=b"mine", headers={"x-amz-meta-injected": "1"})
+    assert r.status_code == 403
+    url2, headers = signed_request(server, "PUT", f"/{bucket}/hdr", b"x")
+    headers["x-amz-storage-class"] = "GLACIER"           # added after signing
+    r = send("PUT", url2, headers, b"x")
+    assert r.status_code == 403 and error_code(r) == "AccessDenied"
+    assert requests.put(url, data=b"mine").status_code == 200
+    assert s3.get_object(Bucket=bucket, Key="up")["Body"].read() == b"mine"

@@ -160,6 +160,7 @@ def _header_v4(req, users, auth):
     params = list(req.query_items())
     key, scope = _check_signature(req, ident, date, region, amz_date, signed, payload,
                                   parts["Signature"], params)
+    _require_signed_amz_headers(req, signed)
     _wrap_body(req, payload, chunked.ChunkSigner(key, amz_date, scope, parts["Signature"]))
     return ident
 
@@ -203,8 +204,25 @@ def _presigned_v4(req, users):
     params = [(k, v) for k, v in req.query_items() if k != "X-Amz-Signature"]
     key, scope = _check_signature(req, ident, date, region, q["X-Amz-Date"], signed, payload,
                                   q["X-Amz-Signature"], params)
+    _require_signed_amz_headers(req, signed)
     _wrap_body(req, payload, None)
     return ident
+
+
+# x-amz-* headers that may travel unsigned: the payload hash is checked against the body
+# anyway, and SDK user-agent headers change nothing.
+_UNSIGNED_OK = frozenset({"x-amz-content-sha256", "x-amz-user-agent"})
+
+
+def _require_signed_amz_headers(req, signed: list[str]) -> None:
+    """Every x-amz-* header must be covered by the signature, as S3 requires: otherwise
+    whoever holds a presigned URL could add, say, x-amz-copy-source and turn an upload into a
+    copy of any object the signer can read."""
+    unsigned = sorted(h for h in req.headers
+                      if h.startswith("x-amz-") and h not in _UNSIGNED_OK and h not in signed)
+    if unsigned:
+        raise errors.AccessDenied("There were headers present in the request which were not "
+                                  "signed", HeadersNotSigned=", ".join(unsigned))
 
 
 def _wrap_body(req, payload: str, signer, verify_signatures: bool = True) -> None:
