@@ -75,7 +75,7 @@ def test_index_catches_up_and_rebuilds(tmp_path):
             os.unlink(extra)
     assert asyncio.run(_keys(db)) == ["k0", "k1", "k2"]
     result = catch_up(db, drives)
-    assert result["records"] == 2 and result["missing_records"] == 0
+    assert result["records"] == 2 and result["lsn_gaps"] == 0
     assert asyncio.run(_keys(db)) == ["k0", "k1", "k2", "k3", "k4"]
     os.unlink(db)
     assert rebuild_index(db, drives)["records"] == 6
@@ -108,3 +108,75 @@ def test_compaction_then_rebuild(tmp_path):
     result = rebuild_index(db, drives)
     assert result["snapshot"] and result["records"] == 1
     assert asyncio.run(_keys(db)) == ["a", "b", "c"]
+
+
+def _obj(key: str) -> r.PutObject:
+    return r.PutObject(r.ObjectVersion(bucket="b", key=key, size=1, etag="e", mtime=1.0,
+                                       owner="o", inline=b"x"))
+
+
+def test_refused_commit_never_comes_back(tmp_path, monkeypatch):
+    """A commit refused for lack of journal quorum is taken back from the drives that had
+    it, its sequence number is never reused, and a rebuild shows only acknowledged writes."""
+    drives = [str(tmp_path / f"d{i}") for i in range(3)]
+    db = os.path.join(drives[0], "meta.sqlite3")
+    os.makedirs(drives[0])
+
+    async def go():
+        j = journal.Journal(drives, quorum=2)
+        store = SqliteMetaStore(db, journal=j)
+        await store.apply(r.CreateBucket(r.Bucket("b", "o", 1.0, "us-east-1")))
+        real = j._append_one
+        failing = {j.paths[1], j.paths[2]}
+        monkeypatch.setattr(j, "_append_one",
+                            lambda p, line: None if p in failing else real(p, line))
+        try:
+            await store.apply(_obj("REFUSED"))
+            raise AssertionError("the commit should have been refused")
+        except journal.JournalQuorumError:
+            pass
+        monkeypatch.setattr(j, "_append_one", real)
+        await store.apply(_obj("ACKED"))
+        await store.close()
+        j.close()
+    asyncio.run(go())
+    assert asyncio.run(_keys(db)) == ["ACKED"]
+    lsns = [lsn for lsn, _ in journal.read_merged(drives)]
+    assert lsns == [1, 3]                         # 2 was burnt, not reused
+    os.unlink(db)
+    result = rebuild_index(db, drives)
+    assert result["lsn_gaps"] == 1
+    assert asyncio.run(_keys(db)) == ["ACKED"]
+
+
+def test_damaged_line_mid_file_does_not_hide_later_records(tmp_path):
+    drives = [str(tmp_path / "a")]
+    j = journal.Journal(drives, quorum=1)
+    for lsn in (1, 2, 3):
+        j.append(lsn, [_obj(f"k{lsn}")])
+    j.close()
+    path = os.path.join(drives[0], journal.FOLDER, journal.FILE)
+    lines = open(path, "rb").read().split(b"\n")
+    lines[1] = lines[1][:10]                       # record 2 damaged in place
+    open(path, "wb").write(b"\n".join(lines))
+    journal.repair(drives)
+    assert [lsn for lsn, _ in journal.read_merged(drives)] == [1, 3]
+
+
+def test_writer_failure_settles_every_waiter(tmp_path, monkeypatch):
+    db = str(tmp_path / "m.sqlite3")
+
+    async def go():
+        store = SqliteMetaStore(db)
+        await store.apply(r.CreateBucket(r.Bucket("b", "o", 1.0, "us-east-1")))
+
+        def boom(_mutations):
+            raise OSError("lock failed")
+        monkeypatch.setattr(store, "_commit_batch", boom)
+        results = await asyncio.wait_for(asyncio.gather(
+            store.apply(_obj("x")), store.apply(_obj("y")), return_exceptions=True), 5)
+        assert all(isinstance(e, OSError) for e in results)
+        monkeypatch.undo()
+        await asyncio.wait_for(store.apply(_obj("z")), 5)     # the writer still works
+        await store.close()
+    asyncio.run(go())

@@ -99,7 +99,7 @@ def test_admin_rebuild_index(tmp_path):
                         str(tmp_path / "d{1...4}")], capture_output=True, text=True,
                        env={**os.environ, **ENV})
     assert r.returncode == 0, r.stderr
-    assert "missing_records          0" in r.stdout
+    assert "lsn_gaps                 0" in r.stdout
     srv = ServerProcess(drives, str(tmp_path), extra_args=["--scrub-rate", "0"]).start()
     try:
         assert _snapshot(srv.client()) == before

@@ -7,6 +7,7 @@ torn last line (a crash mid-append) is cut off at start-up. Inline object bytes 
 records, so small objects are exactly as safe as large ones.
 """
 import base64
+import collections
 import concurrent.futures
 import dataclasses
 import json
@@ -15,6 +16,7 @@ import types
 import typing
 import zlib
 
+from ..util.errors import QuorumError
 from . import records
 
 FOLDER = os.path.join(".s3ish", "journal")
@@ -22,7 +24,7 @@ FILE = "journal.log"
 _TYPES = {cls.__name__: cls for cls in typing.get_args(records.Mutation)}
 
 
-class JournalQuorumError(OSError):
+class JournalQuorumError(QuorumError):
     """Fewer drives than the write quorum took the journal record: the commit is refused."""
 
 
@@ -76,67 +78,105 @@ def decode_record(line: bytes):
 # ---- the mirrored log ----
 
 class Journal:
+    """Appends happen under the writers' file lock (meta/sqlite.py), one record at a time."""
+
     def __init__(self, drives: list[str], quorum: int, durable: bool = True):
         self.paths = [os.path.join(d, FOLDER, FILE) for d in drives]
         self.quorum = quorum
         self.durable = durable
         self._fds: dict[str, int] = {}
+        self._disabled: set[str] = set()   # a copy we could not put back: unused until restart
         self._pool = concurrent.futures.ThreadPoolExecutor(len(drives),
                                                            thread_name_prefix="s3ish-journal")
 
-    def append(self, lsn: int, mutations: list) -> None:
-        """Append one record to every drive in parallel; refuse below the write quorum."""
+    def append(self, lsn: int, mutations: list) -> dict[str, int]:
+        """Append one record to every drive in parallel. Below the write quorum, the copies
+        that were written are taken back and JournalQuorumError raised. Returns what undo()
+        needs: each written copy's size before the record."""
         line = encode_record(lsn, mutations)
-        done = list(self._pool.map(lambda p: self._append_one(p, line), self.paths))
-        if sum(done) < self.quorum:
-            raise JournalQuorumError(f"metadata journal written on {sum(done)} drives, "
+        sizes = list(self._pool.map(lambda p: self._append_one(p, line), self.paths))
+        written = {p: size for p, size in zip(self.paths, sizes) if size is not None}
+        if len(written) < self.quorum:
+            self.undo(written)
+            raise JournalQuorumError(f"metadata journal written on {len(written)} drives, "
                                      f"need {self.quorum}")
+        return written
 
-    def _append_one(self, path: str, line: bytes) -> bool:
+    def undo(self, written: dict[str, int]) -> None:
+        """Take a record back (its commit failed): cut each copy to its size before it."""
+        for path, size in written.items():
+            self._cut(path, size)
+
+    def _append_one(self, path: str, line: bytes) -> int | None:
+        if path in self._disabled:
+            return None
         try:
             fd = self._fds.get(path)
             if fd is None:
                 os.makedirs(os.path.dirname(path), exist_ok=True)
                 fd = self._fds[path] = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT,
                                                0o644)
-            os.write(fd, line)
+            before = os.fstat(fd).st_size
+        except OSError:
+            self._close(path)
+            return None
+        try:
+            view = memoryview(line)
+            while view:                     # a short write (near ENOSPC) is continued
+                view = view[os.write(fd, view):]
             if self.durable:
                 os.fdatasync(fd)
-            return True
+            return before
         except OSError:
-            fd = self._fds.pop(path, None)
-            if fd is not None:
+            # Never leave a torn record for later records to land behind.
+            self._cut(path, before)
+            return None
+
+    def _cut(self, path: str, size: int) -> None:
+        try:
+            os.truncate(path, size)
+        except OSError:
+            self._disabled.add(path)
+            self._close(path)
+
+    def _close(self, path: str) -> None:
+        fd = self._fds.pop(path, None)
+        if fd is not None:
+            try:
                 os.close(fd)
-            return False
+            except OSError:
+                pass
 
     def close(self) -> None:
-        for fd in self._fds.values():
-            os.close(fd)
-        self._fds.clear()
+        for path in list(self._fds):
+            self._close(path)
         self._pool.shutdown(wait=False)
 
 
 def repair(drives: list[str]) -> None:
-    """Cut each drive's journal after its last intact record (start-up, before appends)."""
+    """Cut each drive's journal after its last intact record (start-up, before appends): a
+    crash mid-append leaves a torn tail that later records must not land behind."""
     for drive in drives:
         path = os.path.join(drive, FOLDER, FILE)
         try:
             with open(path, "rb") as f:
-                good = 0
+                good = pos = 0
                 for line in f:
-                    if not line.endswith(b"\n") or decode_record(line) is None:
-                        break
-                    good += len(line)
+                    pos += len(line)
+                    if line.endswith(b"\n") and decode_record(line) is not None:
+                        good = pos
+            if good < os.path.getsize(path):
+                os.truncate(path, good)
         except OSError:
             continue
-        if good < os.path.getsize(path):
-            os.truncate(path, good)
 
 
 def read_merged(drives: list[str]) -> list[tuple[int, list]]:
-    """Every intact record from every drive, one per LSN, in LSN order (copies agree; a
-    record missing or torn on one drive is taken from another)."""
-    merged: dict[int, list] = {}
+    """Every intact record from every drive, one per LSN, in LSN order. A record torn or
+    missing on one drive is taken from another; a damaged line is skipped, not the rest of
+    the file; if copies of one LSN ever differ, the version most drives hold wins."""
+    copies: dict[int, collections.Counter] = {}
+    decoded: dict[bytes, list] = {}
     for drive in drives:
         path = os.path.join(drive, FOLDER, FILE)
         try:
@@ -147,9 +187,11 @@ def read_merged(drives: list[str]) -> list[tuple[int, list]]:
             for line in f:
                 rec = decode_record(line) if line.endswith(b"\n") else None
                 if rec is None:
-                    break
-                merged.setdefault(rec[0], rec[1])
-    return sorted(merged.items())
+                    continue
+                copies.setdefault(rec[0], collections.Counter())[line] += 1
+                decoded[line] = rec[1]
+    return [(lsn, decoded[counter.most_common(1)[0][0]])
+            for lsn, counter in sorted(copies.items())]
 
 
 def exists(drives: list[str]) -> bool:
@@ -168,14 +210,15 @@ def truncate_through(drives: list[str], lsn: int) -> None:
     """Drop the records up to `lsn` (a snapshot holds them): keep only later ones."""
     for drive in drives:
         path = os.path.join(drive, FOLDER, FILE)
-        if not os.path.exists(path):
-            continue
-        with open(path, "rb") as f:
-            keep = [line for line in f
-                    if (rec := decode_record(line)) is not None and rec[0] > lsn]
-        tmp = path + ".tmp"
-        with open(tmp, "wb") as f:
-            f.writelines(keep)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
+        try:
+            with open(path, "rb") as f:
+                keep = [line for line in f
+                        if (rec := decode_record(line)) is not None and rec[0] > lsn]
+            tmp = path + ".tmp"
+            with open(tmp, "wb") as f:
+                f.writelines(keep)
+                f.flush()
+                os.fsync(f.fileno())
+            os.replace(tmp, path)
+        except OSError:
+            continue    # a full or failing drive keeps its records: replay skips them

@@ -155,7 +155,8 @@ class SqliteMetaStore:
             return await fut
 
     def _drain(self) -> None:
-        """On the writer thread: commit batches until the queue is empty."""
+        """On the writer thread: commit batches until the queue is empty. Whatever goes
+        wrong settles the batch's futures with the error; no writer is left waiting."""
         while True:
             batch = []
             while self._pending and len(batch) < 256:
@@ -168,9 +169,15 @@ class SqliteMetaStore:
                     self._draining = True
                     continue
                 return
-            results = self._commit_batch([m for m, _, _ in batch])
+            try:
+                results = self._commit_batch([m for m, _, _ in batch])
+            except Exception as e:  # the lock or the rollback itself failed
+                results = [(False, e)] * len(batch)
             for (_, fut, loop), (ok, value) in zip(batch, results):
-                loop.call_soon_threadsafe(_settle, fut, ok, value)
+                try:
+                    loop.call_soon_threadsafe(_settle, fut, ok, value)
+                except RuntimeError:
+                    pass        # that event loop is closed: nobody is waiting any more
 
     def _commit_batch(self, mutations) -> list[tuple[bool, object]]:
         if self._lock_fd is None:
@@ -185,7 +192,7 @@ class SqliteMetaStore:
 
     def _commit_locked(self, mutations) -> list[tuple[bool, object]]:
         db = self._db
-        results = []
+        results, lsn, written = [], None, None
         try:
             db.execute("BEGIN IMMEDIATE")
             for m in mutations:
@@ -202,13 +209,26 @@ class SqliteMetaStore:
                 # Mirrored on the drives before the commit: what is acknowledged is in it.
                 lsn = db.execute("UPDATE journal_state SET lsn = lsn + 1 WHERE id = 1 "
                                  "RETURNING lsn").fetchone()[0]
-                self.journal.append(lsn, [_unconditional(m) for m in done])
+                written = self.journal.append(lsn, [_unconditional(m) for m in done])
             db.execute("COMMIT")
         except Exception as e:  # the transaction itself failed: nothing in it happened
+            if written:
+                self.journal.undo(written)
             if db.in_transaction:
                 db.execute("ROLLBACK")
+            if lsn is not None:
+                self._burn_lsn(lsn)
             return [(False, e)] * len(mutations)
         return results
+
+    def _burn_lsn(self, lsn: int) -> None:
+        """A sequence number that reached a journal is never handed out again, even if the
+        record was taken back (a copy might have survived on a drive that failed)."""
+        try:
+            self._db.execute("UPDATE journal_state SET lsn = max(lsn, ?) WHERE id = 1",
+                             (lsn,))
+        except sqlite3.Error:
+            pass
 
     # ---- reads ----
     async def get_bucket(self, name: str) -> Bucket | None:
@@ -338,6 +358,10 @@ def _best_snapshot(drives: list[str]) -> str | None:
     return max(found)[1] if found else None
 
 
+def has_snapshot(drives: list[str]) -> bool:
+    return _best_snapshot(drives) is not None
+
+
 def compact(db_path: str, drives: list[str], quorum: int) -> int:
     """Start-up compaction (one process, index caught up): copy the index to every drive as
     a snapshot, then empty the journals. Returns the snapshot's LSN, or -1 when fewer than
@@ -405,7 +429,8 @@ def _replay(db, drives: list[str]) -> dict:
         raise
     lsns = [lsn for lsn, _ in records]
     return {"records": len(records), "mutations": applied, "skipped": skipped,
-            "missing_records": (lsns[-1] - done - len(lsns)) if lsns else 0,
+            # Numbers absent from every drive: each is a commit that was refused.
+            "lsn_gaps": (lsns[-1] - done - len(lsns)) if lsns else 0,
             "last_lsn": lsns[-1] if lsns else done}
 
 
