@@ -23,7 +23,7 @@ from .http.asgi import Request, Response, send_response
 from .obs import logging as obs_logging
 from .obs import metrics
 from .meta import journal as meta_journal
-from .meta.sqlite import SqliteMetaStore, catch_up, compact, rebuild_index
+from .meta.sqlite import SqliteMetaStore, catch_up, compact, has_snapshot, rebuild_index
 from .s3.auth.credentials import Users
 from .s3.frontend import S3Frontend, Services
 from .storage.datastore import FolderDataStore, MemoryDataStore
@@ -208,7 +208,7 @@ def _try_lock(path: str) -> bool:
 
 async def _drive_gauges(drive_set, period: float = 5.0) -> None:
     while True:
-        drive_set.refresh()
+        await run_io(drive_set.refresh)     # it touches the drives: never on the loop
         for d in drive_set.drives:
             metrics.DRIVE_STATE.labels(d.path).set(1 if d.state == "ok" else 0)
             metrics.DRIVE_ERRORS.labels(d.path).set(d.errors)
@@ -245,7 +245,8 @@ def recover(cfg: Config) -> None:
     if cfg.erasure:
         meta_journal.repair(cfg.drives)
         db = os.path.join(cfg.data, "meta.sqlite3")
-        if not os.path.exists(db) and meta_journal.exists(cfg.drives):
+        if not os.path.exists(db) and (meta_journal.exists(cfg.drives)
+                                       or has_snapshot(cfg.drives)):
             log.warning("metadata index %s is missing: rebuilding it from the journal on "
                         "the drives", db)
             log.warning("rebuilt: %s", rebuild_index(db, cfg.drives))

@@ -5,6 +5,7 @@ import json
 import os
 
 from ..http.asgi import Response
+from ..util.threads import run_io
 
 
 def _json(doc, status: int = 200) -> Response:
@@ -22,7 +23,7 @@ class AdminAPI:
     async def handle(self, req) -> Response:
         path = req.path.rstrip("/")
         if path == "/_admin/drives" and req.method == "GET":
-            return _json({"drives": self._drives()})
+            return _json({"drives": await run_io(self._drives)})
         if path == "/_admin/heal" and req.method == "GET":
             return _json(self._heal_status())
         if path == "/_admin/scrub" and req.method == "POST":

@@ -5,5 +5,9 @@ from ..meta.errors import (  # noqa: F401  (re-exported)
     PreconditionFailed)
 
 
+class ServiceUnavailable(DomainError):
+    """Too few drives for the operation (a write quorum lost, a unit unreadable)."""
+
+
 class DataGone(DomainError):
     """A data unit vanished between reading metadata and opening it (a racing overwrite)."""

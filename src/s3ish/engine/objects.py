@@ -10,6 +10,7 @@ import time
 
 from ..meta import records as r
 from ..util import checksums
+from ..util.errors import QuorumError
 from ..util.threads import run_io
 from . import errors
 from .listing import list_objects
@@ -122,22 +123,45 @@ class Engine:
             part = r.DataPart(writer.data_id, size, digests.md5.hex(),
                               checksums.b64(digests.checksum) if digests.checksum else "")
             return None, [part], digests
+        except QuorumError as e:
+            await self._abort(in_thread, writer)
+            raise errors.ServiceUnavailable(str(e)) from e
         except BaseException:
-            if in_thread is not None:
-                # Let the block in flight finish before the file is closed under it.
-                await asyncio.gather(in_thread, return_exceptions=True)
-            if writer is not None:
-                await run_io(writer.abort)
+            await self._abort(in_thread, writer)
             raise
 
+    @staticmethod
+    async def _abort(in_thread, writer) -> None:
+        if in_thread is not None:
+            # Let the block in flight finish before the file is closed under it.
+            await asyncio.gather(in_thread, return_exceptions=True)
+        if writer is not None:
+            await run_io(writer.abort)
+
     async def commit(self, mutation, new_ids: list[str]):
-        """Apply a mutation; if it fails, the data written for it is orphaned: remove it."""
+        """Apply a mutation; if it fails, the data written for it is orphaned: remove it.
+        The apply is shielded: a cancelled request cannot tell whether its mutation will
+        still commit, so the clean-up waits for the outcome."""
+        applying = asyncio.ensure_future(self.meta.apply(mutation))
         try:
-            freed = await self.meta.apply(mutation)
+            freed = await asyncio.shield(applying)
+        except asyncio.CancelledError:
+            applying.add_done_callback(lambda t: asyncio.ensure_future(self._settled(
+                t, new_ids)))
+            raise
+        except QuorumError as e:
+            await self.free_data(new_ids)
+            raise errors.ServiceUnavailable(str(e)) from e
         except BaseException:
             await self.free_data(new_ids)
             raise
         await self.free_data(freed)
+
+    async def _settled(self, applying, new_ids: list[str]) -> None:
+        if applying.cancelled() or applying.exception() is not None:
+            await self.free_data(new_ids)
+        else:
+            await self.free_data(applying.result())
 
     async def free_data(self, data_ids: list[str]) -> None:
         if data_ids:

@@ -145,16 +145,15 @@ class S3Frontend:
     def _error_response(self, exc: Exception, req: Request, rid: str) -> tuple[Response, str]:
         if isinstance(exc, errors.S3Error):
             err = exc
-        elif type(exc).__name__ in _UNAVAILABLE:
-            # Too few drives for a write (or a read): refused cleanly, nothing stored.
-            log.error("%s %s", rid, exc)
-            err = errors.ServiceUnavailable(str(exc))
         elif isinstance(exc, DomainError):
             err = errors.from_domain(exc) or errors.InternalError()
             if err.code == "InternalError":
                 log.error("%s unmapped domain error %r", rid, exc)
-            elif str(exc):
-                err.extra[_RESOURCE_FIELD.get(err.code, "Resource")] = str(exc)
+            elif str(exc) and err.code in _RESOURCE_FIELD:
+                err.extra[_RESOURCE_FIELD[err.code]] = str(exc)
+            elif str(exc) and err.code == "ServiceUnavailable":
+                log.error("%s %s", rid, exc)
+                err.message = f"{err.message} ({exc})"
         else:
             log.exception("%s internal error on %s %s", rid, req.method, req.raw_path)
             err = errors.InternalError()
@@ -163,8 +162,6 @@ class S3Frontend:
         return Response(err.status, [("Content-Type", "application/xml")],
                         render_error(err, req.raw_path, rid)), err.code
 
-
-_UNAVAILABLE = {"WriteQuorumError", "JournalQuorumError", "DataUnavailable"}
 
 _RESOURCE_FIELD = {"NoSuchBucket": "BucketName", "BucketNotEmpty": "BucketName",
                    "BucketAlreadyExists": "BucketName", "BucketAlreadyOwnedByYou": "BucketName",

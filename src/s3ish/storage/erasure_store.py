@@ -6,9 +6,11 @@ hash, so a bad chunk is found (and never served) block by block. Reads take data
 first, fall back to parity, and report damage so the shard is quarantined and healed.
 All methods block: callers run them in worker threads.
 """
+import fcntl
 import os
 import threading
 
+from ..util.errors import QuorumError
 from ..util.ids import data_id as new_data_id
 from . import drives as dv
 from .erasure import FragmentMismatch, NotEnoughShards
@@ -17,11 +19,11 @@ from .shardfile import ShardCorrupt, ShardHeader, ShardReader, ShardWriter
 BLOCK_SIZE = 1024 * 1024
 
 
-class WriteQuorumError(OSError):
+class WriteQuorumError(QuorumError):
     """Too few drives took the write: it is refused rather than stored under-protected."""
 
 
-class DataUnavailable(OSError):
+class DataUnavailable(QuorumError):
     """Fewer than k good shards remain for a block: a clean error, never wrong bytes."""
 
 
@@ -167,21 +169,23 @@ class ErasureDataStore:
         todo = sorted(set(bad + missing))
         if not todo:
             return []
-        handle = ErasureHandle(self, data_id)
-        try:
-            return self._rewrite(handle, todo)
-        finally:
-            handle.close()
+        with _UnitLock(self.set.drives[0].path, data_id) as mine:
+            if not mine:
+                return []          # another worker process is healing this unit now
+            handle = ErasureHandle(self, data_id)
+            try:
+                return self._rewrite(handle, todo)
+            finally:
+                handle.close()
 
     def _rewrite(self, handle: "ErasureHandle", shards: list[int]) -> list[int]:
         placement = self.set.placement(handle.data_id)
-        writers = {}
+        writers, tmps = {}, {}
+        suffix = f".heal-{os.getpid()}-{os.urandom(4).hex()}"   # never a writer's tmp name
         for shard in shards:
             header = handle.header.for_shard(shard)
-            tmp = self.tmp_path(placement[shard], handle.data_id, shard)
-            if os.path.exists(tmp):
-                os.unlink(tmp)       # an earlier heal died here
-            writers[shard] = ShardWriter(tmp, header)
+            tmps[shard] = self.tmp_path(placement[shard], handle.data_id, shard) + suffix
+            writers[shard] = ShardWriter(tmps[shard], header)
         try:
             for index in range(handle.header.block_count()):
                 fragments = self.codec.encode(handle.block(index))
@@ -190,7 +194,7 @@ class ErasureDataStore:
             for shard, w in writers.items():
                 w.finish(self.durable, size=handle.header.size)
                 final = self.shard_path(placement[shard], handle.data_id, shard)
-                os.rename(self.tmp_path(placement[shard], handle.data_id, shard), final)
+                os.rename(tmps[shard], final)
                 if self.durable:
                     _fsync_dir(os.path.dirname(final))
         except BaseException:
@@ -341,8 +345,9 @@ class ErasureHandle:
             except ShardCorrupt:
                 self._bad(shard)
             except OSError as e:
+                # An I/O error may pass: stop using the shard here, let the healer judge it.
                 self.store.set.placement(self.data_id)[shard].record_error(e)
-                self._bad(shard)
+                self._bad(shard, quarantine=False)
         try:
             data = self.store.codec.decode(fragments, self.header.block_len(index))
         except NotEnoughShards:
@@ -355,12 +360,13 @@ class ErasureHandle:
         self._cache = (index, data)
         return data
 
-    def _bad(self, shard: int) -> None:
+    def _bad(self, shard: int, quarantine: bool = True) -> None:
         r = self._readers[shard]
         self._readers[shard] = None
         if r is not None:
             r.close()
-        self.store.quarantine(self.data_id, shard)
+        if quarantine:
+            self.store.quarantine(self.data_id, shard)
         self.store.report_damage(self.data_id)
 
     def read_at(self, offset: int, n: int) -> bytes:
@@ -380,6 +386,30 @@ class ErasureHandle:
             if r is not None:
                 r.close()
         self._readers = []
+
+
+class _UnitLock:
+    """A cross-process lock on one data unit: a byte-range lock in one file, at an offset
+    derived from the id (collisions only make two units wait for each other)."""
+
+    def __init__(self, folder: str, data_id: str):
+        self.path = os.path.join(folder, ".heal.lock")
+        self.offset = int(data_id[-8:], 16) % (1 << 30)
+        self.fd = -1
+
+    def __enter__(self) -> bool:
+        try:
+            self.fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
+            fcntl.lockf(self.fd, fcntl.LOCK_EX | fcntl.LOCK_NB, 1, self.offset)
+            return True
+        except BlockingIOError:
+            return False
+        except OSError:
+            return True        # no lock file (the first drive is gone): heal unlocked
+
+    def __exit__(self, *exc) -> None:
+        if self.fd >= 0:
+            os.close(self.fd)  # closing releases the lock
 
 
 def _fsync_dir(path: str) -> None:
