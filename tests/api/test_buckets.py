@@ -112,3 +112,29 @@ def test_expected_bucket_owner(s3, bucket):
     with pytest.raises(botocore.exceptions.ClientError) as e:
         s3.put_object(Bucket=bucket, Key="k2", Body=b"x", ExpectedBucketOwner="1" * 64)
     assert _code(e) == "AccessDenied"
+
+
+def test_list_buckets_pagination_and_filters(server):
+    from tests.support import ALT_PASSWORD, ALT_USER
+    alt = server.client(ALT_USER, ALT_PASSWORD)
+    tag = uuid.uuid4().hex[:6]
+    names = [f"pg-{tag}-{i}" for i in range(5)]
+    for n in names:
+        alt.create_bucket(Bucket=n)
+    alt.create_bucket(Bucket=f"other-{tag}",
+                      CreateBucketConfiguration={"LocationConstraint": "eu-west-1"})
+    try:
+        seen = []
+        for page in alt.get_paginator("list_buckets").paginate(
+                Prefix=f"pg-{tag}", PaginationConfig={"PageSize": 2}):
+            seen += [b["Name"] for b in page["Buckets"]]
+            assert len(page["Buckets"]) <= 2
+        assert seen == names
+        r = alt.list_buckets(BucketRegion="eu-west-1")
+        assert [b["Name"] for b in r["Buckets"]] == [f"other-{tag}"]
+        url, headers = signed_request(server, "GET", "/?max-buckets=0")
+        r = send("GET", url, headers)
+        assert r.status_code == 400 and error_code(r) == "InvalidArgument"
+    finally:
+        for n in names + [f"other-{tag}"]:
+            alt.delete_bucket(Bucket=n)

@@ -1,5 +1,6 @@
 """Service and bucket operations: ListBuckets, CreateBucket, HeadBucket, DeleteBucket,
 GetBucketLocation, GetBucketVersioning."""
+import base64
 import ipaddress
 import re
 
@@ -27,10 +28,36 @@ def valid_bucket_name(name: str) -> bool:
 
 
 async def ListBuckets(ctx) -> Response:
-    buckets = await ctx.svc.engine.list_buckets(ctx.owner)
+    """The caller's buckets, optionally filtered (prefix, bucket-region) and paginated
+    (max-buckets, continuation-token: the last name returned, base64)."""
+    q = ctx.req.query
+    prefix, region = q.get("prefix", ""), q.get("bucket-region")
+    limit = _max_buckets(q.get("max-buckets"))
+    after = ""
+    if "continuation-token" in q:
+        try:
+            after = base64.urlsafe_b64decode(q["continuation-token"].encode()).decode()
+        except (ValueError, UnicodeError):
+            raise errors.InvalidArgument("The continuation token provided is incorrect",
+                                         ArgumentName="continuation-token") from None
+    buckets = [b for b in await ctx.svc.engine.list_buckets(ctx.owner)
+               if b.name.startswith(prefix) and b.name > after
+               and (region is None or (b.region or ctx.svc.region) == region)]
+    page, more = buckets[:limit], len(buckets) > limit
     entries = [shapes.BucketEntry(b.name, from_ts(b.created), b.region or ctx.svc.region)
-               for b in buckets]
-    return xml(shapes.ListAllMyBucketsResult(shapes.Buckets(entries), owner_of(ctx, ctx.owner)))
+               for b in page]
+    token = base64.urlsafe_b64encode(page[-1].name.encode()).decode() if more else None
+    return xml(shapes.ListAllMyBucketsResult(shapes.Buckets(entries), owner_of(ctx, ctx.owner),
+                                             token, prefix if "prefix" in q else None))
+
+
+def _max_buckets(value: str | None) -> int:
+    if value is None:
+        return 10000
+    if not value.isdigit() or not 1 <= int(value) <= 10000:
+        raise errors.InvalidArgument("max-buckets must be an integer between 1 and 10000",
+                                     ArgumentName="max-buckets", ArgumentValue=value)
+    return int(value)
 
 
 async def CreateBucket(ctx) -> Response:

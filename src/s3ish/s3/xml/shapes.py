@@ -37,6 +37,8 @@ class Buckets:
 class ListAllMyBucketsResult:
     Buckets: Buckets
     Owner: Owner
+    ContinuationToken: str | None = None
+    Prefix: str | None = None
 
 
 @dataclass
