@@ -16,6 +16,7 @@ import zlib
 from dataclasses import asdict, dataclass, field, fields, replace
 from typing import Callable
 
+from . import directio
 from .bitrot import ALGORITHM, DIGEST_SIZE, chunk_hash
 from .erasure import IDENTITY_CODEC, RS_CODEC, STRIPE_CODEC
 
@@ -137,45 +138,38 @@ def header_end(prefix: bytes) -> int:
     return 12 + length + 4
 
 
-def _write_all(fd: int, bufs: list) -> None:
-    """writev, resuming after a short write (possible near ENOSPC or on signals)."""
-    total = sum(len(b) for b in bufs)
-    done = os.writev(fd, bufs)
-    if done < total:
-        rest = memoryview(b"".join(bufs))[done:]
-        while rest:
-            rest = rest[os.write(fd, rest):]
-
-
 class ShardWriter:
     """Writes one shard file front to back; the caller renames it into place. A header with
     size -1 means the size is not known yet (a streamed upload): space is reserved and the
     header rewritten with the real size by finish()."""
 
-    def __init__(self, path: str, header: ShardHeader):
+    def __init__(self, path: str, header: ShardHeader, direct: bool = True):
         self.path, self.header = path, header
         self._chunks = 0
         self._streaming = header.size < 0
         self._pad = len(header.to_bytes()) + 64 if self._streaming else 0
         # O_EXCL: two writers must never share a file, even after a crash left a tmp behind.
-        self._fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o644)
+        self._fd, used_direct = directio.open_new(path, direct)
+        self._out = directio.Appender(self._fd, used_direct)
         try:
-            _write_all(self._fd, [header.to_bytes(self._pad)])
+            self._out.write(header.to_bytes(self._pad))
         except BaseException:
             self.abort()
             raise
 
     def append(self, fragment: bytes) -> None:
-        """Write the next block's fragment with its hash (one writev, no concatenation)."""
+        """Write the next block's fragment with its hash."""
         if not self._streaming and self._chunks >= self.header.block_count():
             raise ValueError(f"{self.path}: all {self._chunks} chunks already written")
-        _write_all(self._fd, [chunk_hash(fragment), fragment])
+        self._out.write(chunk_hash(fragment))
+        self._out.write(fragment)
         self._chunks += 1
 
     def finish(self, durable: bool, size: int | None = None) -> None:
         """Flush to disk if durable, then close. A shard missing chunks is a caller bug.
         A streamed shard learns its data unit's `size` here."""
         try:
+            self._out.finish()
             if self._streaming:
                 self.header = replace(self.header, size=size)
                 os.pwrite(self._fd, self.header.to_bytes(self._pad), 0)
@@ -190,6 +184,7 @@ class ShardWriter:
 
     def abort(self) -> None:
         """Close and delete; safe to call more than once or after finish()."""
+        self._out.release()
         self._close()
         try:
             os.unlink(self.path)
