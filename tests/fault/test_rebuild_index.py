@@ -57,10 +57,15 @@ def _populate(c):
                          Tagging={"TagSet": [{"Key": "x", "Value": "y"}]})
 
 
+def _server(drives, tmp_path, env=None):
+    return ServerProcess(drives, str(tmp_path), extra_args=["--scrub-rate", "0"],
+                         env=env).start()
+
+
 @pytest.mark.slow
 def test_lose_index_drive_and_another(tmp_path):
     drives = [str(tmp_path / f"d{i}") for i in range(1, 5)]
-    srv = ServerProcess(drives, str(tmp_path), extra_args=["--scrub-rate", "0"]).start()
+    srv = _server(drives, tmp_path)
     try:
         c = srv.client()
         _populate(c)
@@ -70,7 +75,7 @@ def test_lose_index_drive_and_another(tmp_path):
     # The first drive holds the SQLite index: lose it and one more (m = 2).
     shutil.rmtree(drives[0])
     shutil.rmtree(drives[2])
-    srv = ServerProcess(drives, str(tmp_path), extra_args=["--scrub-rate", "0"]).start()
+    srv = _server(drives, tmp_path)
     try:
         c = srv.client()
         assert _snapshot(c) == before
@@ -83,7 +88,7 @@ def test_lose_index_drive_and_another(tmp_path):
 @pytest.mark.slow
 def test_admin_rebuild_index(tmp_path):
     drives = [str(tmp_path / f"d{i}") for i in range(1, 5)]
-    srv = ServerProcess(drives, str(tmp_path), extra_args=["--scrub-rate", "0"]).start()
+    srv = _server(drives, tmp_path)
     try:
         c = srv.client()
         _populate(c)
@@ -100,7 +105,7 @@ def test_admin_rebuild_index(tmp_path):
                        env={**os.environ, **ENV})
     assert r.returncode == 0, r.stderr
     assert "lsn_gaps                 0" in r.stdout
-    srv = ServerProcess(drives, str(tmp_path), extra_args=["--scrub-rate", "0"]).start()
+    srv = _server(drives, tmp_path)
     try:
         assert _snapshot(srv.client()) == before
     finally:
@@ -111,14 +116,12 @@ def test_admin_rebuild_index(tmp_path):
 def test_compacted_journal_still_rebuilds(tmp_path):
     drives = [str(tmp_path / f"d{i}") for i in range(1, 5)]
     env = {"S3ISH_JOURNAL_COMPACT_BYTES": "1"}      # compact at every start-up
-    srv = ServerProcess(drives, str(tmp_path), extra_args=["--scrub-rate", "0"], env=env)
-    srv.start()
+    srv = _server(drives, tmp_path, env)
     try:
         _populate(srv.client())
     finally:
         srv.stop()
-    srv = ServerProcess(drives, str(tmp_path), extra_args=["--scrub-rate", "0"], env=env)
-    srv.start()                                      # folds the journal into snapshots
+    srv = _server(drives, tmp_path, env)                                      # folds the journal into snapshots
     try:
         assert "journal compacted" in srv.read_log()
         c = srv.client()
@@ -128,7 +131,7 @@ def test_compacted_journal_still_rebuilds(tmp_path):
         srv.stop()
     shutil.rmtree(drives[0])                         # the index drive, and one more
     shutil.rmtree(drives[3])
-    srv = ServerProcess(drives, str(tmp_path), extra_args=["--scrub-rate", "0"]).start()
+    srv = _server(drives, tmp_path)
     try:
         assert _snapshot(srv.client()) == before
     finally:

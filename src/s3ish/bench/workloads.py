@@ -40,22 +40,28 @@ class Workload:
         raise NotImplementedError
 
 
+async def timed_put(s3, rec, conn, path: str, body) -> bool:
+    """One PUT, recorded as an op or an error; True if it succeeded."""
+    t = perf_counter()
+    try:
+        await s3.put(conn, path, body)
+    except ERRORS as e:
+        rec.error("PUT", e)
+        return False
+    rec.ok("PUT", perf_counter() - t, len(body))
+    return True
+
+
 class Put(Workload):
     name, ops = "put", ("PUT",)
 
     async def worker(self, index, conn):
         run, s3, rec, body = self.run, self.run.s3, self.run.rec, self.run.payload
-        n, seq = len(body), 0
+        seq = 0
         while run.take():
             path = s3.key_path(f"{run.prefix}w{index}-{seq}")
             seq += 1
-            t = perf_counter()
-            try:
-                await s3.put(conn, path, body)
-            except ERRORS as e:
-                rec.error("PUT", e)
-                continue
-            rec.ok("PUT", perf_counter() - t, n)
+            await timed_put(s3, rec, conn, path, body)
 
 
 class Get(Workload):
@@ -156,14 +162,8 @@ class Mixed(Workload):
                 continue
             path = s3.key_path(f"{run.prefix}w{index}-{seq}")
             seq += 1
-            t = perf_counter()
-            try:
-                await s3.put(conn, path, body)
-            except ERRORS as e:
-                rec.error("PUT", e)
-                continue
-            rec.ok("PUT", perf_counter() - t, size)
-            pool.add(path)
+            if await timed_put(s3, rec, conn, path, body):
+                pool.add(path)
 
 
 class List(Workload):
