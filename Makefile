@@ -1,10 +1,13 @@
-# make run: start s3ish on 127.0.0.1:9000 with data in ./data.  make test: the whole suite.
+# make run: start s3ish on 127.0.0.1:9000 with data in ./data.  make test: the whole suite
+# (with a short fuzzing pass).  make fuzz: every fuzz target for FUZZ_SECONDS (default 60) each.
 PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint bench clean
+FUZZ_SECONDS ?= 60
+
+.PHONY: run test lint fuzz bench clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -21,6 +24,11 @@ lint: $(STAMP)
 
 test: $(STAMP) lint
 	$(PY) -m pytest -q -p no:cacheprovider tests
+
+# Per target: examples run, failures, seconds and the seed (FUZZ_SEED=... replays a run).
+fuzz: $(STAMP)
+	FUZZ_PROFILE=long FUZZ_SECONDS=$(FUZZ_SECONDS) $(PY) -m pytest -q -p no:cacheprovider \
+	  -o timeout=0 tests/fuzz
 
 bench: $(STAMP)
 	$(PY) scripts/bench_matrix.py --json bench-results.json

@@ -55,8 +55,10 @@ def _from_doc(typ, doc):
     if dataclasses.is_dataclass(typ):
         hints = typing.get_type_hints(typ)
         return typ(**{k: _from_doc(hints[k], v) for k, v in doc.items()})
-    if isinstance(doc, dict) and "$b64" in doc:
-        return base64.b64decode(doc["$b64"])
+    # Only a bytes field holds {"$b64": ...}: a dict field (user metadata, tags) may hold
+    # that key as client text.
+    if typ is bytes and isinstance(doc, dict) and "$b64" in doc:
+        return base64.b64decode(doc["$b64"], validate=True)
     return doc
 
 
@@ -67,12 +69,19 @@ def encode_record(lsn: int, mutations: list) -> bytes:
 
 
 def decode_record(line: bytes):
-    """(lsn, [mutation]) or None if the line is torn or corrupt."""
+    """(lsn, [mutation]) or None if the line is torn or corrupt (a record whose CRC holds but
+    whose content does not decode counts as corrupt too)."""
     body, sep, crc = line.rstrip(b"\n").rpartition(b"\t")
     if not sep or f"{zlib.crc32(body):08x}".encode() != crc:
         return None
-    doc = json.loads(body)
-    return doc["lsn"], [_from_doc(_TYPES[name], d) for name, d in doc["m"]]
+    try:
+        doc = json.loads(body)
+        lsn = doc["lsn"]
+        if type(lsn) is not int:       # LSNs are compared and sorted by every reader
+            return None
+        return lsn, [_from_doc(_TYPES[name], d) for name, d in doc["m"]]
+    except (ValueError, KeyError, TypeError, AttributeError, RecursionError):
+        return None
 
 
 # ---- the mirrored log ----
