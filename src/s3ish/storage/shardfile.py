@@ -24,6 +24,7 @@ MAGIC = b"S3ISHSHD"
 FORMAT = 1
 CODECS = (RS_CODEC, IDENTITY_CODEC, STRIPE_CODEC)
 MAX_HEADER = 1 << 20            # a corrupt length must not make us read gigabytes
+MAX_BLOCK = 64 << 20            # nor a corrupt block size allocate them (blocks are 1 MiB)
 _PREFETCH = 4096                # one read covers magic, length, header and crc in practice
 _LEN = struct.Struct(">I")
 _VERIFY_READ = 8 << 20          # verify_all reads this much per syscall
@@ -96,7 +97,7 @@ class ShardHeader:
         if self.format != FORMAT or self.hash != ALGORITHM or self.codec not in CODECS:
             raise ShardCorrupt(f"unsupported shard {self.format}/{self.hash}/{self.codec}")
         if not (self.k >= 1 and self.m >= 0 and 0 <= self.shard_index < self.k + self.m
-                and self.block_size >= 1 and self.size >= 0):
+                and 1 <= self.block_size <= MAX_BLOCK and self.size >= 0):
             raise ShardCorrupt("header values out of range")
 
     def block_count(self) -> int:

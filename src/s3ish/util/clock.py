@@ -32,7 +32,7 @@ def http_date(dt: _dt.datetime) -> str:
 def parse_http_date(value: str) -> _dt.datetime | None:
     try:
         dt = parsedate_to_datetime(value)
-    except (TypeError, ValueError, IndexError):
+    except (TypeError, ValueError, IndexError, OverflowError):   # e.g. a 20-digit year
         return None
     if dt is None:
         return None

@@ -8,12 +8,23 @@ from .. import errors
 from ..xml import shapes
 from .common import object_spec_fields, quote_etag, write_condition, xml
 from .multipart import MAX_PART, checksum_fields, part_number_arg, upload_of
-from .object_read import check_conditions
+from .object_read import check_conditions, range_number
 from .tagging import tags_from_header
 
 MAX_COPY = 5 * 1024 ** 3
 DEFAULT_CHECKSUM = "CRC64NVME"
-_COPY_RANGE = re.compile(r"^bytes=(\d+)-(\d+)$")
+_COPY_RANGE = re.compile(r"^bytes=([0-9]+)-([0-9]+)$")
+
+
+def parse_copy_range(value: str) -> tuple[int, int]:
+    """`bytes=first-last` of x-amz-copy-source-range, both inclusive."""
+    m = _COPY_RANGE.match(value.strip())
+    if not m or range_number(m.group(1)) > range_number(m.group(2)):
+        raise errors.InvalidArgument(
+            "The x-amz-copy-source-range value must be of the form bytes=first-last where "
+            "first and last are the zero-based offsets of the first and last bytes to copy",
+            ArgumentName="x-amz-copy-source-range", ArgumentValue=value)
+    return range_number(m.group(1)), range_number(m.group(2))
 
 
 async def _source(ctx) -> tuple[str, str]:
@@ -92,15 +103,7 @@ async def UploadPartCopy(ctx):
     src_bucket, src_key = await _source(ctx)
     upload = await upload_of(ctx)
     rng_header = h.get("x-amz-copy-source-range")
-    rng = None
-    if rng_header is not None:
-        m = _COPY_RANGE.match(rng_header.strip())
-        if not m or int(m.group(1)) > int(m.group(2)):
-            raise errors.InvalidArgument(
-                "The x-amz-copy-source-range value must be of the form bytes=first-last where "
-                "first and last are the zero-based offsets of the first and last bytes to copy",
-                ArgumentName="x-amz-copy-source-range", ArgumentValue=rng_header)
-        rng = int(m.group(1)), int(m.group(2))
+    rng = parse_copy_range(rng_header) if rng_header is not None else None
 
     def plan(src):
         _check_source_conditions(h, src)

@@ -7,13 +7,20 @@ from .. import errors
 from .common import checksum_response_headers, object_headers
 from .tagging import tag_count_header
 
-_RANGE = re.compile(r"^bytes=(\d*)-(\d*)$")
+_RANGE = re.compile(r"^bytes=([0-9]*)-([0-9]*)$")
+_MAX_DIGITS = 4000  # int() refuses 4300+ digits; longer numbers are past any size anyway
 _OVERRIDES = {"response-content-type": "Content-Type",
               "response-content-language": "Content-Language",
               "response-expires": "Expires",
               "response-cache-control": "Cache-Control",
               "response-content-disposition": "Content-Disposition",
               "response-content-encoding": "Content-Encoding"}
+
+
+def range_number(digits: str) -> int:
+    """An ASCII decimal from a range header (exact below 10**_MAX_DIGITS, capped there)."""
+    digits = digits.lstrip("0") or "0"
+    return int(digits) if len(digits) <= _MAX_DIGITS else 10 ** _MAX_DIGITS
 
 
 def parse_range(value: str | None, size: int) -> tuple[int, int] | None:
@@ -27,12 +34,12 @@ def parse_range(value: str | None, size: int) -> tuple[int, int] | None:
         return None
     first, last = m.group(1), m.group(2)
     if not first:
-        suffix = int(last)
+        suffix = range_number(last)
         if suffix == 0 or size == 0:
             raise errors.InvalidRange(RangeRequested=value, ActualObjectSize=str(size))
         return max(0, size - suffix), size - 1
-    start = int(first)
-    end = int(last) if last else size - 1
+    start = range_number(first)
+    end = range_number(last) if last else size - 1
     if last and end < start:
         return None
     if start >= size:
