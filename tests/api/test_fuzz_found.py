@@ -2,7 +2,8 @@
 once answered 500 InternalError; S3 answers them as below."""
 import requests
 
-from tests.support import ROOT_USER, error_code, send, signed_request
+from s3ish.bench.sigv4 import Signer
+from tests.support import ROOT_PASSWORD, ROOT_USER, error_code, send, signed_request
 
 HUGE = "1" * 5000          # more digits than Python's int() accepts
 BAD_DATE = "Mon, 07 Dec 2026202620262026 01:40:44 GMT"
@@ -49,3 +50,30 @@ def test_sigv2_with_an_overflowing_date(server, bucket):
                      headers={"Authorization": f"AWS {ROOT_USER}:c2lnbmF0dXJl",
                               "Date": BAD_DATE}, timeout=30)
     assert r.status_code == 403 and error_code(r) == "AccessDenied"
+
+
+def test_part_number_and_max_buckets_with_non_ascii_digits(server, s3, bucket):
+    # '²' passes str.isdigit() but not int(); %C2%B2 is how a client sends it.
+    s3.put_object(Bucket=bucket, Key="p", Body=b"x")
+    for method, path in (("GET", f"/{bucket}/p?partNumber=%C2%B2"),
+                         ("HEAD", f"/{bucket}/p?partNumber=1%C2%B2"),
+                         ("PUT", f"/{bucket}/p?partNumber=%C2%B2&uploadId=nope"),
+                         ("GET", "/?max-buckets=%C2%B2")):
+        url, headers = signed_request(server, method, path)
+        r = send(method, url, headers)
+        assert r.status_code == 400, (path, r.status_code)
+        if method != "HEAD":
+            assert error_code(r) == "InvalidArgument", path
+
+
+def test_streaming_put_with_a_huge_decoded_length(server, bucket):
+    signer = Signer(ROOT_USER, ROOT_PASSWORD, "us-east-1", f"127.0.0.1:{server.port}")
+    payload = "STREAMING-UNSIGNED-PAYLOAD-TRAILER"
+    for length in (HUGE, "\u00b2"):
+        amz_date, auth = signer.sign("PUT", f"/{bucket}/s", "", payload,
+                                     (("x-amz-decoded-content-length", length),))
+        r = requests.put(f"{server.endpoint}/{bucket}/s", data=b"0\r\n\r\n", timeout=30,
+                         headers={"Authorization": auth, "x-amz-date": amz_date,
+                                  "x-amz-content-sha256": payload,
+                                  "x-amz-decoded-content-length": length.encode("latin-1")})
+        assert r.status_code == 411 and error_code(r) == "MissingContentLength"

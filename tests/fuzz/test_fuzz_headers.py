@@ -1,6 +1,6 @@
 """Fuzz request-header parsing in s3/handlers: Range (GetObject), x-amz-copy-source-range
-(UploadPartCopy), the conditional headers of reads, copies and writes, Content-MD5 and the
-x-amz-tagging header.
+(UploadPartCopy), the conditional headers of reads, copies and writes, Content-MD5, the
+x-amz-tagging header, and the numeric arguments (partNumber, max-buckets, Content-Length).
 
 Valid values (`bytes=0-99`, `bytes=-5`, HTTP dates from the server's own formatter, quoted
 ETags, base64 MD5s, URL-encoded tag sets) are mutated. Invariant: a parse result that keeps its
@@ -13,10 +13,11 @@ from urllib.parse import urlencode
 
 from hypothesis import strategies as st
 
+from s3ish.http.asgi import Request
 from s3ish.s3 import errors
-from s3ish.s3.handlers import common, copy, object_read, tagging
+from s3ish.s3.handlers import bucket, common, copy, multipart, object_read, tagging
 from s3ish.util.clock import http_date
-from tests.fuzz.harness import fuzz, mutate_text, received
+from tests.fuzz.harness import fuzz, mutate_text, received, wire
 
 _SIZES = st.integers(0, 2 ** 64) | st.integers(0, 100)
 _RANGE_TOKENS = ["bytes=", "-", ",", "0", "9" * 30, "1" * 5000, " ", "bytes=0-0,1-1",
@@ -111,3 +112,31 @@ def test_content_md5_and_tagging_headers(data):
     except errors.InvalidTag:
         return
     assert len(out) <= tagging.MAX_TAGS
+
+
+def _query_request(query: str, headers: list[tuple[bytes, bytes]]):
+    async def receive():
+        return {"type": "http.request", "body": b"", "more_body": False}
+    return Request({"type": "http", "method": "GET", "path": "/b/k", "raw_path": b"/b/k",
+                    "query_string": wire(query), "headers": headers}, receive)
+
+
+@fuzz(st.data())
+def test_numeric_arguments(data):
+    """partNumber, max-buckets and the declared body lengths, as a client can send them (raw
+    query bytes and header bytes are latin-1 text to the server: '\\xb2' is '²')."""
+    number = str(data.draw(st.integers(0, 10001)))
+    query = received(mutate_text(data, f"partNumber={number}&max-buckets={number}",
+                                 ["&", "=", "%", "\u00b2", "\u00b9", "\u0661", "+"]))
+    length = received(mutate_text(data, number, ["\u00b2", "\u00b3", "-", " "]))
+    req = _query_request(query, [(b"content-length", wire(length)),
+                                 (b"range", b"bytes=0-1")] * data.draw(st.integers(0, 1)))
+    for parse in (lambda: object_read._part_number(req),
+                  lambda: multipart.part_number_arg(req.query),
+                  lambda: bucket._max_buckets(req.query.get("max-buckets")),
+                  lambda: common.body_length(req)):
+        try:
+            value = parse()
+        except (errors.InvalidArgument, errors.InvalidRequest, errors.MissingContentLength):
+            continue
+        assert value is None or (type(value) is int and value >= 0)

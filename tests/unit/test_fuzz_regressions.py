@@ -4,10 +4,13 @@ documented domain error (the server answered 500 or dropped the request)."""
 import pytest
 
 from s3ish.s3 import errors
+from s3ish.s3.handlers.bucket import _max_buckets
 from s3ish.s3.handlers.copy import parse_copy_range
+from s3ish.s3.handlers.multipart import part_number_arg
 from s3ish.s3.handlers.object_read import check_conditions, parse_range
 from s3ish.storage.shardfile import MAX_BLOCK, ShardCorrupt, ShardHeader
 from s3ish.util.clock import parse_http_date
+from s3ish.util.numbers import ascii_int
 
 HUGE = "1" * 5000    # int() refuses more than 4300 digits (ValueError)
 
@@ -52,3 +55,21 @@ def test_shard_header_with_a_huge_block_size_is_corrupt():
     ok = ShardHeader(data_id="d", k=1, m=0, block_size=MAX_BLOCK, shard_index=0, size=1,
                      codec="identity")
     assert ShardHeader.parse(ok.to_bytes())[0] == ok
+
+
+@pytest.mark.parametrize("value,expected", [("7", 7), ("0", 0), ("00012", 12),
+                                            ("\u00b2", None), ("1\u00b20", None),
+                                            ("\u0661", None), (HUGE, None), ("", None),
+                                            ("-1", None), (" 1", None), (None, None)])
+def test_ascii_int(value, expected):
+    # '²0' and a 5000-digit decoded length raised ValueError in body_length / _wrap_body
+    # (test_numeric_arguments, test_authenticate_sigv4_header).
+    assert ascii_int(value) == expected
+
+
+def test_numeric_arguments_with_non_ascii_digits_are_s3_errors():
+    query = {"partNumber": "\u00b2", "max-buckets": "\u00b2"}
+    with pytest.raises(errors.InvalidArgument):
+        part_number_arg(query)
+    with pytest.raises(errors.InvalidArgument):
+        _max_buckets(query["max-buckets"])

@@ -8,6 +8,7 @@ import hashlib
 import re
 
 from ...util.clock import now, parse_amz_date, parse_http_date
+from ...util.numbers import ascii_int
 from .. import errors
 from . import chunked, sigv2, sigv4
 
@@ -232,14 +233,14 @@ def _wrap_body(req, payload: str, signer, verify_signatures: bool = True) -> Non
     if payload in (sigv4.STREAMING, sigv4.STREAMING_TRAILER, sigv4.STREAMING_UNSIGNED_TRAILER):
         if signer is None and verify_signatures:
             raise errors.InvalidRequest("Streaming uploads need an Authorization header")
-        decoded = req.headers.get("x-amz-decoded-content-length")
-        if decoded is None or not decoded.isdigit():
+        decoded = ascii_int(req.headers.get("x-amz-decoded-content-length"))
+        if decoded is None:
             raise errors.MissingContentLength()
         req.trailers = {}
-        req.decoded_length = int(decoded)
+        req.decoded_length = decoded
         req.body = chunked.decode(req.body, None if payload == sigv4.STREAMING_UNSIGNED_TRAILER
                                   else signer, payload != sigv4.STREAMING, req.trailers,
-                                  int(decoded))
+                                  decoded)
         return
     if not _HEX64.match(payload):
         raise errors.InvalidArgument("x-amz-content-sha256 must be UNSIGNED-PAYLOAD, "

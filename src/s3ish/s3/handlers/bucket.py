@@ -6,6 +6,7 @@ import re
 
 from ...http.asgi import Response
 from ...util.clock import from_ts
+from ...util.numbers import ascii_int
 from .. import errors
 from ..xml import codec, shapes
 from .common import owner_of, refuse_unsupported, xml
@@ -54,10 +55,11 @@ async def ListBuckets(ctx) -> Response:
 def _max_buckets(value: str | None) -> int:
     if value is None:
         return 10000
-    if not value.isdigit() or not 1 <= int(value) <= 10000:
+    number = ascii_int(value)
+    if number is None or not 1 <= number <= 10000:
         raise errors.InvalidArgument("max-buckets must be an integer between 1 and 10000",
                                      ArgumentName="max-buckets", ArgumentValue=value)
-    return int(value)
+    return number
 
 
 async def CreateBucket(ctx) -> Response:

@@ -7,6 +7,7 @@ from ...http.asgi import Response
 from ...meta.records import Condition
 from ...util import checksums
 from ...util.clock import from_ts, http_date
+from ...util.numbers import ascii_int
 from .. import errors
 from ..xml import codec, shapes
 
@@ -216,7 +217,7 @@ def body_length(req) -> int:
     """The payload length a write declares; S3 refuses writes that do not declare one."""
     if req.decoded_length is not None:
         return req.decoded_length
-    value = req.headers.get("content-length")
-    if value is None or not value.isdigit():
+    value = ascii_int(req.headers.get("content-length"))
+    if value is None:
         raise errors.MissingContentLength()
-    return int(value)
+    return value

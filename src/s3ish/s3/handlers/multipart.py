@@ -4,6 +4,7 @@ from ...engine.types import PutSpec
 from ...http.asgi import Response
 from ...util import checksums
 from ...util.clock import from_ts
+from ...util.numbers import ascii_int
 from .. import errors
 from ..xml import shapes
 from .common import (ChecksumRequest, body_length, checksum_response_headers, content_md5,
@@ -58,11 +59,12 @@ async def CreateMultipartUpload(ctx) -> Response:
 
 def part_number_arg(q) -> int:
     value = q.get("partNumber", "")
-    if not value.isdigit() or not 1 <= int(value) <= 10000:
+    number = ascii_int(value)
+    if number is None or not 1 <= number <= 10000:
         raise errors.InvalidArgument("Part number must be an integer between 1 and 10000, "
                                      "inclusive", ArgumentName="partNumber",
                                      ArgumentValue=value)
-    return int(value)
+    return number
 
 
 async def upload_of(ctx):

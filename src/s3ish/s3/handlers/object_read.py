@@ -3,6 +3,7 @@ import re
 
 from ...http.asgi import Response
 from ...util.clock import parse_http_date
+from ...util.numbers import ascii_int
 from .. import errors
 from .common import checksum_response_headers, object_headers
 from .tagging import tag_count_header
@@ -78,14 +79,15 @@ def _part_number(req) -> int | None:
     value = req.query.get("partNumber")
     if value is None:
         return None
-    if not value.isdigit() or not 1 <= int(value) <= 10000:
+    number = ascii_int(value)
+    if number is None or not 1 <= number <= 10000:
         raise errors.InvalidArgument("Part number must be an integer between 1 and 10000, "
                                      "inclusive", ArgumentName="partNumber",
                                      ArgumentValue=value)
     if "range" in req.headers:
         raise errors.InvalidRequest("Cannot specify both Range header and partNumber query "
                                     "parameter")
-    return int(value)
+    return number
 
 
 def part_range(v, number: int) -> tuple[int, int] | None:
