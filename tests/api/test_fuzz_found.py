@@ -1,5 +1,9 @@
 """Inputs the fuzz targets (tests/fuzz/) found crashing a parser, sent to a real server: each
 once answered 500 InternalError; S3 answers them as below."""
+import base64
+import hashlib
+import hmac
+
 import requests
 
 from s3ish.bench.sigv4 import Signer
@@ -77,3 +81,21 @@ def test_streaming_put_with_a_huge_decoded_length(server, bucket):
                                   "x-amz-content-sha256": payload,
                                   "x-amz-decoded-content-length": length.encode("latin-1")})
         assert r.status_code == 411 and error_code(r) == "MissingContentLength"
+
+
+def _post_with_policy(server, bucket, policy: bytes):
+    policy_b64 = base64.b64encode(policy).decode()
+    sig = base64.b64encode(hmac.new(ROOT_PASSWORD.encode(), policy_b64.encode(),
+                                    hashlib.sha1).digest()).decode()
+    return requests.post(f"{server.endpoint}/{bucket}", timeout=30,
+                         data={"key": "k", "AWSAccessKeyId": ROOT_USER, "policy": policy_b64,
+                               "signature": sig}, files={"file": ("f", b"x")})
+
+
+def test_post_policy_with_infinite_length_or_deep_nesting(server, bucket):
+    for policy in (b'{"expiration": "2100-01-01T00:00:00Z", "conditions": [["starts-with", '
+                   b'"$key", ""], ["content-length-range", Infinity, 10]]}',
+                   b'{"expiration": "2100-01-01T00:00:00Z", "conditions": '
+                   + b"[" * 20000 + b"]" * 20000 + b"}"):
+        r = _post_with_policy(server, bucket, policy)
+        assert r.status_code == 400 and error_code(r) == "InvalidPolicyDocument", r.text

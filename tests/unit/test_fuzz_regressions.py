@@ -1,9 +1,15 @@
 """Regression tests for crashes the fuzz targets found (tests/fuzz/), each with the exact
 input: before the fix each raised an exception that is neither an S3Error nor the parser's
 documented domain error (the server answered 500 or dropped the request)."""
+import base64
+
 import pytest
 
 from s3ish.s3 import errors
+from s3ish.s3.auth import sigv2
+from s3ish.s3.auth.credentials import Identity, Users
+from s3ish.s3.auth.post_policy import authenticate_post
+from s3ish.s3.auth.post_policy import check_conditions as check_policy_conditions
 from s3ish.s3.handlers.bucket import _max_buckets
 from s3ish.s3.handlers.copy import parse_copy_range
 from s3ish.s3.handlers.multipart import part_number_arg
@@ -73,3 +79,14 @@ def test_numeric_arguments_with_non_ascii_digits_are_s3_errors():
         part_number_arg(query)
     with pytest.raises(errors.InvalidArgument):
         _max_buckets(query["max-buckets"])
+
+
+def test_post_policy_infinite_length_range_and_deep_nesting():
+    # OverflowError (int(inf)) and RecursionError (json) escaped (test_post_policy).
+    with pytest.raises(errors.InvalidPolicyDocument):
+        check_policy_conditions([["content-length-range", float("inf"), 2]], {}, "b")
+    users = Users([Identity("AK", "secret", "ak")])
+    policy = base64.b64encode(b"[" * 3000 + b"]" * 3000).decode()
+    with pytest.raises(errors.InvalidPolicyDocument):
+        authenticate_post({"policy": policy, "awsaccesskeyid": "AK",
+                           "signature": sigv2.sign("secret", policy)}, users)

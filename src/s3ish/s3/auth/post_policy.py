@@ -38,8 +38,8 @@ def authenticate_post(fields: dict, users):
         conditions = policy["conditions"]
         if not isinstance(conditions, list):
             raise ValueError("conditions must be a list")
-    except (binascii.Error, ValueError, KeyError, TypeError, AttributeError):
-        raise errors.InvalidPolicyDocument() from None
+    except (binascii.Error, ValueError, KeyError, TypeError, AttributeError, RecursionError):
+        raise errors.InvalidPolicyDocument() from None      # RecursionError: deep nesting
     if expiration.tzinfo is None:
         expiration = expiration.replace(tzinfo=_dt.timezone.utc)
     if now() > expiration:
@@ -79,7 +79,7 @@ def check_conditions(conditions: list, fields: dict, bucket: str) -> tuple[int, 
             if op == "content-length-range":
                 try:
                     length_range = int(cond[1]), int(cond[2])
-                except (TypeError, ValueError):
+                except (TypeError, ValueError, OverflowError):      # OverflowError: 1e999
                     raise errors.InvalidPolicyDocument() from None
                 continue
             name, want = str(cond[1]).lower().lstrip("$"), cond[2]
