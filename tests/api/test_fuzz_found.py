@@ -99,3 +99,17 @@ def test_post_policy_with_infinite_length_or_deep_nesting(server, bucket):
                    + b"[" * 20000 + b"]" * 20000 + b"}"):
         r = _post_with_policy(server, bucket, policy)
         assert r.status_code == 400 and error_code(r) == "InvalidPolicyDocument", r.text
+
+
+def test_streaming_put_with_a_flood_of_trailers(server, bucket):
+    signer = Signer(ROOT_USER, ROOT_PASSWORD, "us-east-1", f"127.0.0.1:{server.port}")
+    payload = "STREAMING-UNSIGNED-PAYLOAD-TRAILER"
+    amz_date, auth = signer.sign("PUT", f"/{bucket}/t", "", payload,
+                                 (("x-amz-decoded-content-length", "1"),))
+    trailers = b"".join(f"x-amz-meta-t{i}:{'v' * 20}\r\n".encode() for i in range(2000))
+    r = requests.put(f"{server.endpoint}/{bucket}/t", timeout=30,
+                     data=b"1\r\na\r\n0\r\n" + trailers + b"\r\n",
+                     headers={"Authorization": auth, "x-amz-date": amz_date,
+                              "x-amz-content-sha256": payload,
+                              "x-amz-decoded-content-length": "1"})
+    assert r.status_code == 400 and error_code(r) == "MalformedTrailerError", r.text

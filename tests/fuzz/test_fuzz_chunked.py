@@ -5,8 +5,8 @@ Each example builds a valid body for one of the three streaming modes (signed, s
 trailer, unsigned with trailer), with chunk signatures chained by the server's own sigv4
 functions, then damages it (byte flips, cut frames, inserted CRLFs and size lines, huge or
 negative sizes, forged trailers), cuts it into network pieces and decodes it.
-Invariant: the payload and trailers, or an S3Error; and the decoder never buffers more than
-its line limit plus one network piece.
+Invariant: the payload and trailers, or an S3Error; the decoder never buffers more than its
+line limit plus one network piece, and keeps at most MAX_TRAILERS bytes of trailing headers.
 """
 import hashlib
 
@@ -84,12 +84,16 @@ async def _decode(pieces, mode, decoded_length):
     return h.digest(), total, trailers
 
 
+_FLOOD = st.integers(1, 4000).map(lambda n: [(f"x-amz-meta-t{i}", "v" * 20) for i in range(n)])
+
+
 @fuzz(st.data())
 def test_aws_chunked_decode(data):
     mode = data.draw(st.sampled_from(MODES))
     payload = data.draw(st.binary(max_size=3000))
     sizes = data.draw(st.lists(st.integers(1, 4096), min_size=1, max_size=4))
-    body, expected = _body(mode, payload, sizes, data.draw(_TRAILER))
+    # Sometimes a flood of trailer lines: what the decoder keeps of them must stay bounded.
+    body, expected = _body(mode, payload, sizes, data.draw(_TRAILER | _FLOOD))
     damaged = mutate_bytes(data, body, _TOKENS)
     length = data.draw(st.sampled_from([len(payload), None]) |
                        st.integers(0, 2 ** 70))
@@ -98,8 +102,11 @@ def test_aws_chunked_decode(data):
         try:
             digest, total, trailers = run(_decode(pieces, mode, length))
         except errors.S3Error:
-            assert damaged != body or length != len(payload), "a valid body was refused"
+            assert damaged != body or length != len(payload) or sum(
+                len(k) + len(v) + 1 for k, v in expected.items()) > chunked.MAX_TRAILERS, \
+                "a valid body was refused"
             return
+    assert sum(len(k) + len(v) for k, v in trailers.items()) <= chunked.MAX_TRAILERS
     if damaged == body:
         assert digest == hashlib.sha256(payload).digest() and trailers == expected
     if length is not None:

@@ -1,12 +1,13 @@
 """Regression tests for crashes the fuzz targets found (tests/fuzz/), each with the exact
 input: before the fix each raised an exception that is neither an S3Error nor the parser's
 documented domain error (the server answered 500 or dropped the request)."""
+import asyncio
 import base64
 
 import pytest
 
 from s3ish.s3 import errors
-from s3ish.s3.auth import sigv2
+from s3ish.s3.auth import chunked, sigv2
 from s3ish.s3.auth.credentials import Identity, Users
 from s3ish.s3.auth.post_policy import authenticate_post
 from s3ish.s3.auth.post_policy import check_conditions as check_policy_conditions
@@ -90,3 +91,18 @@ def test_post_policy_infinite_length_range_and_deep_nesting():
     with pytest.raises(errors.InvalidPolicyDocument):
         authenticate_post({"policy": policy, "awsaccesskeyid": "AK",
                            "signature": sigv2.sign("secret", policy)}, users)
+
+
+def test_aws_chunked_trailer_flood_is_refused():
+    # Every trailer line was kept (dict + canonical list): a body of trailers was held in
+    # memory (test_aws_chunked_decode, trailer flood).
+    body = b"1\r\na\r\n0\r\n" + b"".join(f"x-amz-meta-t{i}:{'v' * 20}\r\n".encode()
+                                         for i in range(1000)) + b"\r\n"
+
+    async def consume():
+        async def raw():
+            yield body
+        async for _ in chunked.decode(raw(), None, True, {}, 1):
+            pass
+    with pytest.raises(errors.MalformedTrailerError):
+        asyncio.run(consume())

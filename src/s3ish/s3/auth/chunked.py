@@ -12,6 +12,7 @@ from .. import errors
 from . import sigv4
 
 MAX_LINE = 4096
+MAX_TRAILERS = 16 * 1024    # trailing header bytes kept; without a cap, a body of them is held
 
 
 class ChunkSigner:
@@ -110,11 +111,14 @@ async def decode(raw, signer: ChunkSigner | None, trailer: bool, trailers: dict,
 
 
 async def _read_trailers(reader: _Reader, signer: ChunkSigner | None, trailers: dict) -> None:
-    canonical, signature = [], None
+    canonical, signature, kept = [], None, 0
     while True:
         line = await reader.line()
         if line is None or line == b"":
             break
+        kept += len(line)
+        if kept > MAX_TRAILERS:
+            raise errors.MalformedTrailerError("trailing headers too large")
         name, sep, value = line.decode("latin-1").partition(":")
         if not sep:
             raise errors.MalformedTrailerError()
