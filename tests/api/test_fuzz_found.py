@@ -113,3 +113,14 @@ def test_streaming_put_with_a_flood_of_trailers(server, bucket):
                               "x-amz-content-sha256": payload,
                               "x-amz-decoded-content-length": "1"})
     assert r.status_code == 400 and error_code(r) == "MalformedTrailerError", r.text
+
+
+def test_list_parts_with_a_huge_part_number_marker(server, s3, bucket):
+    up = s3.create_multipart_upload(Bucket=bucket, Key="m")["UploadId"]
+    try:
+        url, headers = signed_request(
+            server, "GET", f"/{bucket}/m?uploadId={up}&part-number-marker={'9' * 30}")
+        r = send("GET", url, headers)
+        assert r.status_code == 400 and error_code(r) == "InvalidArgument"
+    finally:
+        s3.abort_multipart_upload(Bucket=bucket, Key="m", UploadId=up)

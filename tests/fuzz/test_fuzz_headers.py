@@ -114,6 +114,11 @@ def test_content_md5_and_tagging_headers(data):
     assert len(out) <= tagging.MAX_TAGS
 
 
+def _store_ints(values):
+    """Numbers that reach the metadata store must fit its integers (SQLite: 64-bit)."""
+    assert all(-2 ** 63 <= v < 2 ** 63 for v in values)
+
+
 def _query_request(query: str, headers: list[tuple[bytes, bytes]]):
     async def receive():
         return {"type": "http.request", "body": b"", "more_body": False}
@@ -123,20 +128,24 @@ def _query_request(query: str, headers: list[tuple[bytes, bytes]]):
 
 @fuzz(st.data())
 def test_numeric_arguments(data):
-    """partNumber, max-buckets and the declared body lengths, as a client can send them (raw
-    query bytes and header bytes are latin-1 text to the server: '\\xb2' is '²')."""
+    """partNumber, max-buckets, ListParts' page arguments and the declared body lengths, as a
+    client can send them (raw query and header bytes are latin-1 text to the server: '\\xb2'
+    is '²')."""
     number = str(data.draw(st.integers(0, 10001)))
-    query = received(mutate_text(data, f"partNumber={number}&max-buckets={number}",
-                                 ["&", "=", "%", "\u00b2", "\u00b9", "\u0661", "+"]))
+    query = received(mutate_text(data, f"partNumber={number}&max-buckets={number}&max-parts="
+                                 f"{number}&part-number-marker={number}",
+                                 ["&", "=", "%", "\u00b2", "\u00b9", "\u0661", "+", "-",
+                                  "9" * 20, "1" * 5000]))
     length = received(mutate_text(data, number, ["\u00b2", "\u00b3", "-", " "]))
     req = _query_request(query, [(b"content-length", wire(length)),
                                  (b"range", b"bytes=0-1")] * data.draw(st.integers(0, 1)))
     for parse in (lambda: object_read._part_number(req),
                   lambda: multipart.part_number_arg(req.query),
                   lambda: bucket._max_buckets(req.query.get("max-buckets")),
-                  lambda: common.body_length(req)):
+                  lambda: common.body_length(req),
+                  lambda: _store_ints(multipart.list_parts_args(req.query))):
         try:
             value = parse()
         except (errors.InvalidArgument, errors.InvalidRequest, errors.MissingContentLength):
             continue
-        assert value is None or (type(value) is int and value >= 0)
+        assert value is None or (type(value) is int and 0 <= value < 2 ** 63)

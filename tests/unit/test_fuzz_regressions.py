@@ -13,7 +13,7 @@ from s3ish.s3.auth.post_policy import authenticate_post
 from s3ish.s3.auth.post_policy import check_conditions as check_policy_conditions
 from s3ish.s3.handlers.bucket import _max_buckets
 from s3ish.s3.handlers.copy import parse_copy_range
-from s3ish.s3.handlers.multipart import part_number_arg
+from s3ish.s3.handlers.multipart import list_parts_args, part_number_arg
 from s3ish.s3.handlers.object_read import check_conditions, parse_range
 from s3ish.storage.shardfile import MAX_BLOCK, ShardCorrupt, ShardHeader
 from s3ish.util.clock import parse_http_date
@@ -106,3 +106,12 @@ def test_aws_chunked_trailer_flood_is_refused():
             pass
     with pytest.raises(errors.MalformedTrailerError):
         asyncio.run(consume())
+
+
+def test_list_parts_marker_beyond_the_store_integers():
+    # part-number-marker=10**30 reached SQLite: OverflowError, a 500 (test_numeric_arguments).
+    for marker in ("9" * 30, "-5", "2147483648"):
+        with pytest.raises(errors.InvalidArgument):
+            list_parts_args({"part-number-marker": marker})
+    assert list_parts_args({"part-number-marker": "2147483647", "max-parts": "9" * 30}) == (
+        1000, 2147483647)

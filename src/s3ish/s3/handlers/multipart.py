@@ -124,9 +124,8 @@ async def AbortMultipartUpload(ctx) -> Response:
     return Response(204)
 
 
-async def ListParts(ctx) -> Response:
-    q = ctx.req.query
-    upload = await upload_of(ctx)
+def list_parts_args(q) -> tuple[int, int]:
+    """ListParts' (max-parts, part-number-marker), both integers in 0..2**31-1."""
     try:
         max_parts = min(int(q.get("max-parts", "1000")), 1000)
         marker = int(q.get("part-number-marker", "0"))
@@ -136,6 +135,15 @@ async def ListParts(ctx) -> Response:
     if max_parts < 0:
         raise errors.InvalidArgument("Argument max-parts must be an integer between 0 and "
                                      "2147483647", ArgumentName="max-parts")
+    if not 0 <= marker <= 2147483647:     # the store's integers end at 2**63: no 500
+        raise errors.InvalidArgument("Argument part-number-marker must be an integer between "
+                                     "0 and 2147483647", ArgumentName="part-number-marker")
+    return max_parts, marker
+
+
+async def ListParts(ctx) -> Response:
+    upload = await upload_of(ctx)
+    max_parts, marker = list_parts_args(ctx.req.query)
     parts = await ctx.svc.multipart.list_parts(upload, marker, max_parts + 1)
     truncated = len(parts) > max_parts
     parts = parts[:max_parts]
