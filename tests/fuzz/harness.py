@@ -2,16 +2,19 @@
 
 Budget. Two profiles, chosen by the environment:
 * short (default, `make test`): each target runs FUZZ_EXAMPLES examples (default 150), and
-  stops after FUZZ_SHORT_SECONDS (default 4) of wall time whichever comes first.
+  stops after FUZZ_SHORT_SECONDS (default 4) of wall time, whichever comes first.
 * long (`make fuzz` sets FUZZ_PROFILE=long): each target runs for FUZZ_SECONDS of wall time
   (default 60); max_examples is effectively unbounded.
 Hypothesis has no time-based stop, so the example body checks a wall-clock deadline itself and
 raises `TimeUp`, a BaseException. Hypothesis treats only Exception (and SystemExit,
 GeneratorExit) as a test failure: any other BaseException (like KeyboardInterrupt) stops the
 engine at once, with no shrinking and no replay, and propagates; the wrapper below catches it
-and ends the target cleanly. Once an example has failed, Hypothesis gets one more budget to
-shrink it; if that runs out too, the first failing input is reported unshrunk. Each run gets a fresh seed, printed in the summary (FUZZ_SEED
-replays a run), and no example database: a crash is pinned as a unit test in tests/unit/.
+and ends the target cleanly. (Returning early instead would leave Hypothesis generating up to
+max_examples of skipped examples; hypothesis.reject() would count them as invalid and end in
+Unsatisfiable.) Once an example has failed, Hypothesis gets one more budget to shrink it; if
+that runs out too, the first failing input is reported unshrunk. Each run gets a fresh seed,
+printed in the summary (FUZZ_SEED replays a run), and no example database: a crash is pinned
+as a unit test in tests/unit/. "examples" counts every call of the target, shrinking included.
 
 Inputs are mostly VALID documents built with the project's own encoders, then mutated
 (`mutate_bytes` / `mutate_text`): byte flips, truncations, insertions of structural tokens,
@@ -19,6 +22,7 @@ huge numbers and odd unicode, segment duplication. Zero mutations is always poss
 valid path (and its deep code) is exercised too.
 """
 import asyncio
+import contextlib
 import dataclasses
 import functools
 import os
@@ -196,6 +200,18 @@ async def stream(pieces: list[bytes]):
 
 def run(coro):
     return asyncio.run(coro)
+
+
+@contextlib.contextmanager
+def frozen_now(module, when):
+    """`module.now()` returns `when` inside the block: a draw must not depend on the wall
+    clock, or Hypothesis cannot replay (and shrink) a failing example."""
+    saved = module.now
+    module.now = lambda: when
+    try:
+        yield
+    finally:
+        module.now = saved
 
 
 class watch_buffers:

@@ -18,15 +18,13 @@ from s3ish.s3 import errors
 from s3ish.s3.auth import authenticate as auth
 from s3ish.s3.auth import sigv2, sigv4
 from s3ish.s3.auth.credentials import Identity, Users
-from tests.fuzz.harness import fuzz, mutate_text, received, run, wire
+from tests.fuzz.harness import frozen_now, fuzz, mutate_text, received, run, wire
 
 AK, SECRET, REGION, HOST = "AKIDFUZZ", "fuzz/secret+KEY", "us-east-1", "127.0.0.1:9000"
 USERS = Users([Identity(AK, SECRET, "fuzz")])
-# One fixed "now" for signer and server: a draw must not depend on the wall clock, or
-# Hypothesis cannot replay (and shrink) a failing example.
+# One fixed "now" for signer and server (see harness.frozen_now).
 NOW = _dt.datetime(2026, 1, 2, 3, 4, 5, tzinfo=_dt.timezone.utc)
 NOW_TS = calendar.timegm(NOW.timetuple())
-auth.now = lambda: NOW
 _TOKENS = ["AWS4-HMAC-SHA256", "AWS ", "Credential=", "SignedHeaders=", "Signature=",
            "/aws4_request", "host;", "x-amz-date", "20130524T000000Z", "20991231T235959Z",
            "00010101T000000Z", AK, "us-west-2", "s3", "X-Amz-Expires=", "Expires=",
@@ -155,7 +153,8 @@ def _authenticate(data, build) -> None:
     mutated = _mutate_request(data, method, raw_path, query, list(headers))
     req = _request(*mutated)
     try:
-        ident = auth.authenticate(req, USERS)
+        with frozen_now(auth, NOW):
+            ident = auth.authenticate(req, USERS)
     except errors.S3Error:
         assert tampered or mutated != (method, raw_path, query, headers), \
             "a valid request was refused"

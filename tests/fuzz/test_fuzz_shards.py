@@ -35,9 +35,9 @@ def _headers(draw):
 
 
 HEADERS = _headers()
-_TOKENS = [b'"block_size":1099511627776', b'"k":0', b'"k":"1"', b'"size":-1', b'"block_size":0', b'"format":2', b"null",
-           b'"extra":[]', b'"nope":1', b"1e999", b"9" * 5000, b"[" * 3000, b"\\ud800",
-           b"true", b'"codec":"x"', b",", b"{", b"}"]
+_TOKENS = [b'"block_size":1099511627776', b'"k":0', b'"k":"1"', b'"size":-1',
+           b'"block_size":0', b'"format":2', b"null", b'"extra":[]', b'"nope":1', b"1e999",
+           b"9" * 5000, b"[" * 3000, b"\\ud800", b"true", b'"codec":"x"', b",", b"{", b"}"]
 
 
 def _frame(body: bytes) -> bytes:
