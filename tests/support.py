@@ -19,6 +19,12 @@ class ServerProcess:
     def __init__(self, data, tmp: str, workers: int = 1, extra_args=(), env=None):
         """`data`: a folder, ":memory:", or a list of folders (erasure-coded drives)."""
         self.data = data
+        if isinstance(data, list):
+            # A new set's folders exist before the first start (the server never creates a
+            # missing drive folder: see storage/drives.py); later starts leave them alone.
+            for d in data:
+                if not os.path.exists(os.path.join(d, ".s3ish-drive.json")):
+                    os.makedirs(d, exist_ok=True)
         self.workers = workers
         self.extra_args = list(extra_args)
         self.auth_file = os.path.join(tmp, f"auth-{uuid.uuid4().hex[:6]}.txt")

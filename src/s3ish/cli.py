@@ -53,6 +53,12 @@ def parser() -> argparse.ArgumentParser:
     s.add_argument("--multipart-expiry", type=_duration, default=7 * 24 * 3600,
                    metavar="DURATION", help="abort multipart uploads older than this "
                    "(e.g. 3600, 90m, 24h, 7d; default 7d)")
+    s.add_argument("--create-drives", action="store_true",
+                   help="create drive folders that do not exist (setting up a new set); "
+                   "without it a missing drive folder stops the start-up")
+    s.add_argument("--orphan-grace", type=_duration, default=7 * 24 * 3600,
+                   metavar="DURATION", help="keep data files no metadata references (set "
+                   "aside in orphans/ at start-up) this long before removing them (default 7d)")
     add_bench_parser(sub)
     add_admin_parser(sub)
     return p

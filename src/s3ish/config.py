@@ -29,6 +29,8 @@ class Config:
     metrics_token: str | None = None
     auth: str = "required"               # "none": every request acts as root (development)
     multipart_expiry: float = 7 * 24 * 3600   # abort uploads older than this (seconds)
+    create_drives: bool = False          # create missing drive folders (a new set)
+    orphan_grace: float = 7 * 24 * 3600  # unreferenced data set aside this long before removal
 
     @property
     def in_memory(self) -> bool:

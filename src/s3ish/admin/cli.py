@@ -22,24 +22,8 @@ def add_admin_parser(sub) -> None:
 
 
 def rebuild_index(args) -> int:
-    """Offline: recreate the metadata index from the journal mirrored on the drives."""
-    from ..config import expand_drives
-    from ..meta.sqlite import rebuild_index as rebuild
-    drives = expand_drives(args.data or [])
-    if len(drives) < 2:
-        print("rebuild-index needs the erasure-coded drives: --data DIR{1...N}",
-              file=sys.stderr)
-        return 2
-    lock = open(os.path.join(drives[0], "LOCK"), "a")
-    try:
-        fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
-    except BlockingIOError:
-        print("a server is running on these drives: stop it first", file=sys.stderr)
-        return 1
-    result = rebuild(os.path.join(drives[0], "meta.sqlite3"), drives)
-    for k, v in result.items():
-        print(f"{k:24s} {v}")
-    return 0
+    from .rebuild import rebuild_index as offline_rebuild
+    return offline_rebuild(args.data or [])
 
 
 def run_admin(args) -> int:
