@@ -158,4 +158,5 @@ def run_server(args) -> None:
                  log_level=args.log_level, log_format=args.log_format,
                  metrics_public=args.metrics_public, metrics_token=args.metrics_token,
                  auth=args.auth,
-                 multipart_expiry=args.multipart_expiry))
+                 multipart_expiry=args.multipart_expiry,
+                 create_drives=args.create_drives, orphan_grace=args.orphan_grace))

@@ -42,13 +42,13 @@ def rebuild_index(data: list[str]) -> int:
     print(f"the journal cannot rebuild the index: {found.reason}; reading the metadata in "
           "the shard headers instead", file=sys.stderr)
     scan = selfdescribe.scan_drives(drives)
-    if not scan.units:
-        return _fail("no journal, no snapshot and no shards with metadata on these drives: "
-                     "nothing to rebuild from")
     if scan.undescribed:
         return _fail(f"{len(scan.undescribed)} data units have no metadata in their shard "
                      "headers (written before s3ish 0.2?): refusing to build an index without "
                      f"them, e.g. {scan.undescribed[0]}")
+    if not scan.units:
+        return _fail("no journal, no snapshot and no shards with metadata on these drives: "
+                     "nothing to rebuild from")
     print("source                   shard headers")
     result = recovery.rebuild_from_mutations(db, scan.mutations())
     return _report({**result, "objects": scan.objects, "uploads": scan.uploads,
