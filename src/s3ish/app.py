@@ -10,7 +10,7 @@ import logging
 import os
 import socket
 
-from .admin.access import bearer_ok, is_root
+from .admin.access import bearer_ok, root_refusal
 from .admin.api import AdminAPI
 from .bg import worker
 from .bg.healer import Healer
@@ -134,11 +134,13 @@ class App:
     async def _reserved(self, scope, receive, send, path):
         req = Request(scope, receive)
         if path.startswith("/_admin/"):
-            if is_root(req, self.s3.svc.users, bool(self.cfg.root_user)):
+            refusal = root_refusal(req, self.s3.svc.users, bool(self.cfg.root_user))
+            if refusal is None:
                 resp = await self.admin.handle(req)
             else:
-                resp = Response(403, [("Content-Type", "text/plain")],
-                                b"the admin API needs root credentials\n")
+                resp = Response(refusal[0], [("Content-Type", "text/plain")],
+                                f"the admin API needs root credentials: {refusal[1]}\n"
+                                .encode())
         elif path == "/_metrics":
             resp = await self._metrics(req)
         elif path == "/_health":
@@ -162,12 +164,15 @@ class App:
 
     def _metrics_refusal(self, req: Request) -> Response | None:
         """None if this request may read /_metrics: public, bearer token, or root."""
-        if self.cfg.metrics_public or bearer_ok(req, self.cfg.metrics_token) or \
-                is_root(req, self.s3.svc.users, bool(self.cfg.root_user)):
+        if self.cfg.metrics_public or bearer_ok(req, self.cfg.metrics_token):
             return None
-        return Response(401, [("Content-Type", "text/plain"),
-                              ("WWW-Authenticate", 'Bearer realm="s3ish metrics"')],
-                        b"metrics need a bearer token or root credentials\n")
+        refusal = root_refusal(req, self.s3.svc.users, bool(self.cfg.root_user))
+        if refusal is None:
+            return None
+        return Response(refusal[0], [("Content-Type", "text/plain"),
+                                     ("WWW-Authenticate", 'Bearer realm="s3ish metrics"')],
+                        "metrics need a bearer token or a SigV4 request signed by root: "
+                        f"{refusal[1]}\n".encode())
 
     async def _readiness(self) -> str | None:
         try:
