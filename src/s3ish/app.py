@@ -8,8 +8,8 @@ import glob
 import json
 import logging
 import os
-import socket
 
+from . import preflight
 from .admin.access import bearer_ok, root_refusal
 from .admin.api import AdminAPI
 from .bg import worker
@@ -299,16 +299,13 @@ def serve(cfg: Config) -> None:
     import uvicorn
     from uvicorn.supervisors import Multiprocess
     obs_logging.setup(cfg.log_level, cfg.log_format)
+    preflight.check_inputs(cfg)      # operator mistakes: one line each, before anything else
     lock = lock_data_dir(cfg)  # noqa: F841  (held until exit)
+    sock = preflight.listen_socket(cfg.host, cfg.port)    # a busy port fails before recovery
     recover(cfg)
     if cfg.in_memory:
         cfg.workers = 1      # memory cannot be shared between processes
     cfg.to_env()
-    sock = socket.socket(socket.AF_INET6 if ":" in cfg.host else socket.AF_INET)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.bind((cfg.host, cfg.port))
-    sock.listen(2048)
-    sock.set_inheritable(True)
     port = sock.getsockname()[1]
     layout = ""
     if cfg.erasure:
