@@ -8,9 +8,9 @@ import glob
 import json
 import logging
 import os
-import socket
 
-from .admin.access import bearer_ok, is_root
+from . import preflight
+from .admin.access import bearer_ok, root_refusal
 from .admin.api import AdminAPI
 from .bg import worker
 from .bg.drivewatch import DriveWatcher, join_at_start
@@ -140,11 +140,13 @@ class App:
     async def _reserved(self, scope, receive, send, path):
         req = Request(scope, receive)
         if path.startswith("/_admin/"):
-            if is_root(req, self.s3.svc.users, bool(self.cfg.root_user)):
+            refusal = root_refusal(req, self.s3.svc.users, bool(self.cfg.root_user))
+            if refusal is None:
                 resp = await self.admin.handle(req)
             else:
-                resp = Response(403, [("Content-Type", "text/plain")],
-                                b"the admin API needs root credentials\n")
+                resp = Response(refusal[0], [("Content-Type", "text/plain")],
+                                f"the admin API needs root credentials: {refusal[1]}\n"
+                                .encode())
         elif path == "/_metrics":
             resp = await self._metrics(req)
         elif path == "/_health":
@@ -171,12 +173,15 @@ class App:
 
     def _metrics_refusal(self, req: Request) -> Response | None:
         """None if this request may read /_metrics: public, bearer token, or root."""
-        if self.cfg.metrics_public or bearer_ok(req, self.cfg.metrics_token) or \
-                is_root(req, self.s3.svc.users, bool(self.cfg.root_user)):
+        if self.cfg.metrics_public or bearer_ok(req, self.cfg.metrics_token):
             return None
-        return Response(401, [("Content-Type", "text/plain"),
-                              ("WWW-Authenticate", 'Bearer realm="s3ish metrics"')],
-                        b"metrics need a bearer token or root credentials\n")
+        refusal = root_refusal(req, self.s3.svc.users, bool(self.cfg.root_user))
+        if refusal is None:
+            return None
+        return Response(refusal[0], [("Content-Type", "text/plain"),
+                                     ("WWW-Authenticate", 'Bearer realm="s3ish metrics"')],
+                        "metrics need a bearer token or a SigV4 request signed by root: "
+                        f"{refusal[1]}\n".encode())
 
     def _degraded(self) -> str | None:
         """Drives not ok (the watcher keeps their states current): served, but at risk."""
@@ -359,16 +364,13 @@ def serve(cfg: Config) -> None:
     import uvicorn
     from uvicorn.supervisors import Multiprocess
     obs_logging.setup(cfg.log_level, cfg.log_format)
+    preflight.check_inputs(cfg)      # operator mistakes: one line each, before anything else
     lock = lock_data_dir(cfg)  # noqa: F841  (held until exit)
+    sock = preflight.listen_socket(cfg.host, cfg.port)    # a busy port fails before recovery
     recover(cfg)
     if cfg.in_memory:
         cfg.workers = 1      # memory cannot be shared between processes
     cfg.to_env()
-    sock = socket.socket(socket.AF_INET6 if ":" in cfg.host else socket.AF_INET)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.bind((cfg.host, cfg.port))
-    sock.listen(2048)
-    sock.set_inheritable(True)
     port = sock.getsockname()[1]
     layout = ""
     if cfg.erasure:

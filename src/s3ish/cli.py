@@ -1,6 +1,7 @@
 """Command line: `s3ish server ...`, `s3ish bench ...`."""
 import argparse
 import ipaddress
+import logging
 import os
 import sys
 
@@ -89,11 +90,24 @@ def main(argv=None) -> None:
     args = parser().parse_args(argv)
     if args.command == "server":
         _tune_malloc(argv)
-        run_server(args)
+        _run_server_cleanly(args)
     elif args.command == "bench":
         sys.exit(run_bench(args))
     elif args.command == "admin":
         sys.exit(run_admin(args))
+
+
+def _run_server_cleanly(args) -> None:
+    """Ctrl-C is how `make run` is stopped: end quietly. An OSError escaping start-up (a
+    case the start-up checks do not foresee) is still one line, with its traceback at debug
+    level only."""
+    try:
+        run_server(args)
+    except KeyboardInterrupt:
+        print("s3ish stopped", file=sys.stderr)
+    except OSError as e:
+        logging.getLogger("s3ish").debug("start-up failed", exc_info=True)
+        raise SystemExit(f"s3ish cannot start: {e}") from None
 
 
 def _tune_malloc(argv) -> None:
