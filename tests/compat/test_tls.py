@@ -84,6 +84,10 @@ def test_https_only_with_the_ca(tls):
         requests.get(tls.endpoint + "/_health")       # the system CAs do not know ours
     with pytest.raises(requests.ConnectionError):
         requests.get(tls.endpoint.replace("https:", "http:") + "/_health", timeout=5)
+    # The bounds on request heads hold behind TLS too.
+    r = requests.get(tls.endpoint + "/_health", headers={"X-Big": "a" * 100_000},
+                     verify=tls.ca, timeout=10)
+    assert r.status_code == 400 and b"RequestHeaderSectionTooLarge" in r.content
 
 
 def test_boto3(tls, payload):
