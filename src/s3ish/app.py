@@ -20,6 +20,7 @@ from .bg.uploads import UploadReaper
 from .config import Config
 from .engine.multipart import Multipart
 from .engine.objects import Engine
+from .http import protocol
 from .http.asgi import Request, Response, send_response
 from .obs import logging as obs_logging
 from .obs import metrics
@@ -27,7 +28,7 @@ from .meta import journal as meta_journal
 from .meta import recovery
 from .meta.sqlite import SqliteMetaStore
 from .s3.auth.credentials import Users
-from .s3.frontend import S3Frontend, Services
+from .s3.frontend import S3Frontend, Services, connection_error
 from .storage.datastore import FolderDataStore, MemoryDataStore
 from .storage.drives import DriveSet, DriveSetError, single_folder_check
 from .storage.erasure import default_layout, make_codec
@@ -81,7 +82,8 @@ class App:
         root = (self.cfg.root_user, self.cfg.root_password) if self.cfg.root_user else None
         users = Users.load(root, self.cfg.auth_file)
         self.s3 = S3Frontend(Services(self.engine, multipart, users, self.cfg.region,
-                                      tuple(self.cfg.domains), self.cfg.auth == "none"))
+                                      tuple(self.cfg.domains), self.cfg.auth == "none",
+                                      self.cfg.body_timeout))
         reaper = UploadReaper(multipart, self.cfg.multipart_expiry)
         loop = asyncio.get_running_loop()
         self.tasks += [loop.create_task(worker.run(reaper, 600)),
@@ -138,7 +140,7 @@ class App:
                 return
 
     async def _reserved(self, scope, receive, send, path):
-        req = Request(scope, receive)
+        req = Request(scope, receive, self.cfg.body_timeout)
         if path.startswith("/_admin/"):
             refusal = root_refusal(req, self.s3.svc.users, bool(self.cfg.root_user))
             if refusal is None:
@@ -244,6 +246,8 @@ def create_app() -> App:
     """uvicorn factory; each worker process builds its own App from the environment."""
     cfg = Config.from_env()
     obs_logging.setup(cfg.log_level, cfg.log_format)
+    protocol.configure(protocol.Limits(header_timeout=cfg.header_timeout,
+                                       max_connections=cfg.max_connections), connection_error)
     return App(cfg)
 
 
@@ -376,12 +380,14 @@ def serve(cfg: Config) -> None:
     if cfg.erasure:
         k, m = default_layout(len(cfg.drives), cfg.parity)
         layout = f", {len(cfg.drives)} drives, {k}+{m} erasure coding"
-    print(f"s3ish listening on http://{cfg.host}:{port} (data: {cfg.data}{layout}, workers: "
+    print(f"s3ish listening on {cfg.scheme}://{cfg.host}:{port} (data: {cfg.data}{layout}, workers: "
           f"{cfg.workers})", flush=True)
     config = uvicorn.Config("s3ish.app:create_app", factory=True, workers=cfg.workers,
-                            loop="uvloop", http="httptools", lifespan="on", access_log=False,
-                            log_level="warning", timeout_keep_alive=30,
-                            server_header=False, date_header=True, proxy_headers=False)
+                            loop="uvloop", http=f"{protocol.__name__}:BoundedHttpToolsProtocol",
+                            lifespan="on", access_log=False, log_level="warning",
+                            timeout_keep_alive=cfg.idle_timeout, server_header=False,
+                            date_header=True, proxy_headers=False,
+                            ssl_certfile=cfg.tls_cert, ssl_keyfile=cfg.tls_key)
     server = uvicorn.Server(config)
     if cfg.workers > 1:
         Multiprocess(config, sockets=[sock]).run()

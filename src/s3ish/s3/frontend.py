@@ -30,6 +30,7 @@ class Services:
     region: str
     domains: tuple[str, ...]
     auth_none: bool = False     # development mode: every request acts as the root user
+    body_timeout: float | None = None   # seconds a request body may send nothing
 
 
 class S3Frontend:
@@ -40,7 +41,7 @@ class S3Frontend:
         rid = request_id()
         obs_log.request_id.set(rid)
         started = time.monotonic()
-        req = Request(scope, receive)
+        req = Request(scope, receive, self.svc.body_timeout)
         op, code, ctx, sent = "-", "", None, 0
         metrics.IN_FLIGHT.inc()
         try:
@@ -175,4 +176,14 @@ def render_error(err: errors.S3Error, resource: str, rid: str) -> bytes:
             f"<Error><Code>{err.code}</Code><Message>{escape_text(err.message)}</Message>"
             f"{extra}<Resource>{escape_text(resource)}</Resource>"
             f"<RequestId>{rid}</RequestId><HostId>{host_id()}</HostId></Error>").encode()
+
+
+def connection_error(code: str, extra: dict) -> tuple[list[tuple[str, str]], bytes]:
+    """Headers and XML body of an error the HTTP protocol answers on its own (a request head
+    over its bounds or too slow), before any request reached the pipeline."""
+    rid = request_id()
+    err = getattr(errors, code)(**extra)
+    access_log.info("- - - - 400 %s", code, extra={"status": 400, "error": code})
+    return ([("Content-Type", "application/xml"), ("x-amz-request-id", rid),
+             ("x-amz-id-2", host_id()), ("Server", "s3ish")], render_error(err, "/", rid))
 
