@@ -124,7 +124,8 @@ class S3Frontend:
             ctx.identity = accept_unauthenticated(ctx.req, self.svc.users)
         else:
             ctx.identity = authenticate(ctx.req, self.svc.users,
-                                        ctx.bucket if ctx.extra["vhost"] else None)
+                                        ctx.bucket if ctx.extra["vhost"] else None,
+                                        self.svc.region)
         if route is None:
             if ctx.req.method not in ("GET", "HEAD", "PUT", "POST", "DELETE"):
                 raise errors.MethodNotAllowed(Method=ctx.req.method)

@@ -21,7 +21,7 @@ async def PostObject(ctx) -> Response:
     except FormError as e:
         raise errors.MalformedPOSTRequest(str(e)) from None
     fields = {k.lower(): v for k, v in raw_fields.items()}
-    ident, conditions = authenticate_post(fields, ctx.svc.users)
+    ident, conditions = authenticate_post(fields, ctx.svc.users, ctx.svc.region)
     ctx.identity = ident
     record = await ctx.svc.engine.get_bucket(ctx.bucket)
     if record.owner != ident.owner_id:
