@@ -7,8 +7,8 @@ from ...util.clock import from_ts
 from .. import errors
 from ..xml import codec, shapes
 from .common import (CHECKSUM_HEADERS, ChecksumRequest, body_length,
-                     checksum_response_headers, content_md5, make_verifier, object_spec_fields, owner_of, quote_etag, read_xml,
-                     write_condition, xml)
+                     checksum_response_headers, content_md5, make_verifier, object_spec_fields,
+                     owner_of, quote_etag, read_xml, write_condition, xml)
 from .listing import encoder
 from .tagging import tags_from_header
 
