@@ -99,7 +99,8 @@ def unique_bucket(prefix: str = "b") -> str:
 
 
 def signed_request(server, method: str, path: str, body: bytes = b"", headers=None,
-                   user=ROOT_USER, password=ROOT_PASSWORD, when=None):
+                   user=ROOT_USER, password=ROOT_PASSWORD, when=None, region="us-east-1",
+                   service="s3"):
     """Sign with botocore's own S3 SigV4 signer and return the prepared (url, headers), so a
     test can tamper with any part before sending it with `requests`."""
     from unittest import mock
@@ -110,7 +111,7 @@ def signed_request(server, method: str, path: str, body: bytes = b"", headers=No
     req = AWSRequest(method=method, url=server.endpoint + path, data=body,
                      headers=dict(headers or {}))
     req.context["payload_signing_enabled"] = True
-    auth = S3SigV4Auth(Credentials(user, password), "s3", "us-east-1")
+    auth = S3SigV4Auth(Credentials(user, password), service, region)
     if when is not None:
         with mock.patch("botocore.auth.get_current_datetime", return_value=when):
             auth.add_auth(req)
