@@ -142,7 +142,8 @@ class App:
     async def _reserved(self, scope, receive, send, path):
         req = Request(scope, receive, self.cfg.body_timeout)
         if path.startswith("/_admin/"):
-            refusal = root_refusal(req, self.s3.svc.users, bool(self.cfg.root_user))
+            refusal = root_refusal(req, self.s3.svc.users, bool(self.cfg.root_user),
+                                   self.cfg.region)
             if refusal is None:
                 resp = await self.admin.handle(req)
             else:
@@ -177,7 +178,8 @@ class App:
         """None if this request may read /_metrics: public, bearer token, or root."""
         if self.cfg.metrics_public or bearer_ok(req, self.cfg.metrics_token):
             return None
-        refusal = root_refusal(req, self.s3.svc.users, bool(self.cfg.root_user))
+        refusal = root_refusal(req, self.s3.svc.users, bool(self.cfg.root_user),
+                               self.cfg.region)
         if refusal is None:
             return None
         return Response(refusal[0], [("Content-Type", "text/plain"),

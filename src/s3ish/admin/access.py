@@ -13,7 +13,8 @@ BASIC_REFUSED = ("HTTP Basic authentication is not accepted: it sends the root s
                  "does)")
 
 
-def root_refusal(req, users, root_configured: bool) -> tuple[int, str] | None:
+def root_refusal(req, users, root_configured: bool,
+                 region: str | None = None) -> tuple[int, str] | None:
     """None if the request is SigV4-signed by the root user; otherwise (HTTP status, why not
     in one line): 401 when no usable signature was sent, 403 when the one sent is wrong."""
     if not root_configured:
@@ -25,7 +26,7 @@ def root_refusal(req, users, root_configured: bool) -> tuple[int, str] | None:
             "X-Amz-Algorithm" in req.query or "X-Amz-Signature" in req.query))):
         return 401, "this endpoint needs a request signed with AWS SigV4 by the root user"
     try:
-        ident = authenticate(req, users)
+        ident = authenticate(req, users, region=region)
     except S3Error as e:
         return 403, f"{e.code}: {e.message}"
     if ident is None or ident.access_key != users.root.access_key:
