@@ -188,10 +188,15 @@ def compare_drives(opts) -> None:
 
 def scrub_speed(url: str) -> float:
     bench(url, ["put", "--size", "64MiB", "-c", "4", "--keep"], 5)
-    import base64
-    req = urllib.request.Request(url + "/_admin/scrub", method="POST", data=b"")
-    req.add_header("Authorization", "Basic " + base64.b64encode(
-        f"{KEY}:{SECRET}".encode()).decode())
+    from urllib.parse import urlsplit
+
+    from s3ish.bench.sigv4 import EMPTY_SHA256, Signer
+    host = urlsplit(url).netloc
+    amz_date, auth = Signer(KEY, SECRET, "us-east-1", host).sign("POST", "/_admin/scrub",
+                                                                  payload_hash=EMPTY_SHA256)
+    req = urllib.request.Request(url + "/_admin/scrub", method="POST", data=b"", headers={
+        "Host": host, "x-amz-date": amz_date, "x-amz-content-sha256": EMPTY_SHA256,
+        "Authorization": auth})
     t = time.perf_counter()
     doc = json.loads(urllib.request.urlopen(req, timeout=3600).read())
     return doc["scrub"]["bytes"] / 1e6 / (time.perf_counter() - t)

@@ -1,5 +1,6 @@
 """Test support: run a real s3ish server subprocess on 127.0.0.1:0 and make clients for it."""
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -16,9 +17,19 @@ VHOST_DOMAIN = "s3.localtest"
 
 
 class ServerProcess:
-    def __init__(self, data, tmp: str, workers: int = 1, extra_args=(), env=None):
-        """`data`: a folder, ":memory:", or a list of folders (erasure-coded drives)."""
+    def __init__(self, data, tmp: str, workers: int = 1, extra_args=(), env=None,
+                 verify=True):
+        """`data`: a folder, ":memory:", or a list of folders (erasure-coded drives).
+        `verify`: for a server started with --tls-cert, the CA bundle clients trust."""
         self.data = data
+        if isinstance(data, list):
+            # A new set's folders exist before the first start (the server never creates a
+            # missing drive folder: see storage/drives.py); later starts leave them alone.
+            for d in data:
+                if not os.path.exists(os.path.join(d, ".s3ish-drive.json")):
+                    os.makedirs(d, exist_ok=True)
+        self.verify = verify
+        self.scheme = "http"
         self.workers = workers
         self.extra_args = list(extra_args)
         self.auth_file = os.path.join(tmp, f"auth-{uuid.uuid4().hex[:6]}.txt")
@@ -32,7 +43,7 @@ class ServerProcess:
 
     @property
     def endpoint(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
+        return f"{self.scheme}://127.0.0.1:{self.port}"
 
     def start(self, port: int = 0) -> "ServerProcess":
         self._log = open(self.log_path, "ab")
@@ -46,11 +57,13 @@ class ServerProcess:
         if "listening on" not in line:
             self.proc.kill()
             raise RuntimeError(f"server did not start: {line!r}\n{self.read_log()}")
-        self.port = int(line.split("http://127.0.0.1:")[1].split()[0])
+        url = re.search(r"listening on (https?)://127\.0\.0\.1:(\d+)", line)
+        self.scheme, self.port = url.group(1), int(url.group(2))
         deadline = time.time() + 30
         while time.time() < deadline:
             try:
-                if requests.get(self.endpoint + "/_ready", timeout=2).status_code == 200:
+                if requests.get(self.endpoint + "/_ready", timeout=2,
+                                verify=self.verify).status_code == 200:
                     return self
             except requests.ConnectionError:
                 pass
@@ -76,6 +89,7 @@ class ServerProcess:
     def client(self, user=ROOT_USER, password=ROOT_PASSWORD, **cfg):
         return boto3.client("s3", endpoint_url=self.endpoint, aws_access_key_id=user,
                             aws_secret_access_key=password, region_name="us-east-1",
+                            verify=self.verify,
                             config=BotoConfig(s3={"addressing_style": "path"},
                                               retries={"max_attempts": 1}, **cfg))
 
@@ -85,7 +99,8 @@ def unique_bucket(prefix: str = "b") -> str:
 
 
 def signed_request(server, method: str, path: str, body: bytes = b"", headers=None,
-                   user=ROOT_USER, password=ROOT_PASSWORD, when=None):
+                   user=ROOT_USER, password=ROOT_PASSWORD, when=None, region="us-east-1",
+                   service="s3"):
     """Sign with botocore's own S3 SigV4 signer and return the prepared (url, headers), so a
     test can tamper with any part before sending it with `requests`."""
     from unittest import mock
@@ -96,7 +111,7 @@ def signed_request(server, method: str, path: str, body: bytes = b"", headers=No
     req = AWSRequest(method=method, url=server.endpoint + path, data=body,
                      headers=dict(headers or {}))
     req.context["payload_signing_enabled"] = True
-    auth = S3SigV4Auth(Credentials(user, password), "s3", "us-east-1")
+    auth = S3SigV4Auth(Credentials(user, password), service, region)
     if when is not None:
         with mock.patch("botocore.auth.get_current_datetime", return_value=when):
             auth.add_auth(req)

@@ -8,26 +8,29 @@ import glob
 import json
 import logging
 import os
-import socket
 
-from .admin.access import bearer_ok, is_root
+from . import preflight
+from .admin.access import bearer_ok, root_refusal
 from .admin.api import AdminAPI
 from .bg import worker
+from .bg.drivewatch import DriveWatcher, join_at_start
 from .bg.healer import Healer
 from .bg.scrubber import HealStatus, Scrubber
 from .bg.uploads import UploadReaper
 from .config import Config
 from .engine.multipart import Multipart
 from .engine.objects import Engine
+from .http import protocol
 from .http.asgi import Request, Response, send_response
 from .obs import logging as obs_logging
 from .obs import metrics
 from .meta import journal as meta_journal
-from .meta.sqlite import SqliteMetaStore, catch_up, compact, has_snapshot, rebuild_index
+from .meta import recovery
+from .meta.sqlite import SqliteMetaStore
 from .s3.auth.credentials import Users
-from .s3.frontend import S3Frontend, Services
+from .s3.frontend import S3Frontend, Services, connection_error
 from .storage.datastore import FolderDataStore, MemoryDataStore
-from .storage.drives import DriveSet
+from .storage.drives import DriveSet, DriveSetError, single_folder_check
 from .storage.erasure import default_layout, make_codec
 from .storage.erasure_store import ErasureDataStore
 from .util.threads import io_queue_depth, run_io
@@ -38,7 +41,9 @@ log = logging.getLogger("s3ish")
 JOURNAL_COMPACT_BYTES = int(os.environ.get("S3ISH_JOURNAL_COMPACT_BYTES", 64 * 1024 * 1024))
 
 
-def open_stores(cfg: Config):
+def open_stores(cfg: Config, drive_set: DriveSet | None = None):
+    """The metadata and data stores. With drives, recovery (one process) has formatted
+    them; workers only load their states (`drive_set` is recovery's own)."""
     if cfg.in_memory:
         return SqliteMetaStore(":memory:"), MemoryDataStore()
     os.makedirs(cfg.data, exist_ok=True)
@@ -46,8 +51,9 @@ def open_stores(cfg: Config):
     journal = None
     if cfg.erasure:
         k, m = default_layout(len(cfg.drives), cfg.parity)
-        drive_set = DriveSet(cfg.drives, k, m)
-        drive_set.open()
+        if drive_set is None:
+            drive_set = DriveSet(cfg.drives, k, m)
+            drive_set.load()
         data = ErasureDataStore(drive_set, make_codec(k, m), durable=cfg.durable)
         journal = meta_journal.Journal(cfg.drives, drive_set.write_quorum(),
                                        durable=cfg.durable)
@@ -55,8 +61,8 @@ def open_stores(cfg: Config):
         data = FolderDataStore(cfg.data, durable=cfg.durable)
     if not os.path.exists(db) and data.list_ids():
         # Data without its index: starting would treat every object as an orphan.
-        raise SystemExit(f"metadata database {db} is missing but the data folders hold "
-                         "objects: refusing to start (restore it or rebuild the index)")
+        raise SystemExit(f"s3ish: metadata database {db} is missing but the data folders "
+                         "hold objects: refusing to start (restore it or rebuild the index)")
     return SqliteMetaStore(db, durable=cfg.durable, journal=journal), data
 
 
@@ -76,7 +82,8 @@ class App:
         root = (self.cfg.root_user, self.cfg.root_password) if self.cfg.root_user else None
         users = Users.load(root, self.cfg.auth_file)
         self.s3 = S3Frontend(Services(self.engine, multipart, users, self.cfg.region,
-                                      tuple(self.cfg.domains), self.cfg.auth == "none"))
+                                      tuple(self.cfg.domains), self.cfg.auth == "none",
+                                      self.cfg.body_timeout))
         reaper = UploadReaper(multipart, self.cfg.multipart_expiry)
         loop = asyncio.get_running_loop()
         self.tasks += [loop.create_task(worker.run(reaper, 600)),
@@ -97,7 +104,8 @@ class App:
         rebuild = _try_lock(os.path.join(status_dir, "rebuild.lock"))
         self.tasks.append(loop.create_task(worker.run(Healer(data, status, rebuild), 1.0)))
         self.tasks.append(loop.create_task(_publish_status(status, status_dir)))
-        self.tasks.append(loop.create_task(_drive_gauges(data.set)))
+        watcher = DriveWatcher(data.set, os.path.join(self.cfg.data, "meta.sqlite3"))
+        self.tasks.append(loop.create_task(worker.run(watcher, 5.0)))
         if self.cfg.scrub_rate > 0 and _try_lock(os.path.join(status_dir, "scrub.lock")):
             self.tasks.append(loop.create_task(worker.run(scrubber, 1.0)))
 
@@ -132,13 +140,16 @@ class App:
                 return
 
     async def _reserved(self, scope, receive, send, path):
-        req = Request(scope, receive)
+        req = Request(scope, receive, self.cfg.body_timeout)
         if path.startswith("/_admin/"):
-            if is_root(req, self.s3.svc.users, bool(self.cfg.root_user)):
+            refusal = root_refusal(req, self.s3.svc.users, bool(self.cfg.root_user),
+                                   self.cfg.region)
+            if refusal is None:
                 resp = await self.admin.handle(req)
             else:
-                resp = Response(403, [("Content-Type", "text/plain")],
-                                b"the admin API needs root credentials\n")
+                resp = Response(refusal[0], [("Content-Type", "text/plain")],
+                                f"the admin API needs root credentials: {refusal[1]}\n"
+                                .encode())
         elif path == "/_metrics":
             resp = await self._metrics(req)
         elif path == "/_health":
@@ -146,6 +157,9 @@ class App:
         else:
             problem = await self._readiness()
             text = problem or "ready"
+            degraded = self._degraded()
+            if degraded and not problem:
+                text = f"ready, degraded: {degraded}"
             if self.cfg.auth == "none":
                 text += "\nWARNING: authentication is disabled (--auth none)"
             resp = Response(503 if problem else 200, [("Content-Type", "text/plain")],
@@ -162,12 +176,21 @@ class App:
 
     def _metrics_refusal(self, req: Request) -> Response | None:
         """None if this request may read /_metrics: public, bearer token, or root."""
-        if self.cfg.metrics_public or bearer_ok(req, self.cfg.metrics_token) or \
-                is_root(req, self.s3.svc.users, bool(self.cfg.root_user)):
+        if self.cfg.metrics_public or bearer_ok(req, self.cfg.metrics_token):
             return None
-        return Response(401, [("Content-Type", "text/plain"),
-                              ("WWW-Authenticate", 'Bearer realm="s3ish metrics"')],
-                        b"metrics need a bearer token or root credentials\n")
+        refusal = root_refusal(req, self.s3.svc.users, bool(self.cfg.root_user),
+                               self.cfg.region)
+        if refusal is None:
+            return None
+        return Response(refusal[0], [("Content-Type", "text/plain"),
+                                     ("WWW-Authenticate", 'Bearer realm="s3ish metrics"')],
+                        "metrics need a bearer token or a SigV4 request signed by root: "
+                        f"{refusal[1]}\n".encode())
+
+    def _degraded(self) -> str | None:
+        """Drives not ok (the watcher keeps their states current): served, but at risk."""
+        drive_set = getattr(self.engine.data, "set", None)
+        return drive_set.degraded() if drive_set is not None else None
 
     async def _readiness(self) -> str | None:
         try:
@@ -206,15 +229,6 @@ def _try_lock(path: str) -> bool:
     return True
 
 
-async def _drive_gauges(drive_set, period: float = 5.0) -> None:
-    while True:
-        await run_io(drive_set.refresh)     # it touches the drives: never on the loop
-        for d in drive_set.drives:
-            metrics.DRIVE_STATE.labels(d.path).set(1 if d.state == "ok" else 0)
-            metrics.DRIVE_ERRORS.labels(d.path).set(d.errors)
-        await asyncio.sleep(period)
-
-
 async def _publish_status(status, folder: str, period: float = 2.0) -> None:
     """Write this worker's HealStatus where the admin API of any worker can sum them."""
     path = os.path.join(folder, f"heal-status-{os.getpid()}.json")
@@ -234,53 +248,115 @@ def create_app() -> App:
     """uvicorn factory; each worker process builds its own App from the environment."""
     cfg = Config.from_env()
     obs_logging.setup(cfg.log_level, cfg.log_format)
+    protocol.configure(protocol.Limits(header_timeout=cfg.header_timeout,
+                                       max_connections=cfg.max_connections), connection_error)
     return App(cfg)
 
 
 def recover(cfg: Config) -> None:
-    """Start-up recovery, before any worker serves: drop uncommitted writes and data files
-    that no metadata references (a crash between rename and commit leaves those)."""
+    """Start-up recovery, before any worker serves: check and format the drives, bring the
+    index up to date with the journal, seed joining drives, and set aside data files that
+    no metadata references (a crash between rename and commit leaves those)."""
     if cfg.in_memory:
         return
-    if cfg.erasure:
-        meta_journal.repair(cfg.drives)
-        db = os.path.join(cfg.data, "meta.sqlite3")
-        if not os.path.exists(db) and (meta_journal.exists(cfg.drives)
-                                       or has_snapshot(cfg.drives)):
-            log.warning("metadata index %s is missing: rebuilding it from the journal on "
-                        "the drives", db)
-            log.warning("rebuilt: %s", rebuild_index(db, cfg.drives))
-        elif os.path.exists(db):
-            # Never sweep "orphans" with an index that is behind the journal.
-            result = catch_up(db, cfg.drives)
-            if result["records"]:
-                log.warning("index caught up from the journal: %s", result)
-            if meta_journal.size(cfg.drives) > JOURNAL_COMPACT_BYTES:
-                k, m = default_layout(len(cfg.drives), cfg.parity)
-                lsn = compact(db, cfg.drives, k + 1 if m else k)
-                log.warning("journal compacted: index snapshot at %s on the drives", lsn)
-    meta, data = open_stores(cfg)
+    drive_set = None
+    try:
+        if cfg.erasure:
+            drive_set = _recover_drives(cfg)
+        else:
+            single_folder_check(cfg.data)
+    except DriveSetError as e:
+        raise SystemExit(f"s3ish: {e}") from None
+    meta, data = open_stores(cfg, drive_set)
 
     async def sweep():
         referenced = await meta.all_data_ids()
         orphans = [d for d in data.list_ids() if d not in referenced]
         for d in orphans:
-            data.delete(d)
+            data.set_aside(d)
         await meta.close()
         return orphans
     tmp = data.clean_tmp()
     orphans = asyncio.run(sweep())
+    purged = data.purge_aside(cfg.orphan_grace)
     for stale in glob.glob(os.path.join(cfg.data, ".status", "heal-status-*.json")):
         os.unlink(stale)      # published by workers of an earlier run
-    if tmp or orphans:
-        log.warning("recovery removed %d uncommitted and %d orphaned data files", tmp,
-                    len(orphans))
+    if tmp or orphans or purged:
+        log.warning("recovery removed %d uncommitted data files, set aside %d unreferenced "
+                    "ones (in orphans/, kept %s) and removed %d set aside earlier", tmp,
+                    len(orphans), _days(cfg.orphan_grace), purged)
+
+
+def _days(seconds: float) -> str:
+    return f"{seconds / 86400:g} days"
+
+
+def _recover_drives(cfg: Config) -> DriveSet:
+    k, m = default_layout(len(cfg.drives), cfg.parity)
+    drive_set = DriveSet(cfg.drives, k, m)
+    joiners = drive_set.open(create_missing=cfg.create_drives)
+    meta_journal.repair(cfg.drives)
+    db = os.path.join(cfg.data, "meta.sqlite3")
+    if os.path.exists(db):
+        _catch_up(db, cfg.drives)
+    else:
+        _rebuild_missing_index(db, cfg.drives)
+    join_at_start(drive_set, joiners, db)
+    if os.path.exists(db) and meta_journal.size(cfg.drives) > JOURNAL_COMPACT_BYTES:
+        lsn = recovery.compact(db, cfg.drives, drive_set.write_quorum())
+        log.warning("journal compacted: index snapshot at %s on the drives", lsn)
+    return drive_set
+
+
+def _catch_up(db: str, drives: list[str]) -> None:
+    """Never sweep "orphans" with an index that is behind the journal."""
+    at = recovery.index_lsn(db)
+    if recovery.assess(drives, after=at).complete or not meta_journal.exists(drives):
+        result = recovery.catch_up(db, drives)
+        if result["records"]:
+            log.warning("index caught up from the journal: %s", result)
+    elif recovery.assess(drives).complete:
+        log.warning("index %s is older than the snapshots on the drives: rebuilding it", db)
+        log.warning("rebuilt: %s", recovery.rebuild_index(db, drives))
+    else:
+        raise SystemExit(f"s3ish: the index {db} is at sequence number {at}, but the "
+                         "journal on the drives starts later and no snapshot covers the "
+                         "gap: run `s3ish admin rebuild-index` with the server stopped")
+
+
+def _rebuild_missing_index(db: str, drives: list[str]) -> None:
+    found = recovery.assess(drives)
+    if found.complete and found.anything:
+        log.warning("metadata index %s is missing: rebuilding it from the journal on the "
+                    "drives", db)
+        log.warning("rebuilt: %s", recovery.rebuild_index(db, drives))
+    elif found.anything or _holds_shards(drives):
+        # Starting would treat every object as an orphan.
+        raise SystemExit(f"s3ish: metadata index {db} is missing and the drives cannot "
+                         f"rebuild it from the journal ({found.reason or 'no journal'}): "
+                         "run `s3ish admin rebuild-index` with the server stopped (it falls "
+                         "back to the metadata in the shard headers)")
+
+
+def _holds_shards(drives: list[str]) -> bool:
+    for drive in drives:
+        for sub in glob.iglob(os.path.join(drive, "objects", "*")):
+            if os.listdir(sub):
+                return True
+    return False
 
 
 def lock_data_dir(cfg: Config):
     """One server per data folder: hold an exclusive lock for the life of the process."""
     if cfg.in_memory:
         return None
+    if cfg.erasure:
+        # Never create the first drive's folder here: a missing drive is refused (drives.py).
+        k, m = default_layout(len(cfg.drives), cfg.parity)
+        try:
+            DriveSet(cfg.drives, k, m).require_folders(cfg.create_drives)
+        except DriveSetError as e:
+            raise SystemExit(f"s3ish: {e}") from None
     os.makedirs(cfg.data, exist_ok=True)
     f = open(os.path.join(cfg.data, "LOCK"), "w")
     try:
@@ -294,27 +370,26 @@ def serve(cfg: Config) -> None:
     import uvicorn
     from uvicorn.supervisors import Multiprocess
     obs_logging.setup(cfg.log_level, cfg.log_format)
+    preflight.check_inputs(cfg)      # operator mistakes: one line each, before anything else
     lock = lock_data_dir(cfg)  # noqa: F841  (held until exit)
+    sock = preflight.listen_socket(cfg.host, cfg.port)    # a busy port fails before recovery
     recover(cfg)
     if cfg.in_memory:
         cfg.workers = 1      # memory cannot be shared between processes
     cfg.to_env()
-    sock = socket.socket(socket.AF_INET6 if ":" in cfg.host else socket.AF_INET)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.bind((cfg.host, cfg.port))
-    sock.listen(2048)
-    sock.set_inheritable(True)
     port = sock.getsockname()[1]
     layout = ""
     if cfg.erasure:
         k, m = default_layout(len(cfg.drives), cfg.parity)
         layout = f", {len(cfg.drives)} drives, {k}+{m} erasure coding"
-    print(f"s3ish listening on http://{cfg.host}:{port} (data: {cfg.data}{layout}, workers: "
+    print(f"s3ish listening on {cfg.scheme}://{cfg.host}:{port} (data: {cfg.data}{layout}, workers: "
           f"{cfg.workers})", flush=True)
     config = uvicorn.Config("s3ish.app:create_app", factory=True, workers=cfg.workers,
-                            loop="uvloop", http="httptools", lifespan="on", access_log=False,
-                            log_level="warning", timeout_keep_alive=30,
-                            server_header=False, date_header=True, proxy_headers=False)
+                            loop="uvloop", http=f"{protocol.__name__}:BoundedHttpToolsProtocol",
+                            lifespan="on", access_log=False, log_level="warning",
+                            timeout_keep_alive=cfg.idle_timeout, server_header=False,
+                            date_header=True, proxy_headers=False,
+                            ssl_certfile=cfg.tls_cert, ssl_keyfile=cfg.tls_key)
     server = uvicorn.Server(config)
     if cfg.workers > 1:
         Multiprocess(config, sockets=[sock]).run()

@@ -1,6 +1,7 @@
 """Command line: `s3ish server ...`, `s3ish bench ...`."""
 import argparse
 import ipaddress
+import logging
 import os
 import sys
 
@@ -53,6 +54,23 @@ def parser() -> argparse.ArgumentParser:
     s.add_argument("--multipart-expiry", type=_duration, default=7 * 24 * 3600,
                    metavar="DURATION", help="abort multipart uploads older than this "
                    "(e.g. 3600, 90m, 24h, 7d; default 7d)")
+    s.add_argument("--create-drives", action="store_true",
+                   help="create drive folders that do not exist (setting up a new set); "
+                   "without it a missing drive folder stops the start-up")
+    s.add_argument("--orphan-grace", type=_duration, default=7 * 24 * 3600,
+                   metavar="DURATION", help="keep data files no metadata references (set "
+                   "aside in orphans/ at start-up) this long before removing them (default 7d)")
+    s.add_argument("--idle-timeout", type=_duration, default=30.0, metavar="DURATION",
+                   help="close keep-alive connections idle this long (default 30s)")
+    s.add_argument("--header-timeout", type=_duration, default=20.0, metavar="DURATION",
+                   help="drop a connection whose request head takes longer (default 20s)")
+    s.add_argument("--body-timeout", type=_duration, default=20.0, metavar="DURATION",
+                   help="answer RequestTimeout when a request body sends nothing this long "
+                   "(default 20s)")
+    s.add_argument("--max-connections", type=int, default=1000, metavar="N",
+                   help="open connections per worker; more are closed (default 1000)")
+    s.add_argument("--tls-cert", metavar="FILE", help="PEM certificate (chain): serve HTTPS")
+    s.add_argument("--tls-key", metavar="FILE", help="PEM private key of --tls-cert")
     add_bench_parser(sub)
     add_admin_parser(sub)
     return p
@@ -83,11 +101,24 @@ def main(argv=None) -> None:
     args = parser().parse_args(argv)
     if args.command == "server":
         _tune_malloc(argv)
-        run_server(args)
+        _run_server_cleanly(args)
     elif args.command == "bench":
         sys.exit(run_bench(args))
     elif args.command == "admin":
         sys.exit(run_admin(args))
+
+
+def _run_server_cleanly(args) -> None:
+    """Ctrl-C is how `make run` is stopped: end quietly. An OSError escaping start-up (a
+    case the start-up checks do not foresee) is still one line, with its traceback at debug
+    level only."""
+    try:
+        run_server(args)
+    except KeyboardInterrupt:
+        print("s3ish stopped", file=sys.stderr)
+    except OSError as e:
+        logging.getLogger("s3ish").debug("start-up failed", exc_info=True)
+        raise SystemExit(f"s3ish cannot start: {e}") from None
 
 
 def _tune_malloc(argv) -> None:
@@ -107,6 +138,15 @@ def _metrics_dir() -> None:
     path = tempfile.mkdtemp(prefix="s3ish-metrics-")
     os.environ["PROMETHEUS_MULTIPROC_DIR"] = path
     atexit.register(shutil.rmtree, path, True)
+
+
+def _check_tls(cert: str, key: str) -> None:
+    """Load the pair once here, so a bad file is one clear line, not a failure per worker."""
+    import ssl
+    try:
+        ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER).load_cert_chain(cert, key)
+    except (OSError, ssl.SSLError) as e:
+        raise SystemExit(f"cannot use --tls-cert {cert} / --tls-key {key}: {e}") from None
 
 
 def run_server(args) -> None:
@@ -141,6 +181,10 @@ def run_server(args) -> None:
         raise SystemExit(":memory: cannot be combined with other drives")
     if len(set(drives)) != len(drives):
         raise SystemExit("the same folder is given twice as a drive")
+    if bool(args.tls_cert) != bool(args.tls_key):
+        raise SystemExit("--tls-cert and --tls-key go together")
+    if args.tls_cert:
+        _check_tls(args.tls_cert, args.tls_key)
     _metrics_dir()
     from .app import serve
     serve(Config(host=args.listen[0], port=args.listen[1], data=drives[0],
@@ -152,4 +196,8 @@ def run_server(args) -> None:
                  log_level=args.log_level, log_format=args.log_format,
                  metrics_public=args.metrics_public, metrics_token=args.metrics_token,
                  auth=args.auth,
-                 multipart_expiry=args.multipart_expiry))
+                 multipart_expiry=args.multipart_expiry,
+                 create_drives=args.create_drives, orphan_grace=args.orphan_grace,
+                 idle_timeout=args.idle_timeout, header_timeout=args.header_timeout,
+                 body_timeout=args.body_timeout, max_connections=max(1, args.max_connections),
+                 tls_cert=args.tls_cert, tls_key=args.tls_key))

@@ -29,6 +29,18 @@ class Config:
     metrics_token: str | None = None
     auth: str = "required"               # "none": every request acts as root (development)
     multipart_expiry: float = 7 * 24 * 3600   # abort uploads older than this (seconds)
+    create_drives: bool = False          # create missing drive folders (a new set)
+    orphan_grace: float = 7 * 24 * 3600  # unreferenced data set aside this long before removal
+    idle_timeout: float = 30.0           # close a keep-alive connection idle this long
+    header_timeout: float = 20.0         # a request head must arrive in full within this
+    body_timeout: float = 20.0           # a request body may send nothing this long
+    max_connections: int = 1000          # open connections per worker
+    tls_cert: str | None = None          # PEM certificate (chain): serve HTTPS
+    tls_key: str | None = None           # its private key
+
+    @property
+    def scheme(self) -> str:
+        return "https" if self.tls_cert else "http"
 
     @property
     def in_memory(self) -> bool:

@@ -8,8 +8,8 @@ import botocore.exceptions
 import pytest
 import requests
 
-from tests.support import (ALT_PASSWORD, ALT_USER, ROOT_USER, error_code, send,
-                           signed_request)
+from tests.support import (ALT_PASSWORD, ALT_USER, ROOT_PASSWORD, ROOT_USER, error_code,
+                           send, signed_request)
 
 
 def test_valid_signed_request_succeeds(server, bucket):
@@ -221,3 +221,90 @@ def test_unsigned_amz_headers_are_refused(server, s3, bucket):
     assert r.status_code == 403 and error_code(r) == "AccessDenied"
     assert requests.put(url, data=b"mine").status_code == 200
     assert s3.get_object(Bucket=bucket, Key="up")["Body"].read() == b"mine"
+
+
+def _region_client(server, region):
+    import boto3
+    from botocore.config import Config
+    return boto3.client("s3", endpoint_url=server.endpoint, aws_access_key_id=ROOT_USER,
+                        aws_secret_access_key=ROOT_PASSWORD, region_name=region,
+                        config=Config(signature_version="s3v4",
+                                      s3={"addressing_style": "path"}))
+
+
+@pytest.mark.parametrize("region", ["eu-west-1", "mars-north-7"])
+def test_header_auth_for_another_region_is_refused(server, bucket, region):
+    import xml.etree.ElementTree as ET
+    url, headers = signed_request(server, "PUT", f"/{bucket}/reg", b"data", region=region)
+    r = send("PUT", url, headers, b"data")
+    assert r.status_code == 400 and error_code(r) == "AuthorizationHeaderMalformed"
+    doc = ET.fromstring(r.content)
+    assert doc.findtext("Message") == ("The authorization header is malformed; the region "
+                                       f"'{region}' is wrong; expecting 'us-east-1'")
+    assert doc.findtext("Region") == "us-east-1"
+    assert _absent(server, bucket, "reg")
+
+
+def test_header_auth_for_another_service_is_refused(server, bucket):
+    url, headers = signed_request(server, "GET", f"/{bucket}", service="ec2")
+    r = send("GET", url, headers)
+    assert r.status_code == 400 and error_code(r) == "AuthorizationHeaderMalformed"
+    assert b'incorrect service "ec2"' in r.content
+
+
+def test_presigned_url_for_another_region_is_refused(server, s3, bucket):
+    import xml.etree.ElementTree as ET
+    s3.put_object(Bucket=bucket, Key="pre-reg", Body=b"secret")
+    for region in ("eu-west-1", "made-up-1"):
+        c = _region_client(server, region)
+        url = c.generate_presigned_url("get_object", Params={"Bucket": bucket,
+                                                             "Key": "pre-reg"}, ExpiresIn=60)
+        assert f"%2F{region}%2Fs3%2F" in url
+        r = requests.get(url)
+        assert r.status_code == 400 and error_code(r) == "AuthorizationQueryParametersError"
+        doc = ET.fromstring(r.content)
+        assert doc.findtext("Message") == ("Error parsing the X-Amz-Credential parameter; the "
+                                           f"region '{region}' is wrong; expecting "
+                                           "'us-east-1'")
+        assert doc.findtext("Region") == "us-east-1"
+        put = c.generate_presigned_url("put_object", Params={"Bucket": bucket,
+                                                             "Key": "pre-reg"}, ExpiresIn=60)
+        assert requests.put(put, data=b"replaced").status_code == 400
+    assert s3.get_object(Bucket=bucket, Key="pre-reg")["Body"].read() == b"secret"
+    # The server's own region still works.
+    url = _region_client(server, "us-east-1").generate_presigned_url(
+        "get_object", Params={"Bucket": bucket, "Key": "pre-reg"}, ExpiresIn=60)
+    assert requests.get(url).content == b"secret"
+
+
+def test_post_policy_for_another_region_is_refused(server, s3, bucket):
+    import io
+    import xml.etree.ElementTree as ET
+    post = _region_client(server, "eu-west-1").generate_presigned_post(bucket, "form-reg")
+    assert "/eu-west-1/s3/" in post["fields"]["x-amz-credential"]
+    r = requests.post(post["url"], data=post["fields"],
+                      files={"file": ("f", io.BytesIO(b"form body"))})
+    assert r.status_code == 400 and error_code(r) == "InvalidArgument", r.text
+    doc = ET.fromstring(r.content)
+    assert doc.findtext("Message") == "the region 'eu-west-1' is wrong; expecting 'us-east-1'"
+    assert doc.findtext("Region") == "us-east-1"
+    assert _absent(server, bucket, "form-reg")
+
+
+def test_header_and_query_auth_together_are_refused(server, s3, bucket):
+    s3.put_object(Bucket=bucket, Key="both", Body=b"x")
+    presigned = server.client(signature_version="s3v4").generate_presigned_url(
+        "get_object", Params={"Bucket": bucket, "Key": "both"}, ExpiresIn=60)
+    query = presigned.split("?", 1)[1]
+    # A valid header signature over a URL that also carries a (valid) presigned query.
+    url, headers = signed_request(server, "GET", f"/{bucket}/both?{query}")
+    r = send("GET", url, headers)
+    assert r.status_code == 400 and error_code(r) == "InvalidArgument"
+    assert b"Only one auth mechanism allowed" in r.content
+    url, headers = signed_request(server, "PUT", f"/{bucket}/both?Signature=abc&Expires=1",
+                                  b"y")
+    r = send("PUT", url, headers, b"y")
+    assert r.status_code == 400 and error_code(r) == "InvalidArgument"
+    r = requests.get(presigned + "&Signature=abc&AWSAccessKeyId=" + ROOT_USER)
+    assert r.status_code == 400 and error_code(r) == "InvalidArgument"
+    assert s3.get_object(Bucket=bucket, Key="both")["Body"].read() == b"x"

@@ -44,12 +44,21 @@ def test_malformed_create_body(server):
     assert r.status_code == 400 and error_code(r) == "MalformedXML"
 
 
-@pytest.mark.parametrize("name", ["ab", "a" * 64, "UPPER", "under_score", "-dash", "dash-",
-                                  "192.168.1.1", "a..b", "xn--punycode", "bad-s3alias"])
-def test_invalid_bucket_names(s3, name):
+@pytest.mark.parametrize("name,why", [
+    ("ab", "between 3 and 63 characters"), ("a" * 64, "between 3 and 63 characters"),
+    ("UPPER", "'U' is not allowed"), ("under_score", "'_' is not allowed"),
+    ("-dash", "begin and end with a letter or a number"),
+    ("dash-", "begin and end with a letter or a number"),
+    ("192.168.1.1", "IP address"), ("a..b", "two adjacent periods"),
+    ("a.-b", "period next to a hyphen"), ("xn--punycode", "prefix xn--"),
+    ("sthree-x", "prefix sthree-"), ("bad-s3alias", "suffix -s3alias"),
+    ("x--ol-s3", "suffix --ol-s3")])
+def test_invalid_bucket_names(s3, name, why):
     with pytest.raises(botocore.exceptions.ClientError) as e:
         s3.create_bucket(Bucket=name)
     assert _code(e) == "InvalidBucketName"
+    assert why in e.value.response["Error"]["Message"]      # it says which rule is broken
+    assert e.value.response["Error"]["BucketName"] == name
 
 
 def test_already_owned_vs_exists(server, s3, bucket):

@@ -65,3 +65,29 @@ def test_boto3_checksum_instead_of_md5(s3, bucket):
     assert [d["Key"] for d in r["Deleted"]] == ["c"]
     with pytest.raises(botocore.exceptions.ClientError):
         s3.head_object(Bucket=bucket, Key="c")
+
+
+def test_1000_keys_of_1024_bytes(s3, bucket):
+    """The largest legal request: 1000 keys of 1024 bytes, full of characters the XML must
+    escape, all deleted (the document used to be cut off at 1 MiB: MalformedXML)."""
+    import concurrent.futures
+    keys = [(f"{i:04d}/" + "&<>\"'" * 300)[:1024] for i in range(1000)]
+    assert all(len(k.encode()) == 1024 for k in keys)
+    # Every tenth key exists (deleting a missing key succeeds too): the test stays fast.
+    with concurrent.futures.ThreadPoolExecutor(4) as pool:
+        list(pool.map(lambda k: s3.put_object(Bucket=bucket, Key=k, Body=b""), keys[::10]))
+    assert len(s3.list_objects_v2(Bucket=bucket)["Contents"]) == 100
+    r = s3.delete_objects(Bucket=bucket, Delete={"Objects": [{"Key": k} for k in keys]})
+    assert r["ResponseMetadata"]["HTTPStatusCode"] == 200
+    assert "Errors" not in r and sorted(d["Key"] for d in r["Deleted"]) == keys
+    assert "Contents" not in s3.list_objects_v2(Bucket=bucket)
+
+
+def test_conditional_delete_entries_are_refused(s3, bucket):
+    """An entry with ETag/Size conditions is not deleted unconditionally."""
+    s3.put_object(Bucket=bucket, Key="cond", Body=b"x")
+    r = s3.delete_objects(Bucket=bucket, Delete={"Objects": [
+        {"Key": "cond", "ETag": '"0123456789abcdef0123456789abcdef"'},
+        {"Key": "cond", "Size": 5}]})
+    assert [e["Code"] for e in r["Errors"]] == ["NotImplemented", "NotImplemented"]
+    assert s3.get_object(Bucket=bucket, Key="cond")["Body"].read() == b"x"

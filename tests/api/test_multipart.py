@@ -190,3 +190,53 @@ def test_get_part_number(s3, bucket):
     assert _code(e) == "InvalidPartNumber"
     s3.put_object(Bucket=bucket, Key="single", Body=b"one")
     assert s3.get_object(Bucket=bucket, Key="single", PartNumber=1)["Body"].read() == b"one"
+
+
+_B64_SIZES = {"CRC32": 4, "CRC32C": 4, "CRC64NVME": 8, "SHA1": 20, "SHA256": 32}
+
+
+@pytest.mark.parametrize("algorithm", ["CRC32", "CRC64NVME", "SHA256", "all"])
+def test_complete_document_for_10000_parts_is_accepted(s3, bucket, algorithm):
+    """10,000 parts with the checksums SDKs send by default (and, the largest legal document,
+    every checksum field on every part) are parsed: the answer is about the parts (part 2 was
+    never uploaded), never MaxMessageLengthExceeded or MalformedXML."""
+    import base64
+    kw = {} if algorithm == "all" else {"ChecksumAlgorithm": algorithm}
+    up = s3.create_multipart_upload(Bucket=bucket, Key="big-doc", **kw)["UploadId"]
+    r = s3.upload_part(Bucket=bucket, Key="big-doc", UploadId=up, PartNumber=1, Body=b"p1",
+                       **kw)
+    names = list(_B64_SIZES) if algorithm == "all" else [algorithm]
+    first = {"PartNumber": 1, "ETag": r["ETag"]}
+    first.update({f"Checksum{a}": r[f"Checksum{a}"] for a in names if f"Checksum{a}" in r})
+    parts = [first] + [
+        {"PartNumber": n, "ETag": '"%032x"' % n,
+         **{f"Checksum{a}": base64.b64encode(bytes([n % 256]) * _B64_SIZES[a]).decode()
+            for a in names}}
+        for n in range(2, 10001)]
+    with pytest.raises(botocore.exceptions.ClientError) as e:
+        s3.complete_multipart_upload(Bucket=bucket, Key="big-doc", UploadId=up,
+                                     MultipartUpload={"Parts": parts})
+    assert _code(e) == "InvalidPart", e.value.response["Error"]
+    s3.abort_multipart_upload(Bucket=bucket, Key="big-doc", UploadId=up)
+
+
+def test_complete_headers_take_effect(s3, bucket):
+    """x-amz-mp-object-size and x-amz-checksum-type are checked, not ignored."""
+    up = s3.create_multipart_upload(Bucket=bucket, Key="hdr", ChecksumAlgorithm="CRC32",
+                                    ChecksumType="FULL_OBJECT")["UploadId"]
+    r = s3.upload_part(Bucket=bucket, Key="hdr", UploadId=up, PartNumber=1, Body=b"abc",
+                       ChecksumAlgorithm="CRC32")
+    parts = {"Parts": [{"PartNumber": 1, "ETag": r["ETag"], "ChecksumCRC32": r["ChecksumCRC32"]}]}
+    for kw, code in [({"MpuObjectSize": 4}, "InvalidRequest"),
+                     ({"ChecksumType": "COMPOSITE"}, "InvalidRequest"),
+                     ({"ChecksumSHA256": "A" * 43 + "="}, "InvalidRequest")]:
+        with pytest.raises(botocore.exceptions.ClientError) as e:
+            s3.complete_multipart_upload(Bucket=bucket, Key="hdr", UploadId=up,
+                                         MultipartUpload=parts, **kw)
+        assert _code(e) == code, kw
+    done = s3.complete_multipart_upload(Bucket=bucket, Key="hdr", UploadId=up,
+                                        MultipartUpload=parts, MpuObjectSize=3,
+                                        ChecksumType="FULL_OBJECT",
+                                        ChecksumCRC32=r["ChecksumCRC32"])
+    assert done["ChecksumType"] == "FULL_OBJECT"
+    assert s3.get_object(Bucket=bucket, Key="hdr")["Body"].read() == b"abc"

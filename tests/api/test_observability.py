@@ -14,6 +14,11 @@ def _scrape(server, **kw):
     return requests.get(server.endpoint + "/_metrics", **kw)
 
 
+def _signed_scrape(server):
+    url, headers = signed_request(server, "GET", "/_metrics")
+    return send("GET", url, headers)
+
+
 def _value(text: str, name: str, **labels) -> float:
     want = ",".join(f'{k}="{v}"' for k, v in labels.items())
     for line in text.splitlines():
@@ -28,7 +33,7 @@ def test_metrics_require_credentials(server):
     assert _scrape(server).status_code == 401
     assert _scrape(server, headers={"Authorization": "Bearer wrong"}).status_code == 401
     basic = base64.b64encode(f"{ROOT_USER}:{ROOT_PASSWORD}".encode()).decode()
-    assert _scrape(server, headers={"Authorization": f"Basic {basic}"}).status_code == 200
+    assert _scrape(server, headers={"Authorization": f"Basic {basic}"}).status_code == 401
     url, headers = signed_request(server, "GET", "/_metrics")
     assert send("GET", url, headers).status_code == 200
 
@@ -41,8 +46,7 @@ def test_metrics_content(server, s3, bucket):
         s3.get_object(Bucket=bucket, Key="missing")
     except s3.exceptions.NoSuchKey:
         pass
-    basic = base64.b64encode(f"{ROOT_USER}:{ROOT_PASSWORD}".encode()).decode()
-    r = _scrape(server, headers={"Authorization": f"Basic {basic}"})
+    r = _signed_scrape(server)
     text = r.text
     assert r.headers["Content-Type"].startswith("text/plain")
     assert _value(text, "s3ish_requests_total", operation="PutObject", status_class="2xx") >= 2
@@ -57,7 +61,7 @@ def test_metrics_content(server, s3, bucket):
     assert "s3ish_event_loop_lag_seconds_bucket" in text
     assert "s3ish_requests_in_flight" in text and "s3ish_io_pool_queue_depth" in text
     s3.delete_object(Bucket=bucket, Key="a")
-    text = _scrape(server, headers={"Authorization": f"Basic {basic}"}).text
+    text = _signed_scrape(server).text
     assert _value(text, "s3ish_bucket_objects", bucket=bucket) == 1
     assert _value(text, "s3ish_bucket_bytes", bucket=bucket) == 500
 

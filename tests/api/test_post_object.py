@@ -77,3 +77,83 @@ def test_post_big_file_streams(server, bucket):
     r = _post(post["url"], post["fields"], body)
     assert r.status_code == 204
     assert c.get_object(Bucket=bucket, Key="big")["Body"].read() == body
+
+
+_BAD_FIELDS = [
+    ("Content-Type", "text/plain\r\nX-Injected: 1"),
+    ("Content-Type", "text/plain\x01"),
+    ("x-amz-meta-note", "line one\nline two"),
+    ("x-amz-meta-note", "nul\x00byte"),
+    ("x-amz-meta-note", "del\x7f"),
+    ("Cache-Control", "no-cache\r"),
+    ("success_action_redirect", "http://example.invalid/\r\nSet-Cookie: a=b"),
+    ("x-amz-meta-my field", "space in the name"),
+    ("x-amz-meta-na\u00efve\u65e5", "non-Latin-1 name"),
+    ("x-amz-meta-a:b", "colon in the name"),
+]
+
+
+@pytest.mark.parametrize("name,value", _BAD_FIELDS)
+def test_post_refuses_fields_that_cannot_be_headers(server, s3, bucket, name, value):
+    """Stored, such a value would break every later GET/HEAD: refused at upload with S3's
+    InvalidArgument, by the same rules as PutObject's headers."""
+    c = server.client(signature_version="s3v4")
+    post = c.generate_presigned_post(bucket, "bad-field", Fields={name: value},
+                                     Conditions=[{name: value}])
+    r = _post(post["url"], post["fields"])
+    assert r.status_code == 400 and error_code(r) == "InvalidArgument", r.text
+    assert "Contents" not in s3.list_objects_v2(Bucket=bucket)
+
+
+def test_post_field_values_round_trip_as_bytes(server, s3, bucket):
+    """A tab is legal in a header; a UTF-8 value comes back as the bytes the form sent."""
+    c = server.client(signature_version="s3v4")
+    fields = {"x-amz-meta-tabbed": "a\tb", "x-amz-meta-city": "K\u00f8benhavn \u65e5"}
+    post = c.generate_presigned_post(bucket, "good-field", Fields=fields,
+                                     Conditions=[{k: v} for k, v in fields.items()])
+    r = _post(post["url"], post["fields"])
+    assert r.status_code == 204, r.text
+    h = requests.head(c.generate_presigned_url(
+        "head_object", Params={"Bucket": bucket, "Key": "good-field"}, ExpiresIn=60))
+    assert h.status_code == 200
+    assert h.raw.headers["x-amz-meta-tabbed"] == "a\tb"
+    city = h.raw.headers["x-amz-meta-city"].encode("latin-1").decode("utf-8")
+    assert city == "K\u00f8benhavn \u65e5"
+
+
+def test_post_unsupported_fields_are_refused(server, s3, bucket):
+    """Fields whose feature s3ish lacks are refused as the same headers on PutObject are, never
+    silently ignored (SSE-C would otherwise store in clear)."""
+    c = server.client(signature_version="s3v4")
+    for name, value in [("x-amz-server-side-encryption-customer-algorithm", "AES256"),
+                        ("x-amz-server-side-encryption-customer-key", "a" * 44),
+                        ("x-amz-server-side-encryption", "AES256"),
+                        ("acl", "public-read")]:
+        post = c.generate_presigned_post(bucket, "unsupported", Fields={name: value},
+                                         Conditions=[{name: value}])
+        r = _post(post["url"], post["fields"])
+        assert r.status_code == 501 and error_code(r) == "NotImplemented", (name, r.text)
+    assert "Contents" not in s3.list_objects_v2(Bucket=bucket)
+
+
+def test_post_checksum_and_tagging_fields_take_effect(server, s3, bucket):
+    import base64
+    import hashlib
+    c = server.client(signature_version="s3v4")
+    body = b"checked form body"
+    good = base64.b64encode(hashlib.sha256(body).digest()).decode()
+    tagging = "<Tagging><TagSet><Tag><Key>k</Key><Value>v</Value></Tag></TagSet></Tagging>"
+    for value, status in [(base64.b64encode(b"\0" * 32).decode(), 400), (good, 204)]:
+        fields = {"x-amz-checksum-algorithm": "SHA256", "x-amz-checksum-sha256": value,
+                  "tagging": tagging}
+        post = c.generate_presigned_post(bucket, "ck", Fields=fields,
+                                         Conditions=[{k: v} for k, v in fields.items()])
+        r = _post(post["url"], post["fields"], body)
+        assert r.status_code == status, r.text
+        if status == 400:
+            assert error_code(r) == "BadDigest"
+            assert "Contents" not in s3.list_objects_v2(Bucket=bucket)
+    h = s3.head_object(Bucket=bucket, Key="ck", ChecksumMode="ENABLED")
+    assert h["ChecksumSHA256"] == good
+    assert s3.get_object_tagging(Bucket=bucket, Key="ck")["TagSet"] == [
+        {"Key": "k", "Value": "v"}]

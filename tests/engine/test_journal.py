@@ -5,7 +5,15 @@ import os
 import shutil
 
 from s3ish.meta import journal, records as r
-from s3ish.meta.sqlite import SqliteMetaStore, catch_up, rebuild_index
+from s3ish.meta.recovery import catch_up, rebuild_index
+from s3ish.meta.sqlite import SqliteMetaStore
+
+
+def _journal(drives, quorum):
+    """A journal on formatted drives (appenders never create a drive's journal folder)."""
+    for d in drives:
+        journal.prepare(d)
+    return journal.Journal(drives, quorum=quorum)
 
 
 def _mutations():
@@ -28,7 +36,7 @@ def test_records_roundtrip():
 
 def test_torn_tail_and_merge(tmp_path):
     drives = [str(tmp_path / "a"), str(tmp_path / "b")]
-    j = journal.Journal(drives, quorum=2)
+    j = _journal(drives, quorum=2)
     ms = _mutations()
     for lsn in range(1, 4):
         j.append(lsn, ms[:2])
@@ -56,7 +64,7 @@ def test_index_catches_up_and_rebuilds(tmp_path):
 
     async def write(n_from, n_to):
         os.makedirs(drives[0], exist_ok=True)
-        store = SqliteMetaStore(db, journal=journal.Journal(drives, quorum=2))
+        store = SqliteMetaStore(db, journal=_journal(drives, quorum=2))
         if n_from == 0:
             await store.apply(r.CreateBucket(r.Bucket("b", "o", 1.0, "us-east-1")))
         for i in range(n_from, n_to):
@@ -83,13 +91,13 @@ def test_index_catches_up_and_rebuilds(tmp_path):
 
 
 def test_compaction_then_rebuild(tmp_path):
-    from s3ish.meta.sqlite import compact
+    from s3ish.meta.recovery import compact
     drives = [str(tmp_path / "d1"), str(tmp_path / "d2"), str(tmp_path / "d3")]
     db = os.path.join(drives[0], "meta.sqlite3")
     os.makedirs(drives[0])
 
     async def put(keys):
-        store = SqliteMetaStore(db, journal=journal.Journal(drives, quorum=2))
+        store = SqliteMetaStore(db, journal=_journal(drives, quorum=2))
         if await store.get_bucket("b") is None:
             await store.apply(r.CreateBucket(r.Bucket("b", "o", 1.0, "us-east-1")))
         for k in keys:
@@ -100,7 +108,8 @@ def test_compaction_then_rebuild(tmp_path):
 
     asyncio.run(put(["a", "b"]))
     assert compact(db, drives, quorum=2) == 3
-    assert journal.size(drives) == 0
+    assert journal.read_merged(drives) == []        # only base lines are left
+    assert {journal.base(journal.path_on(d)) for d in drives} == {3}
     asyncio.run(put(["c"]))                          # records after the snapshot: LSN 4
     assert [lsn for lsn, _ in journal.read_merged(drives)] == [4]
     shutil.rmtree(drives[0])                          # the index drive is lost
@@ -123,13 +132,13 @@ def test_refused_commit_never_comes_back(tmp_path, monkeypatch):
     os.makedirs(drives[0])
 
     async def go():
-        j = journal.Journal(drives, quorum=2)
+        j = _journal(drives, quorum=2)
         store = SqliteMetaStore(db, journal=j)
         await store.apply(r.CreateBucket(r.Bucket("b", "o", 1.0, "us-east-1")))
         real = j._append_one
         failing = {j.paths[1], j.paths[2]}
         monkeypatch.setattr(j, "_append_one",
-                            lambda p, line: None if p in failing else real(p, line))
+                            lambda p, line, lsn: None if p in failing else real(p, line, lsn))
         try:
             await store.apply(_obj("REFUSED"))
             raise AssertionError("the commit should have been refused")
@@ -151,13 +160,13 @@ def test_refused_commit_never_comes_back(tmp_path, monkeypatch):
 
 def test_damaged_line_mid_file_does_not_hide_later_records(tmp_path):
     drives = [str(tmp_path / "a")]
-    j = journal.Journal(drives, quorum=1)
+    j = _journal(drives, quorum=1)
     for lsn in (1, 2, 3):
         j.append(lsn, [_obj(f"k{lsn}")])
     j.close()
     path = os.path.join(drives[0], journal.FOLDER, journal.FILE)
     lines = open(path, "rb").read().split(b"\n")
-    lines[1] = lines[1][:10]                       # record 2 damaged in place
+    lines[2] = lines[2][:10]         # record 2 damaged in place (line 0 is the base line)
     open(path, "wb").write(b"\n".join(lines))
     journal.repair(drives)
     assert [lsn for lsn, _ in journal.read_merged(drives)] == [1, 3]

@@ -75,6 +75,8 @@ def test_lose_index_drive_and_another(tmp_path):
     # The first drive holds the SQLite index: lose it and one more (m = 2).
     shutil.rmtree(drives[0])
     shutil.rmtree(drives[2])
+    for d in (drives[0], drives[2]):
+        os.makedirs(d)                      # new, empty disks in the lost drives' places
     srv = _server(drives, tmp_path)
     try:
         c = srv.client()
@@ -131,6 +133,8 @@ def test_compacted_journal_still_rebuilds(tmp_path):
         srv.stop()
     shutil.rmtree(drives[0])                         # the index drive, and one more
     shutil.rmtree(drives[3])
+    for d in (drives[0], drives[3]):
+        os.makedirs(d)
     srv = _server(drives, tmp_path)
     try:
         assert _snapshot(srv.client()) == before

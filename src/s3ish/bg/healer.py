@@ -17,23 +17,25 @@ class Healer:
         self.store = store          # an ErasureDataStore
         self.status = status        # a HealStatus, shared with the scrubber and admin API
         self._queue: list[str] = []
-        self._rebuild = rebuild and bool(store.set.rebuilding())
-        self._rebuilding = False    # the full pass is queued and not finished yet
+        self._may_rebuild = rebuild
+        self._rebuilding: list = []  # the drives the full pass under way is for
         self._rebuild_failed = 0
 
     async def step(self) -> Status:
         if not self._queue:
             self._queue = self.store.take_damaged()
-            if self._rebuild:
+            if self._may_rebuild and not self._rebuilding and self.store.set.rebuilding():
+                # Drives joined (at start-up or since): one heal pass over every unit.
+                self._rebuilding = self.store.set.rebuilding()
+                self._rebuild_failed = 0
                 self._queue += await run_io(self.store.list_ids)
-                self._rebuild = False
-                self._rebuilding = True
+                return Status.BUSY
             if not self._queue:
                 if self._rebuilding:
-                    self._rebuilding = False
+                    drives, self._rebuilding = self._rebuilding, []
                     if not self._rebuild_failed:
-                        await run_io(self.store.set.mark_rebuilt)
-                        log.warning("rebuild of replaced drives complete")
+                        await run_io(self.store.set.mark_rebuilt, drives)
+                        log.warning("rebuild of %s complete", ", ".join(d.path for d in drives))
                 return Status.IDLE
         data_id = self._queue.pop()
         metrics.HEAL_QUEUE.set(len(self._queue) + self.store.damaged_count())

@@ -7,7 +7,7 @@ import time
 from ..meta import records as r
 from ..util import checksums
 from ..util.ids import upload_id as new_upload_id
-from . import errors
+from . import errors, selfdescribe
 from .listing import group_prefix, next_after
 from .objects import Engine
 from .types import PutSpec, UploadListing
@@ -39,10 +39,11 @@ class Multipart:
 
     async def upload_part(self, upload: r.Upload, part_number: int, body, algorithm: str,
                           verify=None) -> r.Part:
-        _, parts, digests = await self.engine.ingest(body, algorithm, verify,
-                                                      allow_inline=False)
+        _, parts, digests = await self.engine.ingest(
+            body, algorithm, verify, allow_inline=False,
+            describe=selfdescribe.part_meta(upload, part_number))
         p = r.Part(upload.upload_id, part_number, parts[0].data_id, digests.size,
-                   digests.md5.hex(), time.time(),
+                   digests.md5.hex(), digests.mtime,
                    checksums.b64(digests.checksum) if digests.checksum else "")
         await self.engine.commit(r.PutPart(p), [p.data_id])
         return p
@@ -138,8 +139,10 @@ class Multipart:
                 v.checksum_value = composite_checksum(algorithm, chosen)
         if verify is not None:
             verify(v)
-        freed = await self.meta.apply(r.CompleteUpload(upload.upload_id, v, condition))
-        await self.engine.free_data(freed)
+        if self.engine.data.self_describing:
+            v.manifest = await self.engine.write_manifest(v)
+        await self.engine.commit(r.CompleteUpload(upload.upload_id, v, condition),
+                                 [v.manifest] if v.manifest else [])
         return v
 
 

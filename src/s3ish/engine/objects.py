@@ -12,7 +12,7 @@ from ..meta import records as r
 from ..util import checksums
 from ..util.errors import QuorumError
 from ..util.threads import run_io
-from . import errors
+from . import errors, selfdescribe
 from .listing import list_objects
 from .types import Digests, ListResult, PutSpec
 
@@ -50,11 +50,12 @@ class Engine:
         """Store `body` (an async iterator of bytes) as `bucket/key`. `verify(digests)` runs
         after the last byte and before commit; whatever it raises aborts the write. The
         condition is checked atomically with the commit."""
-        inline, parts, digests = await self.ingest(body, spec.checksum_algorithm, verify,
-                                                    allow_inline=True)
+        inline, parts, digests = await self.ingest(
+            body, spec.checksum_algorithm, verify, allow_inline=True,
+            describe=selfdescribe.object_meta(bucket, key, spec))
         v = r.ObjectVersion(
             bucket=bucket, key=key, size=digests.size, etag=digests.md5.hex(),
-            mtime=time.time(), owner=spec.owner, content_type=spec.content_type,
+            mtime=digests.mtime, owner=spec.owner, content_type=spec.content_type,
             headers=spec.headers, user_meta=spec.user_meta, storage_class=spec.storage_class,
             checksum_algorithm=spec.checksum_algorithm,
             checksum_value=checksums.b64(digests.checksum) if digests.checksum else "",
@@ -80,8 +81,12 @@ class Engine:
         await self.get_bucket(bucket)
         await self.meta.apply(r.SetObjectTags(bucket, key, tags))
 
-    async def ingest(self, body, algorithm: str, verify, allow_inline: bool):
-        """Stream a body into storage. Returns (inline bytes | None, [DataPart], Digests)."""
+    async def ingest(self, body, algorithm: str, verify, allow_inline: bool,
+                     describe: dict | None = None):
+        """Stream a body into storage. Returns (inline bytes | None, [DataPart], Digests).
+        `describe`: the unit's metadata for self-describing stores (selfdescribe.py); such
+        stores keep nothing inline, so every object can be rebuilt from the drives."""
+        allow_inline = allow_inline and not self.data.self_describing
         md5 = checksums.new("MD5")
         extra = checksums.new(algorithm) if algorithm else None
         # Hashers the body asks to be fed (e.g. a signed payload's SHA-256), in the same pass.
@@ -98,7 +103,7 @@ class Engine:
                 buf += chunk
                 if len(buf) >= BLOCK:   # BLOCK > INLINE_MAX: this body goes to a data unit
                     if writer is None:
-                        writer = await run_io(self.data.writer)
+                        writer = await run_io(self.data.writer, describe)
                     if in_thread is not None:
                         await in_thread
                     block, buf = buf, bytearray()
@@ -112,14 +117,15 @@ class Engine:
                 _hash_and_write(None, md5, extra, taps, buf)   # at most INLINE_MAX: cheap
             else:
                 if writer is None:
-                    writer = await run_io(self.data.writer)
+                    writer = await run_io(self.data.writer, describe)
                 await run_io(_hash_and_write, writer, md5, extra, taps, buf)
-            digests = Digests(size, md5.digest(), extra.digest() if extra else None)
+            digests = Digests(size, md5.digest(), extra.digest() if extra else None,
+                              time.time())
             if verify is not None:
                 verify(digests)
             if inline:
                 return bytes(buf), [], digests
-            await run_io(writer.commit)
+            await run_io(writer.commit, selfdescribe.final_meta(digests, algorithm))
             part = r.DataPart(writer.data_id, size, digests.md5.hex(),
                               checksums.b64(digests.checksum) if digests.checksum else "")
             return None, [part], digests
@@ -137,6 +143,17 @@ class Engine:
             await asyncio.gather(in_thread, return_exceptions=True)
         if writer is not None:
             await run_io(writer.abort)
+
+    async def write_manifest(self, v: r.ObjectVersion) -> str:
+        """Store a version's record as a small data unit of its own (multipart objects on
+        self-describing drives): the drives alone then hold everything about the object."""
+        body = selfdescribe.manifest_body(v)
+
+        async def one():
+            yield body
+        _, parts, _ = await self.ingest(one(), "", None, allow_inline=False,
+                                        describe=selfdescribe.manifest_meta(v))
+        return parts[0].data_id
 
     async def commit(self, mutation, new_ids: list[str]):
         """Apply a mutation; if it fails, the data written for it is orphaned: remove it.

@@ -21,6 +21,7 @@ class Digests:
     size: int
     md5: bytes
     checksum: bytes | None      # of PutSpec.checksum_algorithm, if one was asked
+    mtime: float = 0.0          # when the data was committed (the version's time)
 
 
 @dataclass

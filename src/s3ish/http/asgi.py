@@ -1,14 +1,23 @@
 """A thin Request/Response over raw ASGI; no web framework on the hot path."""
+import asyncio
 from urllib.parse import parse_qsl, unquote
+
+from ..engine.errors import DomainError
 
 
 class ClientDisconnected(Exception):
     """The client went away before the body was complete."""
 
 
+class RequestTimeout(DomainError):
+    """The client sent no body bytes for the body timeout: the request is abandoned (and
+    whatever it was writing aborted)."""
+
+
 class Request:
-    def __init__(self, scope, receive):
+    def __init__(self, scope, receive, body_timeout: float | None = None):
         self.scope = scope
+        self.body_timeout = body_timeout         # seconds a body may send nothing
         self._receive = receive
         self.method: str = scope["method"]
         raw = scope.get("raw_path") or scope["path"].encode()
@@ -42,7 +51,11 @@ class Request:
     async def raw_body(self):
         """Yield the request body as it arrives. Reading it is what sends `100 Continue`."""
         while True:
-            msg = await self._receive()
+            try:
+                async with asyncio.timeout(self.body_timeout):
+                    msg = await self._receive()
+            except TimeoutError:
+                raise RequestTimeout() from None
             if msg["type"] == "http.disconnect":
                 raise ClientDisconnected()
             chunk = msg.get("body", b"")

@@ -5,6 +5,12 @@ them, so losing any m drives (the index's among them) loses no metadata: the ind
 by replaying the journal from the drives that remain. Records are JSON lines with a CRC; a
 torn last line (a crash mid-append) is cut off at start-up. Inline object bytes travel in the
 records, so small objects are exactly as safe as large ones.
+
+Each journal file starts with a base line, `{"base": B}`: the file holds every record after
+sequence number B (a drive that joined late, or a journal cut by compaction, has B > 0 and a
+snapshot of the index at B or later beside it). Without it a journal that started late would
+look complete and a rebuild from it would silently drop everything before. Files written
+before base lines existed are read as based just before their first record.
 """
 import base64
 import collections
@@ -68,20 +74,88 @@ def encode_record(lsn: int, mutations: list) -> bytes:
     return body + b"\t" + f"{zlib.crc32(body):08x}".encode() + b"\n"
 
 
-def decode_record(line: bytes):
-    """(lsn, [mutation]) or None if the line is torn or corrupt (a record whose CRC holds but
-    whose content does not decode counts as corrupt too)."""
+def encode_base(base: int) -> bytes:
+    body = json.dumps({"base": base}, separators=(",", ":")).encode()
+    return body + b"\t" + f"{zlib.crc32(body):08x}".encode() + b"\n"
+
+
+def _decode_doc(line: bytes) -> dict | None:
     body, sep, crc = line.rstrip(b"\n").rpartition(b"\t")
     if not sep or f"{zlib.crc32(body):08x}".encode() != crc:
         return None
     try:
         doc = json.loads(body)
-        lsn = doc["lsn"]
-        if type(lsn) is not int:       # LSNs are compared and sorted by every reader
-            return None
+    except (ValueError, RecursionError):      # RecursionError: deeply nested JSON
+        return None
+    return doc if isinstance(doc, dict) else None
+
+
+def decode_record(line: bytes):
+    """(lsn, [mutation]) or None if the line is torn, corrupt or a base line (a record whose
+    CRC holds but whose content does not decode counts as corrupt too)."""
+    doc = _decode_doc(line)
+    if doc is None or "lsn" not in doc:
+        return None
+    lsn = doc["lsn"]
+    if type(lsn) is not int:       # LSNs are compared and sorted by every reader
+        return None
+    try:
         return lsn, [_from_doc(_TYPES[name], d) for name, d in doc["m"]]
     except (ValueError, KeyError, TypeError, AttributeError, RecursionError):
         return None
+
+
+def _intact(line: bytes) -> bool:
+    return line.endswith(b"\n") and _decode_doc(line) is not None
+
+
+def base(path: str) -> int | None:
+    """The sequence number after which the file at `path` holds every record; None when
+    unknown (no file, unreadable, or an old-format file with no record to go by)."""
+    try:
+        with open(path, "rb") as f:
+            for line in f:
+                doc = _decode_doc(line) if line.endswith(b"\n") else None
+                if doc is None:
+                    continue
+                if "base" in doc:
+                    return doc["base"]
+                return doc["lsn"] - 1       # written before base lines existed
+    except OSError:
+        return None
+    return None
+
+
+def path_on(drive: str) -> str:
+    return os.path.join(drive, FOLDER, FILE)
+
+
+def prepare(drive: str) -> None:
+    """Make a drive ready to receive the journal (its folder). Appenders never create the
+    folder themselves: a drive that vanished must not get a journal on the root disk."""
+    os.makedirs(os.path.join(drive, FOLDER), exist_ok=True)
+
+
+def restart_at(drive: str, lsn: int) -> None:
+    """Replace a drive's journal by an empty one based at `lsn` (a snapshot at `lsn` is on
+    the drive): called under the writers' lock, so every later record lands in it."""
+    prepare(drive)
+    path = path_on(drive)
+    tmp = path + ".tmp"
+    with open(tmp, "wb") as f:
+        f.write(encode_base(lsn))
+        f.flush()
+        os.fsync(f.fileno())
+    os.replace(tmp, path)
+    _fsync_dir(os.path.dirname(path))
+
+
+def _fsync_dir(path: str) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
 
 
 # ---- the mirrored log ----
@@ -94,7 +168,9 @@ class Journal:
         self.quorum = quorum
         self.durable = durable
         self._fds: dict[str, int] = {}
-        self._disabled: set[str] = set()   # a copy we could not put back: unused until restart
+        # A copy we could not put back, with the file's inode then: unused until the file is
+        # replaced (a drive rejoining gets a new journal file).
+        self._disabled: dict[str, int] = {}
         self._pool = concurrent.futures.ThreadPoolExecutor(len(drives),
                                                            thread_name_prefix="s3ish-journal")
 
@@ -103,7 +179,7 @@ class Journal:
         that were written are taken back and JournalQuorumError raised. Returns what undo()
         needs: each written copy's size before the record."""
         line = encode_record(lsn, mutations)
-        sizes = list(self._pool.map(lambda p: self._append_one(p, line), self.paths))
+        sizes = list(self._pool.map(lambda p: self._append_one(p, line, lsn), self.paths))
         written = {p: size for p, size in zip(self.paths, sizes) if size is not None}
         if len(written) < self.quorum:
             self.undo(written)
@@ -116,15 +192,35 @@ class Journal:
         for path, size in written.items():
             self._cut(path, size)
 
-    def _append_one(self, path: str, line: bytes) -> int | None:
+    def _open(self, path: str, lsn: int) -> int:
+        """The append descriptor of one copy; reopened when the file was replaced or
+        removed (a drive rejoined, or vanished: then the append fails, it is not absorbed
+        by a deleted file). A new file starts with its base line."""
+        fd = self._fds.get(path)
+        if fd is not None:
+            try:
+                current = os.stat(path).st_ino
+            except FileNotFoundError:
+                current = None
+            if os.fstat(fd).st_nlink > 0 and current == os.fstat(fd).st_ino:
+                return fd
+            self._close(path)
+        fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+        self._fds[path] = fd
+        if os.fstat(fd).st_size == 0:
+            os.write(fd, encode_base(lsn - 1))
+        return fd
+
+    def _append_one(self, path: str, line: bytes, lsn: int) -> int | None:
         if path in self._disabled:
-            return None
+            try:
+                if os.stat(path).st_ino == self._disabled[path]:
+                    return None
+            except OSError:
+                return None
+            del self._disabled[path]
         try:
-            fd = self._fds.get(path)
-            if fd is None:
-                os.makedirs(os.path.dirname(path), exist_ok=True)
-                fd = self._fds[path] = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT,
-                                               0o644)
+            fd = self._open(path, lsn)
             before = os.fstat(fd).st_size
         except OSError:
             self._close(path)
@@ -145,7 +241,10 @@ class Journal:
         try:
             os.truncate(path, size)
         except OSError:
-            self._disabled.add(path)
+            try:
+                self._disabled[path] = os.stat(path).st_ino
+            except OSError:
+                self._disabled[path] = -1
             self._close(path)
 
     def _close(self, path: str) -> None:
@@ -172,7 +271,7 @@ def repair(drives: list[str]) -> None:
                 good = pos = 0
                 for line in f:
                     pos += len(line)
-                    if line.endswith(b"\n") and decode_record(line) is not None:
+                    if _intact(line):
                         good = pos
             if good < os.path.getsize(path):
                 os.truncate(path, good)
@@ -208,6 +307,20 @@ def exists(drives: list[str]) -> bool:
                (os.path.join(d, FOLDER, FILE) for d in drives) if os.path.exists(p))
 
 
+def last_lsn(drive: str) -> int | None:
+    """The newest record's sequence number in one drive's copy (its base if it has none)."""
+    last = None
+    try:
+        with open(path_on(drive), "rb") as f:
+            for line in f:
+                doc = _decode_doc(line) if line.endswith(b"\n") else None
+                if doc is not None:
+                    last = doc.get("lsn", doc.get("base"))
+    except OSError:
+        return None
+    return last
+
+
 def size(drives: list[str]) -> int:
     """The largest journal among the drives, in bytes."""
     sizes = [os.path.getsize(p) for p in (os.path.join(d, FOLDER, FILE) for d in drives)
@@ -216,7 +329,8 @@ def size(drives: list[str]) -> int:
 
 
 def truncate_through(drives: list[str], lsn: int) -> None:
-    """Drop the records up to `lsn` (a snapshot holds them): keep only later ones."""
+    """Drop the records up to `lsn` (a snapshot holds them): keep only later ones, behind a
+    base line that says so."""
     for drive in drives:
         path = os.path.join(drive, FOLDER, FILE)
         try:
@@ -225,6 +339,7 @@ def truncate_through(drives: list[str], lsn: int) -> None:
                         if (rec := decode_record(line)) is not None and rec[0] > lsn]
             tmp = path + ".tmp"
             with open(tmp, "wb") as f:
+                f.write(encode_base(lsn))
                 f.writelines(keep)
                 f.flush()
                 os.fsync(f.fileno())

@@ -45,6 +45,9 @@ class ObjectVersion:
     inline: bytes | None = None                     # small objects live in the record
     parts: list[DataPart] = field(default_factory=list)
     tags: dict = field(default_factory=dict)
+    # With self-describing drives: the data unit holding this record (multipart objects),
+    # so the index can be rebuilt from the drives alone. Freed with the object.
+    manifest: str = ""
 
     def meta_json(self) -> str:
         """Everything but the columns the listing needs and the inline bytes."""
@@ -61,7 +64,7 @@ class ObjectVersion:
                    storage_class=storage_class, inline=inline, **d)
 
     def data_ids(self) -> list[str]:
-        return [p.data_id for p in self.parts]
+        return [p.data_id for p in self.parts] + ([self.manifest] if self.manifest else [])
 
     @property
     def is_multipart(self) -> bool:

@@ -8,7 +8,6 @@ import dataclasses
 import fcntl
 import json
 import os
-import shutil
 import sqlite3
 from collections import namedtuple
 
@@ -275,7 +274,10 @@ class SqliteMetaStore:
         def q(db):
             ids = {r[0] for r in db.execute("SELECT data_id FROM parts")}
             for (meta,) in db.execute("SELECT meta FROM objects WHERE inline IS NULL"):
-                ids.update(p["data_id"] for p in _json_parts(meta))
+                doc = json.loads(meta)
+                ids.update(p["data_id"] for p in doc.get("parts", []))
+                if doc.get("manifest"):
+                    ids.add(doc["manifest"])
             return ids
         return await self._scan(q)
 
@@ -313,127 +315,6 @@ def _unconditional(m):
     return m
 
 
-SNAPSHOT = os.path.join(".s3ish", "snapshot.sqlite3")
-
-
-def rebuild_index(db_path: str, drives: list[str]) -> dict:
-    """Recreate the SQLite index from the drives (server stopped): the newest snapshot, then
-    the journal records after it. The old file, if any, is kept aside. Returns counts."""
-    tmp = db_path + ".rebuild"
-    for leftover in (tmp, tmp + "-wal", tmp + "-shm"):
-        if os.path.exists(leftover):
-            os.unlink(leftover)
-    snapshot = _best_snapshot(drives)
-    if snapshot is not None:
-        shutil.copyfile(snapshot, tmp)
-    db = sqlite3.connect(tmp, isolation_level=None)
-    db.execute("PRAGMA journal_mode=WAL")
-    SqliteMetaStore._migrate(db)
-    result = _replay(db, drives)
-    result["snapshot"] = snapshot or ""
-    db.close()
-    if os.path.exists(db_path):
-        os.replace(db_path, f"{db_path}.before-rebuild")
-    for stale in (db_path + "-wal", db_path + "-shm"):
-        if os.path.exists(stale):
-            os.unlink(stale)
-    os.replace(tmp, db_path)
-    return result
-
-
-def _snapshot_lsn(path: str) -> int:
-    try:
-        db = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
-        try:
-            return db.execute("SELECT lsn FROM journal_state WHERE id = 1").fetchone()[0]
-        finally:
-            db.close()
-    except sqlite3.Error:
-        return -1       # unreadable: not a candidate
-
-
-def _best_snapshot(drives: list[str]) -> str | None:
-    found = [(lsn, p) for p in (os.path.join(d, SNAPSHOT) for d in drives)
-             if os.path.exists(p) and (lsn := _snapshot_lsn(p)) >= 0]
-    return max(found)[1] if found else None
-
-
-def has_snapshot(drives: list[str]) -> bool:
-    return _best_snapshot(drives) is not None
-
-
-def compact(db_path: str, drives: list[str], quorum: int) -> int:
-    """Start-up compaction (one process, index caught up): copy the index to every drive as
-    a snapshot, then empty the journals. Returns the snapshot's LSN, or -1 when fewer than
-    `quorum` drives took the snapshot (the journals are then kept whole)."""
-    from . import journal
-    db = sqlite3.connect(db_path, isolation_level=None)
-    try:
-        lsn = db.execute("SELECT lsn FROM journal_state WHERE id = 1").fetchone()[0]
-        done = 0
-        for drive in drives:
-            final = os.path.join(drive, SNAPSHOT)
-            tmp = final + ".tmp"
-            try:
-                os.makedirs(os.path.dirname(final), exist_ok=True)
-                if os.path.exists(tmp):
-                    os.unlink(tmp)
-                db.execute("VACUUM INTO ?", (tmp,))
-                with open(tmp, "rb") as f:
-                    os.fsync(f.fileno())
-                os.replace(tmp, final)
-                fd = os.open(os.path.dirname(final), os.O_RDONLY)
-                os.fsync(fd)
-                os.close(fd)
-                done += 1
-            except (OSError, sqlite3.Error):
-                continue
-    finally:
-        db.close()
-    if done < quorum:
-        return -1
-    journal.truncate_through(drives, lsn)
-    return lsn
-
-
-def catch_up(db_path: str, drives: list[str]) -> dict:
-    """Apply the journal records the index has not seen (it commits without fsync when a
-    journal exists: after a power cut the journal holds what the index may have lost)."""
-    db = sqlite3.connect(db_path, isolation_level=None)
-    try:
-        db.execute("PRAGMA journal_mode=WAL")
-        SqliteMetaStore._migrate(db)
-        return _replay(db, drives)
-    finally:
-        db.close()
-
-
-def _replay(db, drives: list[str]) -> dict:
-    from . import journal
-    done = db.execute("SELECT lsn FROM journal_state WHERE id = 1").fetchone()[0]
-    records = [(lsn, ms) for lsn, ms in journal.read_merged(drives) if lsn > done]
-    applied = skipped = 0
-    db.execute("BEGIN IMMEDIATE")
-    try:
-        for lsn, mutations in records:
-            for m in mutations:
-                try:
-                    _APPLY[type(m)](db, m)
-                    applied += 1
-                except errors.DomainError:
-                    skipped += 1
-            db.execute("UPDATE journal_state SET lsn = ? WHERE id = 1", (lsn,))
-        db.execute("COMMIT")
-    except BaseException:
-        db.execute("ROLLBACK")
-        raise
-    lsns = [lsn for lsn, _ in records]
-    return {"records": len(records), "mutations": applied, "skipped": skipped,
-            # Numbers absent from every drive: each is a commit that was refused.
-            "lsn_gaps": (lsns[-1] - done - len(lsns)) if lsns else 0,
-            "last_lsn": lsns[-1] if lsns else done}
-
-
 def _settle(fut, ok: bool, value) -> None:
     if fut.cancelled():
         return
@@ -441,10 +322,6 @@ def _settle(fut, ok: bool, value) -> None:
         fut.set_result(value)
     else:
         fut.set_exception(value)
-
-
-def _json_parts(meta: str) -> list[dict]:
-    return json.loads(meta).get("parts", [])
 
 
 def _get_bucket(db, name):
@@ -570,7 +447,7 @@ def _complete_upload(db, m: CompleteUpload):
     if _get_upload(db, m.upload_id) is None:
         raise errors.NoSuchUpload(m.upload_id)
     _require_bucket(db, m.version.bucket)
-    used = set(m.version.data_ids())
+    used = {p.data_id for p in m.version.parts}      # not its manifest: a new unit
     present = {r[0] for r in db.execute("SELECT data_id FROM parts WHERE upload_id=?",
                                         (m.upload_id,))}
     if not used <= present:
@@ -592,7 +469,7 @@ def _abort_upload(db, m: AbortUpload):
     return freed
 
 
-_APPLY = {
+APPLY = _APPLY = {
     CreateBucket: _create_bucket, DeleteBucket: _delete_bucket, PutObject: _put_object,
     DeleteObject: _delete_object, CreateUpload: _create_upload, PutPart: _put_part,
     CompleteUpload: _complete_upload, AbortUpload: _abort_upload,

@@ -113,6 +113,9 @@ PreconditionFailed = _e("PreconditionFailed", 412,
 RequestHeaderSectionTooLarge = _e("RequestHeaderSectionTooLarge", 400,
                                   "Your request header section exceeds the maximum allowed "
                                   "size.")
+RequestTimeout = _e("RequestTimeout", 400,
+                    "Your socket connection to the server was not read from or written to "
+                    "within the timeout period.")
 RequestTimeTooSkewed = _e("RequestTimeTooSkewed", 403,
                           "The difference between the request time and the current time is "
                           "too large.")

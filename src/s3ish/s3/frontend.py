@@ -12,6 +12,8 @@ from ..http.asgi import ClientDisconnected, Request, Response, send_response
 from ..util.ids import host_id, request_id
 from . import errors, routes
 from .auth.authenticate import accept_unauthenticated, authenticate
+from .handlers.common import refuse_unsupported_request
+from .handlers.header_rules import sendable
 from .handlers.context import Ctx
 from .xml.codec import escape_text
 
@@ -30,6 +32,7 @@ class Services:
     region: str
     domains: tuple[str, ...]
     auth_none: bool = False     # development mode: every request acts as the root user
+    body_timeout: float | None = None   # seconds a request body may send nothing
 
 
 class S3Frontend:
@@ -40,7 +43,7 @@ class S3Frontend:
         rid = request_id()
         obs_log.request_id.set(rid)
         started = time.monotonic()
-        req = Request(scope, receive)
+        req = Request(scope, receive, self.svc.body_timeout)
         op, code, ctx, sent = "-", "", None, 0
         metrics.IN_FLIGHT.inc()
         try:
@@ -57,19 +60,56 @@ class S3Frontend:
                     # withholding) a body we will not read: the connection cannot be reused.
                     resp.headers.append(("Connection", "close"))
             if resp is not None:
-                resp.headers += [("x-amz-request-id", rid), ("x-amz-id-2", host_id()),
-                                 ("Server", "s3ish")]
-                try:
-                    sent = await send_response(send, resp, head_only=req.method == "HEAD")
-                except Exception as exc:  # after the headers: all we can do is cut it off
-                    # The body stops short of its Content-Length and the server closes the
-                    # connection, so the client sees a failure, never a short object.
-                    code = f"ResponseCutOff:{type(exc).__name__}"
-                    log.error("%s response cut off after the headers: %s", rid, exc)
+                resp, code, sent = await self._send(send, req, resp, code, rid)
         finally:
             metrics.IN_FLIGHT.dec()
             status = resp.status if resp is not None else 499
             self._observe(req, ctx, op, status, code, sent, time.monotonic() - started)
+
+    async def _send(self, send, req, resp, code, rid):
+        """Send `resp`; returns (the response as it really ended, error code, bytes sent).
+        A failure is logged with its real outcome, never with the status it started with."""
+        resp.headers += [("x-amz-request-id", rid), ("x-amz-id-2", host_id()),
+                         ("Server", "s3ish")]
+        tracked = _TrackedSend(send)
+        bad = [name for name, value in resp.headers if not sendable(name, value)]
+        if bad:
+            # Say, metadata stored before its values were checked: the server would refuse to
+            # send it (dropping the connection), so the client gets a clean InternalError.
+            log.error("%s %d response has unsendable headers %s", rid, resp.status,
+                      [repr(n)[1:-1] for n in bad])
+            return await self._send_internal_error(send, req, rid, "ResponseFailed:BadHeader",
+                                                   resp.body)
+        try:
+            return resp, code, await send_response(tracked, resp,
+                                                   head_only=req.method == "HEAD")
+        except Exception as exc:
+            failure = f"ResponseFailed:{type(exc).__name__}"
+            if tracked.started:
+                # After the headers all we can do is cut it off: the body stops short of its
+                # Content-Length and the connection closes, so the client sees a failure,
+                # never a short object. The log says 500: the request failed.
+                log.error("%s %d response cut off after the headers: %s", rid, resp.status, exc)
+                return Response(500), failure, tracked.body_bytes
+            # Nothing reached the client (say, a header the server refused to send): it
+            # gets a clean InternalError instead.
+            log.error("%s %d response could not be started: %s", rid, resp.status, exc)
+        return await self._send_internal_error(send, req, rid, failure, resp.body)
+
+    @staticmethod
+    async def _send_internal_error(send, req, rid, failure, unsent=None):
+        close = getattr(unsent, "aclose", None)
+        if close is not None:    # a streamed body that will never be read: release it
+            await close()
+        err = Response(500, [("Content-Type", "application/xml"), ("Connection", "close"),
+                             ("x-amz-request-id", rid), ("x-amz-id-2", host_id()),
+                             ("Server", "s3ish")],
+                       render_error(errors.InternalError(), req.raw_path, rid))
+        try:
+            await send_response(send, err, head_only=req.method == "HEAD")
+        except Exception as exc:  # the transport itself is gone
+            log.error("%s error response failed too: %s", rid, exc)
+        return err, failure, 0
 
     @staticmethod
     def _observe(req, ctx, op, status, code, sent, seconds) -> None:
@@ -124,12 +164,14 @@ class S3Frontend:
             ctx.identity = accept_unauthenticated(ctx.req, self.svc.users)
         else:
             ctx.identity = authenticate(ctx.req, self.svc.users,
-                                        ctx.bucket if ctx.extra["vhost"] else None)
+                                        ctx.bucket if ctx.extra["vhost"] else None,
+                                        self.svc.region)
         if route is None:
             if ctx.req.method not in ("GET", "HEAD", "PUT", "POST", "DELETE"):
                 raise errors.MethodNotAllowed(Method=ctx.req.method)
             raise errors.NotImplemented()
         if route.access == "policy" and ctx.identity is None:
+            refuse_unsupported_request(route.operation, ctx.req.headers)
             return await route.handler(ctx)
         if ctx.identity is None:
             raise errors.AccessDenied()
@@ -140,6 +182,9 @@ class S3Frontend:
             expected = ctx.req.headers.get("x-amz-expected-bucket-owner")
             if expected is not None and expected != ctx.bucket_record.owner:
                 raise errors.AccessDenied()
+        # Before the handler reads anything: a header s3ish cannot honour is refused, never
+        # ignored.
+        refuse_unsupported_request(route.operation, ctx.req.headers)
         return await route.handler(ctx)
 
     def _error_response(self, exc: Exception, req: Request, rid: str) -> tuple[Response, str]:
@@ -163,6 +208,23 @@ class S3Frontend:
                         render_error(err, req.raw_path, rid)), err.code
 
 
+class _TrackedSend:
+    """An ASGI `send` that remembers whether the response start went out and how many body
+    bytes followed, so a failure can be reported for what it was."""
+
+    def __init__(self, send):
+        self._send = send
+        self.started = False
+        self.body_bytes = 0
+
+    async def __call__(self, message) -> None:
+        await self._send(message)
+        if message["type"] == "http.response.start":
+            self.started = True
+        else:
+            self.body_bytes += len(message.get("body", b""))
+
+
 _RESOURCE_FIELD = {"NoSuchBucket": "BucketName", "BucketNotEmpty": "BucketName",
                    "BucketAlreadyExists": "BucketName", "BucketAlreadyOwnedByYou": "BucketName",
                    "NoSuchKey": "Key", "NoSuchUpload": "UploadId"}
@@ -175,4 +237,14 @@ def render_error(err: errors.S3Error, resource: str, rid: str) -> bytes:
             f"<Error><Code>{err.code}</Code><Message>{escape_text(err.message)}</Message>"
             f"{extra}<Resource>{escape_text(resource)}</Resource>"
             f"<RequestId>{rid}</RequestId><HostId>{host_id()}</HostId></Error>").encode()
+
+
+def connection_error(code: str, extra: dict) -> tuple[list[tuple[str, str]], bytes]:
+    """Headers and XML body of an error the HTTP protocol answers on its own (a request head
+    over its bounds or too slow), before any request reached the pipeline."""
+    rid = request_id()
+    err = getattr(errors, code)(**extra)
+    access_log.info("- - - - 400 %s", code, extra={"status": 400, "error": code})
+    return ([("Content-Type", "application/xml"), ("x-amz-request-id", rid),
+             ("x-amz-id-2", host_id()), ("Server", "s3ish")], render_error(err, "/", rid))
 

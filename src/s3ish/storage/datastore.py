@@ -7,6 +7,7 @@ rewritten in place.
 """
 import os
 import threading
+import time
 from typing import Protocol
 
 from ..util.ids import data_id as new_data_id
@@ -49,16 +50,51 @@ class DataWriter(Protocol):
     data_id: str
 
     def write(self, block) -> None: ...
-    def commit(self) -> None: ...
+    def commit(self, completion: dict | None = None) -> None: ...
     def abort(self) -> None: ...
 
 
 class DataStore(Protocol):
-    def writer(self) -> DataWriter: ...
+    # True if writer(meta) keeps the metadata with the data (shard headers), so the index
+    # can be rebuilt from the data alone; the single folder relies on its fsync'd index.
+    self_describing: bool
+
+    def writer(self, meta: dict | None = None) -> DataWriter: ...
     def open(self, data_id: str) -> DataHandle: ...
     def delete(self, data_id: str) -> None: ...
     def list_ids(self) -> list[str]: ...
     def usable(self) -> str | None: ...
+    def set_aside(self, data_id: str) -> None: ...
+    def purge_aside(self, older_than: float) -> int: ...
+
+
+def move_aside(path: str, folder: str) -> None:
+    """Move a file no metadata references into `folder` (same filesystem), stamped now: it
+    is removed only after a grace period, so an index that was wrong costs nothing."""
+    try:
+        dest = os.path.join(folder, os.path.basename(path))
+        os.rename(path, dest)
+        os.utime(dest)
+    except FileNotFoundError:
+        pass
+
+
+def purge_folder(folder: str, older_than: float) -> int:
+    """Remove files set aside more than `older_than` seconds ago. Returns how many."""
+    n, limit = 0, time.time() - older_than
+    try:
+        names = os.listdir(folder)
+    except OSError:
+        return 0
+    for name in names:
+        path = os.path.join(folder, name)
+        try:
+            if os.stat(path).st_mtime < limit:
+                os.unlink(path)
+                n += 1
+        except OSError:
+            continue
+    return n
 
 
 class FolderDataStore:
@@ -68,7 +104,9 @@ class FolderDataStore:
         self.direct = direct and bool(directio.O_DIRECT)
         self.tmp = os.path.join(root, "tmp")
         self.objects = os.path.join(root, "objects")
+        self.orphans = os.path.join(root, "orphans")
         os.makedirs(self.tmp, exist_ok=True)
+        os.makedirs(self.orphans, exist_ok=True)
         # Fan-out directories made once at start so the hot path never mkdirs.
         for i in range(256):
             os.makedirs(os.path.join(self.objects, f"{i:02x}"), exist_ok=True)
@@ -76,7 +114,9 @@ class FolderDataStore:
     def path(self, data_id: str) -> str:
         return os.path.join(self.objects, data_id[-2:], data_id)
 
-    def writer(self) -> "FolderWriter":
+    self_describing = False
+
+    def writer(self, meta: dict | None = None) -> "FolderWriter":
         return FolderWriter(self)
 
     def open(self, data_id: str) -> "FileHandle":
@@ -93,6 +133,12 @@ class FolderDataStore:
         for sub in os.listdir(self.objects):
             ids += os.listdir(os.path.join(self.objects, sub))
         return ids
+
+    def set_aside(self, data_id: str) -> None:
+        move_aside(self.path(data_id), self.orphans)
+
+    def purge_aside(self, older_than: float) -> int:
+        return purge_folder(self.orphans, older_than)
 
     def clean_tmp(self) -> int:
         """Remove writes that never committed (a crash mid-PUT leaves them)."""
@@ -130,7 +176,7 @@ class FolderWriter:
     def write(self, block) -> None:
         self._out.write(block)
 
-    def commit(self) -> None:
+    def commit(self, completion: dict | None = None) -> None:
         self._out.finish()
         if self.store.durable:
             os.fsync(self._fd)
@@ -163,7 +209,9 @@ class MemoryDataStore:
         self._blobs: dict[str, bytes] = {}
         self._lock = threading.Lock()
 
-    def writer(self) -> "MemoryWriter":
+    self_describing = False
+
+    def writer(self, meta: dict | None = None) -> "MemoryWriter":
         return MemoryWriter(self)
 
     def open(self, data_id: str) -> "BytesHandle":
@@ -187,6 +235,12 @@ class MemoryDataStore:
     def usable(self) -> str | None:
         return None
 
+    def set_aside(self, data_id: str) -> None:
+        self.delete(data_id)        # nothing survives a restart here anyway
+
+    def purge_aside(self, older_than: float) -> int:
+        return 0
+
     def _put(self, data_id: str, blob: bytes) -> None:
         with self._lock:
             self._blobs[data_id] = blob
@@ -201,7 +255,7 @@ class MemoryWriter:
     def write(self, block) -> None:
         self._buf += block
 
-    def commit(self) -> None:
+    def commit(self, completion: dict | None = None) -> None:
         self.store._put(self.data_id, bytes(self._buf))
         self._buf = bytearray()
 

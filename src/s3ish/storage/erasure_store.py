@@ -13,6 +13,7 @@ import threading
 from ..util.errors import QuorumError
 from ..util.ids import data_id as new_data_id
 from . import drives as dv
+from .datastore import move_aside, purge_folder
 from .erasure import FragmentMismatch, NotEnoughShards
 from .shardfile import ShardCorrupt, ShardHeader, ShardReader, ShardWriter
 
@@ -62,8 +63,11 @@ class ErasureDataStore:
             return len(self._damaged)
 
     # ---- DataStore protocol ----
-    def writer(self) -> "ErasureWriter":
-        return ErasureWriter(self, new_data_id())
+    # Shard headers carry each unit's metadata (see engine/selfdescribe.py).
+    self_describing = True
+
+    def writer(self, meta: dict | None = None) -> "ErasureWriter":
+        return ErasureWriter(self, new_data_id(), meta)
 
     def open(self, data_id: str) -> "ErasureHandle":
         return ErasureHandle(self, data_id)
@@ -89,6 +93,16 @@ class ErasureDataStore:
             except OSError as e:
                 drive.record_error(e)
         return sorted(ids)
+
+    def set_aside(self, data_id: str) -> None:
+        for shard, drive in enumerate(self.set.placement(data_id)):
+            if drive.readable:
+                move_aside(self.shard_path(drive, data_id, shard),
+                           os.path.join(drive.path, "orphans"))
+
+    def purge_aside(self, older_than: float) -> int:
+        return sum(purge_folder(os.path.join(d.path, "orphans"), older_than)
+                   for d in self.set.drives if d.writable)
 
     def clean_tmp(self) -> int:
         n = 0
@@ -216,7 +230,10 @@ class ErasureDataStore:
 
 
 class ErasureWriter:
-    def __init__(self, store: ErasureDataStore, data_id: str):
+    """`meta`: what the caller knows of the unit up front (bucket, key, ...), kept in every
+    shard header; commit() completes it with what is known only at the end."""
+
+    def __init__(self, store: ErasureDataStore, data_id: str, meta: dict | None = None):
         self.store = store
         self.data_id = data_id
         self._buf = bytearray()
@@ -228,7 +245,8 @@ class ErasureWriter:
             if drive.writable:
                 header = ShardHeader(data_id=data_id, k=store.codec.k, m=store.codec.m,
                                      block_size=store.block_size, shard_index=shard,
-                                     generation=1, size=-1, codec=store.codec.name)
+                                     generation=1, size=-1, codec=store.codec.name,
+                                     extra=meta or {})
                 try:
                     w = ShardWriter(store.tmp_path(drive, data_id, shard), header)
                 except OSError as e:
@@ -272,7 +290,7 @@ class ErasureWriter:
             except OSError:
                 pass
 
-    def commit(self) -> None:
+    def commit(self, completion: dict | None = None) -> None:
         if self._buf:
             self._encode(bytes(self._buf))
             self._buf = bytearray()
@@ -282,7 +300,7 @@ class ErasureWriter:
                 continue
             drive = self._targets[shard]
             try:
-                w.finish(store.durable, size=self._size)
+                w.finish(store.durable, size=self._size, extra=completion)
                 final = store.shard_path(drive, self.data_id, shard)
                 os.rename(store.tmp_path(drive, self.data_id, shard), final)
                 if store.durable:

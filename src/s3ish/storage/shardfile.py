@@ -28,6 +28,9 @@ MAX_BLOCK = 64 << 20            # nor a corrupt block size allocate them (blocks
 _PREFETCH = 4096                # one read covers magic, length, header and crc in practice
 _LEN = struct.Struct(">I")
 _VERIFY_READ = 8 << 20          # verify_all reads this much per syscall
+# Room a streamed shard's header keeps for what is known only at the end: the size, and the
+# metadata the caller completes then (ETag, checksum, time: a few hundred bytes).
+FINAL_ROOM = 1024
 
 FragmentSizeFn = Callable[[int], int]
 
@@ -148,7 +151,7 @@ class ShardWriter:
         self.path, self.header = path, header
         self._chunks = 0
         self._streaming = header.size < 0
-        self._pad = len(header.to_bytes()) + 64 if self._streaming else 0
+        self._pad = len(header.to_bytes()) + FINAL_ROOM if self._streaming else 0
         # O_EXCL: two writers must never share a file, even after a crash left a tmp behind.
         self._fd, used_direct = directio.open_new(path, direct)
         self._out = directio.Appender(self._fd, used_direct)
@@ -166,13 +169,15 @@ class ShardWriter:
         self._out.write(fragment)
         self._chunks += 1
 
-    def finish(self, durable: bool, size: int | None = None) -> None:
+    def finish(self, durable: bool, size: int | None = None, extra: dict | None = None) -> None:
         """Flush to disk if durable, then close. A shard missing chunks is a caller bug.
-        A streamed shard learns its data unit's `size` here."""
+        A streamed shard learns its data unit's `size` here, and the rest of its `extra`
+        metadata."""
         try:
             self._out.finish()
             if self._streaming:
-                self.header = replace(self.header, size=size)
+                self.header = replace(self.header, size=size,
+                                      extra={**self.header.extra, **(extra or {})})
                 os.pwrite(self._fd, self.header.to_bytes(self._pad), 0)
                 self._streaming = False
             if self._chunks != self.header.block_count():

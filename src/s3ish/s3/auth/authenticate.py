@@ -19,15 +19,24 @@ _PRESIGN_PARAMS = ("X-Amz-Algorithm", "X-Amz-Credential", "X-Amz-Date", "X-Amz-E
                    "X-Amz-SignedHeaders", "X-Amz-Signature")
 
 
-def authenticate(req, users, vhost_bucket: str | None = None):
-    """`vhost_bucket` is the bucket named by the Host header (SigV2 signs it in the path)."""
+def authenticate(req, users, vhost_bucket: str | None = None, region: str | None = None):
+    """`vhost_bucket` is the bucket named by the Host header (SigV2 signs it in the path);
+    `region` the one a SigV4 credential scope must name (None: any region)."""
     auth = req.headers.get("authorization")
+    v4_query = "X-Amz-Algorithm" in req.query or "X-Amz-Signature" in req.query
+    v2_query = "Signature" in req.query
+    if (auth is not None) + v4_query + v2_query > 1:
+        raise errors.InvalidArgument(
+            "Only one auth mechanism allowed; only the X-Amz-Algorithm query parameter, "
+            "Signature query string parameter or the Authorization header should be "
+            "specified", ArgumentName="Authorization",
+            ArgumentValue=auth if auth is not None else "")
     if auth is not None:
         if auth.startswith("AWS "):
             return _header_v2(req, users, auth, vhost_bucket)
-        return _header_v4(req, users, auth)
-    if "X-Amz-Algorithm" in req.query or "X-Amz-Signature" in req.query:
-        return _presigned_v4(req, users)
+        return _header_v4(req, users, auth, region)
+    if v4_query:
+        return _presigned_v4(req, users, region)
     if "AWSAccessKeyId" in req.query or "Signature" in req.query:
         return _presigned_v2(req, users, vhost_bucket)
     return None
@@ -94,7 +103,23 @@ def _presigned_v2(req, users, vhost_bucket):
     return ident
 
 
-def _lookup(users, credential: str, query: bool):
+def check_scope(region: str, service: str, expected_region: str | None, query: bool) -> None:
+    """The credential scope must name this endpoint's service and region, as S3 requires
+    (a signature for another region is refused even when it is valid). The error names the
+    region expected, which SDKs use to re-sign."""
+    if query:
+        bad, lead = errors.AuthorizationQueryParametersError, \
+            "Error parsing the X-Amz-Credential parameter;"
+    else:
+        bad, lead = errors.AuthorizationHeaderMalformed, "The authorization header is malformed;"
+    if service != "s3":
+        raise bad(f"{lead} incorrect service \"{service}\". This endpoint belongs to \"s3\".")
+    if expected_region is not None and region != expected_region:
+        raise bad(f"{lead} the region '{region}' is wrong; expecting '{expected_region}'",
+                  Region=expected_region)
+
+
+def _lookup(users, credential: str, query: bool, expected_region: str | None):
     parsed = sigv4.parse_credential(credential)
     bad = errors.AuthorizationQueryParametersError if query else \
         errors.AuthorizationHeaderMalformed
@@ -102,9 +127,7 @@ def _lookup(users, credential: str, query: bool):
         raise bad("The authorization header is malformed; the Credential is mal-formed; "
                   "expecting \"<YOUR-AKID>/YYYYMMDD/REGION/SERVICE/aws4_request\".")
     access_key, date, region, service = parsed
-    if service != "s3":
-        raise bad(f"The authorization header is malformed; incorrect service \"{service}\". "
-                  "This endpoint belongs to \"s3\".")
+    check_scope(region, service, expected_region, query)
     ident = users.get(access_key)
     if ident is None:
         raise errors.InvalidAccessKeyId(AWSAccessKeyId=access_key)
@@ -133,11 +156,11 @@ def _check_signature(req, ident, date, region, amz_date, signed, payload_hash, p
     return key, scope
 
 
-def _header_v4(req, users, auth):
+def _header_v4(req, users, auth, expected_region):
     parts = sigv4.parse_authorization(auth)
     if parts is None:
         raise errors.AuthorizationHeaderMalformed()
-    ident, date, region = _lookup(users, parts["Credential"], query=False)
+    ident, date, region = _lookup(users, parts["Credential"], False, expected_region)
     signed = _signed_list(parts["SignedHeaders"], errors.AuthorizationHeaderMalformed)
     amz_date = req.headers.get("x-amz-date")
     when = parse_amz_date(amz_date) if amz_date else None
@@ -166,7 +189,7 @@ def _header_v4(req, users, auth):
     return ident
 
 
-def _presigned_v4(req, users):
+def _presigned_v4(req, users, expected_region):
     q = req.query
     missing = [p for p in _PRESIGN_PARAMS if p not in q]
     if missing:
@@ -192,7 +215,7 @@ def _presigned_v4(req, users):
     if expires > MAX_PRESIGN_EXPIRES:
         raise errors.AuthorizationQueryParametersError(
             "X-Amz-Expires must be less than a week (in seconds) that is; 604800 seconds")
-    ident, date, region = _lookup(users, q["X-Amz-Credential"], query=True)
+    ident, date, region = _lookup(users, q["X-Amz-Credential"], True, expected_region)
     signed = _signed_list(q["X-Amz-SignedHeaders"], errors.AuthorizationQueryParametersError)
     current = now()
     if when - current > MAX_SKEW:

@@ -17,13 +17,14 @@ def _denied(why: str):
     return errors.AccessDenied(f"Invalid according to Policy: {why}")
 
 
-def authenticate_post(fields: dict, users):
-    """`fields` has lower-case names. Returns (identity, conditions list)."""
+def authenticate_post(fields: dict, users, region: str | None = None):
+    """`fields` has lower-case names; `region` is the one a SigV4 credential must name.
+    Returns (identity, conditions list)."""
     policy_b64 = fields.get("policy")
     if not policy_b64:
         raise errors.AccessDenied("Anonymous POST uploads are not allowed")
     if "x-amz-signature" in fields:
-        ident = _check_v4(fields, users, policy_b64)
+        ident = _check_v4(fields, users, policy_b64, region)
     elif "signature" in fields:
         ident = users.get(fields.get("awsaccesskeyid", ""))
         if ident is None:
@@ -47,13 +48,19 @@ def authenticate_post(fields: dict, users):
     return ident, conditions
 
 
-def _check_v4(fields, users, policy_b64):
+def _check_v4(fields, users, policy_b64, expected_region):
     if fields.get("x-amz-algorithm") != sigv4.ALGORITHM:
         raise errors.InvalidRequest("Only AWS4-HMAC-SHA256 is supported as x-amz-algorithm")
-    parsed = sigv4.parse_credential(fields.get("x-amz-credential", ""))
+    credential = fields.get("x-amz-credential", "")
+    parsed = sigv4.parse_credential(credential)
     if parsed is None or parsed[3] != "s3":
         raise errors.InvalidArgument("Invalid x-amz-credential", ArgumentName="x-amz-credential")
     access_key, date, region, _ = parsed
+    # The scope rule of every SigV4 request; a form gets S3's InvalidArgument for it.
+    if expected_region is not None and region != expected_region:
+        raise errors.InvalidArgument(f"the region '{region}' is wrong; expecting "
+                                     f"'{expected_region}'", ArgumentName="X-Amz-Credential",
+                                     ArgumentValue=credential, Region=expected_region)
     ident = users.get(access_key)
     if ident is None:
         raise errors.InvalidAccessKeyId(AWSAccessKeyId=access_key)

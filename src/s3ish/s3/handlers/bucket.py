@@ -11,21 +11,38 @@ from .. import errors
 from ..xml import codec, shapes
 from .common import owner_of, refuse_unsupported, xml
 
-_BUCKET_RE = re.compile(r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")
+_BUCKET_CHARS = re.compile(r"^[a-z0-9.-]*$")
 _REGION_RE = re.compile(r"^[a-z]{2}(-[a-z0-9]+)+-\d+$|^EU$")
+_RESERVED_PREFIXES = ("xn--", "sthree-", "amzn-s3-demo-")
+_RESERVED_SUFFIXES = ("-s3alias", "--ol-s3", ".mrap", "--x-s3", "--table-s3")
 
 
-def valid_bucket_name(name: str) -> bool:
-    if not _BUCKET_RE.match(name) or ".." in name or ".-" in name or "-." in name:
-        return False
-    if name.startswith(("xn--", "sthree-", "amzn-s3-demo-")) or name.endswith(
-            ("-s3alias", "--ol-s3", ".mrap", "--x-s3", "--table-s3")):
-        return False
+def bucket_name_problem(name: str) -> str | None:
+    """None for a valid bucket name, else the rule it breaks (AWS's naming rules), so that
+    InvalidBucketName tells the user what to change."""
+    if not 3 <= len(name) <= 63:
+        return (f"Bucket names must be between 3 and 63 characters long (this one has "
+                f"{len(name)}).")
+    if not _BUCKET_CHARS.match(name):
+        bad = next(c for c in name if not _BUCKET_CHARS.match(c))
+        return ("Bucket names can consist only of lowercase letters, numbers, dots (.) and "
+                f"hyphens (-); {bad!r} is not allowed.")
+    if not (name[0].isalnum() and name[-1].isalnum()):
+        return "Bucket names must begin and end with a letter or a number."
+    if ".." in name or ".-" in name or "-." in name:
+        return ("Bucket names must not contain two adjacent periods, or a period next to a "
+                "hyphen.")
+    for prefix in _RESERVED_PREFIXES:
+        if name.startswith(prefix):
+            return f"Bucket names must not start with the reserved prefix {prefix}."
+    for suffix in _RESERVED_SUFFIXES:
+        if name.endswith(suffix):
+            return f"Bucket names must not end with the reserved suffix {suffix}."
     try:
         ipaddress.IPv4Address(name)
-        return False
     except ValueError:
-        return True
+        return None
+    return "Bucket names must not be formatted as an IP address (for example, 192.168.5.4)."
 
 
 async def ListBuckets(ctx) -> Response:
@@ -63,8 +80,10 @@ def _max_buckets(value: str | None) -> int:
 
 
 async def CreateBucket(ctx) -> Response:
-    if not valid_bucket_name(ctx.bucket):
-        raise errors.InvalidBucketName(BucketName=ctx.bucket)
+    problem = bucket_name_problem(ctx.bucket)
+    if problem:
+        raise errors.InvalidBucketName(f"The specified bucket is not valid. {problem}",
+                                       BucketName=ctx.bucket)
     refuse_unsupported({k: v for k, v in ctx.req.headers.items() if k != "x-amz-acl"})
     if ctx.req.headers.get("x-amz-acl", "private") != "private" or \
             ctx.req.headers.get("x-amz-bucket-object-lock-enabled", "false") == "true":

@@ -43,6 +43,9 @@ async def _source(ctx) -> tuple[str, str]:
     record = await ctx.svc.engine.get_bucket(bucket)
     if record.owner != ctx.owner:
         raise errors.AccessDenied()
+    expected = ctx.req.headers.get("x-amz-source-expected-bucket-owner")
+    if expected is not None and expected != record.owner:
+        raise errors.AccessDenied()
     return bucket, key
 
 

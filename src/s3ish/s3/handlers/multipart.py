@@ -6,15 +6,36 @@ from ...util import checksums
 from ...util.clock import from_ts
 from ...util.numbers import ascii_int
 from .. import errors
-from ..xml import shapes
-from .common import (ChecksumRequest, body_length, checksum_response_headers, content_md5,
-                     make_verifier, object_spec_fields, owner_of, quote_etag, read_xml,
-                     write_condition, xml)
+from ..xml import codec, shapes
+from .common import (CHECKSUM_HEADERS, ChecksumRequest, body_length,
+                     checksum_response_headers, content_md5, make_verifier, object_spec_fields,
+                     owner_of, quote_etag, read_xml, write_condition, xml)
 from .listing import encoder
 from .tagging import tags_from_header
 
 MAX_PART = 5 * 1024 ** 3
+MAX_PARTS = 10000
 _FIELDS = {a: f"Checksum{a}" for a in checksums.ALGORITHMS}
+
+
+def _b64_len(n: int) -> int:
+    return 4 * ((n + 2) // 3)
+
+
+def _max_complete_xml() -> int:
+    """The largest legal CompleteMultipartUpload document: 10,000 <Part> elements, each with
+    the largest PartNumber (5 digits), an ETag of 32 hex digits quoted as `&quot;` (6 bytes
+    each side), and a checksum element of every algorithm (base64 of its digest size), each
+    element with room for indentation; plus the XML declaration and the root element with its
+    namespace. About 5 MB; a real document (one checksum per part) is about a third of it."""
+    part = (codec.element_size("Part") + codec.element_size("PartNumber", len(str(MAX_PARTS)))
+            + codec.element_size("ETag", 32 + 2 * len("&quot;"))
+            + sum(codec.element_size(f, _b64_len(checksums.DIGEST_SIZES[a]))
+                  for a, f in _FIELDS.items()))
+    return MAX_PARTS * part + 1024
+
+
+MAX_COMPLETE_XML = _max_complete_xml()
 
 
 def checksum_fields(algorithm: str, value: str) -> dict:
@@ -95,17 +116,21 @@ async def UploadPart(ctx) -> Response:
 async def CompleteMultipartUpload(ctx) -> Response:
     condition = write_condition(ctx.req.headers)
     upload = await upload_of(ctx)
-    doc = await read_xml(ctx.req, shapes.CompleteMultipartUpload)
+    # Its x-amz-checksum-* headers are the whole object's checksum, not the document's.
+    doc = await read_xml(ctx.req, shapes.CompleteMultipartUpload, limit=MAX_COMPLETE_XML,
+                         body_checksums=False)
     wanted = [(p.PartNumber, p.ETag,
                {a: getattr(p, f) for a, f in _FIELDS.items() if getattr(p, f)})
               for p in doc.Part]
-    expected = ctx.req.headers.get(f"x-amz-checksum-{upload.checksum_algorithm.lower()}") \
-        if upload.checksum_algorithm else None
+    expected, size = _complete_headers(ctx.req.headers, upload)
 
     def verify(v):
         if expected and expected not in (v.checksum_value, v.checksum_value.split("-")[0]):
             raise errors.BadDigest(f"The {upload.checksum_algorithm} you specified did not "
                                    "match the calculated checksum.")
+        if size is not None and size != v.size:
+            raise errors.InvalidRequest("The provided 'x-amz-mp-object-size' header value "
+                                        f"{size} does not match the object size {v.size}.")
     v = await ctx.svc.multipart.complete_multipart_upload(upload, wanted, verify, condition)
     host = ctx.req.headers.get("host", "localhost")
     result = shapes.CompleteMultipartUploadResult(
@@ -116,6 +141,33 @@ async def CompleteMultipartUpload(ctx) -> Response:
     resp.headers += checksum_response_headers(v.checksum_algorithm, v.checksum_value,
                                               v.checksum_type)
     return resp
+
+
+def _complete_headers(headers: dict, upload) -> tuple[str | None, int | None]:
+    """The whole-object checksum and size a CompleteMultipartUpload may assert; each header it
+    carries must be one s3ish checks (none is ignored)."""
+    for name in headers:
+        if name.startswith("x-amz-checksum-") and name not in ("x-amz-checksum-type",
+                                                                "x-amz-checksum-algorithm"):
+            if name not in CHECKSUM_HEADERS:
+                raise errors.NotImplemented(f"The {name} header is not supported yet.",
+                                            Header=name)
+            if CHECKSUM_HEADERS[name] != upload.checksum_algorithm:
+                raise errors.InvalidRequest(
+                    f"The upload was created using the "
+                    f"{upload.checksum_algorithm.lower() or 'null'} checksum algorithm. The "
+                    "complete request must use the same checksum algorithm.")
+    ctype = headers.get("x-amz-checksum-type", "").upper()
+    if ctype and ctype != upload.checksum_type:
+        raise errors.InvalidRequest(f"The upload was created using the "
+                                    f"{upload.checksum_type or 'null'} checksum mode. The "
+                                    "complete request must use the same checksum mode.")
+    size = headers.get("x-amz-mp-object-size")
+    if size is not None and not size.isdigit():
+        raise errors.InvalidRequest("Value for x-amz-mp-object-size header is invalid.")
+    expected = headers.get(f"x-amz-checksum-{upload.checksum_algorithm.lower()}") \
+        if upload.checksum_algorithm else None
+    return expected, int(size) if size is not None else None
 
 
 async def AbortMultipartUpload(ctx) -> Response:

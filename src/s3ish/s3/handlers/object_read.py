@@ -6,6 +6,7 @@ from ...util.clock import parse_http_date
 from ...util.numbers import ascii_int
 from .. import errors
 from .common import checksum_response_headers, object_headers
+from .header_rules import check_value, wire_form
 from .tagging import tag_count_header
 
 _RANGE = re.compile(r"^bytes=([0-9]*)-([0-9]*)$")
@@ -103,6 +104,18 @@ def part_range(v, number: int) -> tuple[int, int] | None:
     return start, start + sizes[number - 1] - 1
 
 
+def _overrides(query: dict) -> list[tuple[str, str]]:
+    """response-* query parameters: headers the response carries instead of the stored ones.
+    A value that cannot be a header is refused before anything is read."""
+    out = []
+    for q, header in _OVERRIDES.items():
+        if q in query:
+            value = wire_form(query[q])
+            check_value(q, value)
+            out.append((header, value))
+    return out
+
+
 async def GetObject(ctx) -> Response:
     return await _read(ctx, body=True)
 
@@ -116,7 +129,7 @@ async def _read(ctx, body: bool) -> Response:
     part_number = _part_number(req)
     if "versionId" in req.query and req.query["versionId"] != "null":
         raise errors.NotImplemented("Object versions are not supported yet.")
-    overrides = [(h, req.query[q]) for q, h in _OVERRIDES.items() if q in req.query]
+    overrides = _overrides(req.query)
     state = {}
 
     def plan(v):

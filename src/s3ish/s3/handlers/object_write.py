@@ -3,7 +3,7 @@ from ...engine.types import PutSpec
 from ...http.asgi import Response
 from ...meta.errors import DomainError
 from .. import errors
-from ..xml import shapes
+from ..xml import codec, shapes
 from .common import (ChecksumRequest, body_length, checksum_response_headers, content_md5,
                      make_verifier, object_spec_fields, quote_etag, read_xml, write_condition,
                      xml)
@@ -11,6 +11,24 @@ from .tagging import tags_from_header
 
 MAX_PUT = 5 * 1024 ** 3
 MAX_DELETE_KEYS = 1000
+MAX_KEY = 1024
+MAX_VERSION_ID = 1024
+
+
+def _max_delete_xml() -> int:
+    """The largest legal DeleteObjects document: 1000 <Object> elements, each with a key of
+    1024 bytes every byte of which is written in its longest escaped form, a version id of up to
+    1024 bytes, and the conditional-delete elements (ETag, LastModifiedTime, Size); plus Quiet,
+    the XML declaration and the root element. About 8 MB."""
+    obj = (codec.element_size("Object") + codec.element_size("Key", MAX_KEY * codec.MAX_ESCAPE)
+           + codec.element_size("VersionId", MAX_VERSION_ID)
+           + codec.element_size("ETag", 32 + 2 * len("&quot;") + len("-10000"))
+           + codec.element_size("LastModifiedTime", len("2006-03-01T00:00:00.000+00:00"))
+           + codec.element_size("Size", 20))
+    return MAX_DELETE_KEYS * obj + codec.element_size("Quiet", 5) + 1024
+
+
+MAX_DELETE_XML = _max_delete_xml()
 # S3 computes a CRC64NVME for every object written without a checksum of its own.
 DEFAULT_CHECKSUM = "CRC64NVME"
 
@@ -42,7 +60,7 @@ async def DeleteObject(ctx) -> Response:
 
 
 async def DeleteObjects(ctx) -> Response:
-    doc = await read_xml(ctx.req, shapes.Delete, limit=2 * 1024 * 1024, required_digest=True)
+    doc = await read_xml(ctx.req, shapes.Delete, limit=MAX_DELETE_XML, required_digest=True)
     if not doc.Object or len(doc.Object) > MAX_DELETE_KEYS:
         raise errors.MalformedXML()
     result = shapes.DeleteResult()
@@ -50,7 +68,10 @@ async def DeleteObjects(ctx) -> Response:
         try:
             if obj.VersionId not in (None, "null"):
                 raise errors.NotImplemented("Object versions are not supported yet.")
-            if not obj.Key or len(obj.Key.encode()) > 1024:
+            if (obj.ETag, obj.LastModifiedTime, obj.Size) != (None, None, None):
+                # A conditional delete must never delete unconditionally.
+                raise errors.NotImplemented("Conditional deletes are not supported yet.")
+            if not obj.Key or len(obj.Key.encode()) > MAX_KEY:
                 raise errors.InvalidArgument("Invalid key")
             await ctx.svc.engine.delete_object(ctx.bucket, obj.Key)
         except (errors.S3Error, DomainError) as e:

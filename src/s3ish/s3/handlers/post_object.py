@@ -4,11 +4,18 @@ from urllib.parse import quote, urlencode
 from ...engine.types import PutSpec
 from ...http.asgi import Response
 from ...http.formdata import FormError, FormReader, boundary_of
+from ...util import checksums
 from .. import errors
 from ..auth.post_policy import authenticate_post, check_conditions
-from .common import object_spec_fields, quote_etag, xml
+from .common import STORED_HEADERS, ChecksumRequest, object_spec_fields, quote_etag, xml
+from .header_rules import check_value, wire_form
 from .object_write import DEFAULT_CHECKSUM, MAX_PUT
-from ..xml import shapes
+from .tagging import tags_from_header, validate_tags
+from ..xml import codec, shapes
+
+# Form fields that carry the SigV4 signature, not a property of the object.
+_SIGNATURE_FIELDS = frozenset({"x-amz-algorithm", "x-amz-credential", "x-amz-date",
+                               "x-amz-signature", "x-amz-security-token"})
 
 
 async def PostObject(ctx) -> Response:
@@ -21,7 +28,7 @@ async def PostObject(ctx) -> Response:
     except FormError as e:
         raise errors.MalformedPOSTRequest(str(e)) from None
     fields = {k.lower(): v for k, v in raw_fields.items()}
-    ident, conditions = authenticate_post(fields, ctx.svc.users)
+    ident, conditions = authenticate_post(fields, ctx.svc.users, ctx.svc.region)
     ctx.identity = ident
     record = await ctx.svc.engine.get_bucket(ctx.bucket)
     if record.owner != ident.owner_id:
@@ -36,11 +43,13 @@ async def PostObject(ctx) -> Response:
     key = key.replace("${filename}", filename)
     fields["key"] = key
     length_range = check_conditions(conditions, fields, ctx.bucket)
-    headers = {k: v for k, v in fields.items()
-               if k.startswith("x-amz-meta-") or k in ("content-type", "cache-control",
-                                                       "content-disposition", "expires",
-                                                       "content-encoding", "x-amz-storage-class")}
-    spec = PutSpec(owner=ident.owner_id, checksum_algorithm=DEFAULT_CHECKSUM,
+    redirect = fields.get("success_action_redirect") or fields.get("redirect")
+    if redirect:
+        check_value("success_action_redirect", wire_form(redirect))
+    headers = _object_headers(fields)
+    ck = ChecksumRequest(headers, default=DEFAULT_CHECKSUM)
+    spec = PutSpec(owner=ident.owner_id, checksum_algorithm=ck.algorithm,
+                   tags=_tags(fields) or tags_from_header(headers),
                    **object_spec_fields(headers))
 
     def verify(d):
@@ -49,12 +58,46 @@ async def PostObject(ctx) -> Response:
             raise errors.EntityTooSmall(ProposedSize=str(d.size), MinSizeAllowed=str(low))
         if d.size > high:
             raise errors.EntityTooLarge(ProposedSize=str(d.size), MaxSizeAllowed=str(high))
+        if ck.expected is not None and checksums.b64(d.checksum) != ck.expected:
+            raise errors.BadDigest(f"The {ck.algorithm} you specified did not match the "
+                                   "calculated checksum.")
 
     try:
         v = await ctx.svc.engine.put_object(ctx.bucket, key, stream, spec, verify)
     except FormError as e:
         raise errors.MalformedPOSTRequest(str(e)) from None
     return _success(ctx, fields, key, v)
+
+
+def _object_headers(fields: dict) -> dict:
+    """The form fields that stand for request headers, as PutObject would receive them: every
+    x-amz-* field but the signature's own, the standard object headers, `acl`. They go through
+    the same checks as PutObject's headers (unsupported ones refused, names and values valid)."""
+    headers = {}
+    for name, value in fields.items():
+        if (name.startswith("x-amz-") and name not in _SIGNATURE_FIELDS) \
+                or name in STORED_HEADERS or name == "content-type":
+            headers[name] = wire_form(value)
+    if "acl" in fields:
+        headers["x-amz-acl"] = fields["acl"]
+    if "x-amz-checksum-algorithm" in headers:
+        # The form's name for what PutObject calls x-amz-sdk-checksum-algorithm.
+        headers["x-amz-sdk-checksum-algorithm"] = headers.pop("x-amz-checksum-algorithm")
+    return headers
+
+
+def _tags(fields: dict) -> dict:
+    """The `tagging` field: a Tagging XML document, as in PutObjectTagging."""
+    doc = fields.get("tagging")
+    if doc is None:
+        return {}
+    try:
+        tagging = codec.decode(doc.encode(), shapes.Tagging)
+    except codec.XMLDecodeError:
+        raise errors.MalformedXML() from None
+    if tagging.TagSet is None:
+        raise errors.MalformedXML()
+    return validate_tags([(t.Key, t.Value) for t in tagging.TagSet.Tag])
 
 
 def _success(ctx, fields: dict, key: str, v) -> Response:
@@ -64,7 +107,8 @@ def _success(ctx, fields: dict, key: str, v) -> Response:
     redirect = fields.get("success_action_redirect") or fields.get("redirect")
     if redirect:
         sep = "&" if "?" in redirect else "?"
-        target = redirect + sep + urlencode({"bucket": ctx.bucket, "key": key, "etag": etag})
+        target = wire_form(redirect) + sep + urlencode({"bucket": ctx.bucket, "key": key,
+                                                        "etag": etag})
         return Response(303, [("Location", target), ("ETag", etag)])
     status = fields.get("success_action_status", "204")
     if status == "201":

@@ -7,6 +7,10 @@ from ..xml import shapes
 from .common import read_xml, xml
 
 MAX_TAGS = 10
+# The largest legal Tagging document: 10 tags of a 128-character key and a 256-character value,
+# every character written as the longest XML character reference (`&#x10FFFF;`, 10 bytes),
+# plus the elements around them and room for indentation, with the declaration and root.
+MAX_TAGGING_XML = MAX_TAGS * ((128 + 256) * 10 + 128) + 1024
 
 
 def validate_tags(pairs: list[tuple[str, str]]) -> dict:
@@ -44,8 +48,11 @@ async def GetObjectTagging(ctx) -> Response:
 
 
 async def PutObjectTagging(ctx) -> Response:
-    doc = await read_xml(ctx.req, shapes.Tagging, limit=64 * 1024)
-    tags = validate_tags([(t.Key, t.Value) for t in (doc.TagSet.Tag if doc.TagSet else [])])
+    doc = await read_xml(ctx.req, shapes.Tagging, limit=MAX_TAGGING_XML)
+    if doc.TagSet is None:
+        # TagSet is required: <Tagging/> is malformed, <Tagging><TagSet/></Tagging> clears.
+        raise errors.MalformedXML()
+    tags = validate_tags([(t.Key, t.Value) for t in doc.TagSet.Tag])
     await ctx.svc.engine.set_object_tags(ctx.bucket, ctx.key, tags)
     return Response(200)
 

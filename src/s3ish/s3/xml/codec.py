@@ -16,6 +16,20 @@ S3_NS = "http://s3.amazonaws.com/doc/2006-03-01/"
 MAX_XML = 1024 * 1024
 
 
+# Whitespace (a newline and indentation) allowed around each element when the largest legal
+# size of a request document is derived from its elements.
+INDENT_ALLOWANCE = 16
+# The longest form one character of text can take: `&quot;` (6 bytes for 1). Numeric
+# character references are at most as long per byte of UTF-8 (`&#x10FFFF;` is 10 for 4).
+MAX_ESCAPE = 6
+
+
+def element_size(name: str, text_bytes: int = 0) -> int:
+    """The largest an element `<name>text</name>` can take in a request document, its text
+    being at most `text_bytes` long as written; children are counted separately."""
+    return 2 * len(name) + len("<></>") + text_bytes + INDENT_ALLOWANCE
+
+
 class XMLDecodeError(ValueError):
     pass
 

@@ -142,6 +142,9 @@ class ListPartsResult:
 class ObjectIdentifier:
     Key: str
     VersionId: str | None = None
+    ETag: str | None = None                 # conditional deletes: not supported yet
+    LastModifiedTime: str | None = None
+    Size: str | None = None
 
 
 @dataclass

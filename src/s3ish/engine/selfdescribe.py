@@ -1,0 +1,209 @@
+"""Self-describing data: the metadata each data unit carries in its shard headers, and the
+index rebuilt from it when every journal copy and snapshot is lost.
+
+What a unit carries (the `extra` field of its shard headers, see storage/shardfile.py):
+- "object": a simple object's version record, without its data layout (the unit is its
+  only part): bucket, key, version id, owner, content type, standard headers, user metadata,
+  storage class, tags given at upload, checksum algorithm; at commit the size, ETag,
+  checksum and time.
+- "part": a multipart part: bucket, key, upload (the CreateMultipartUpload record), part
+  number; at commit size, ETag, checksum, time.
+- "manifest": a unit whose bytes are a completed multipart object's whole version record
+  (with its part list), written at CompleteMultipartUpload.
+Changes made later without new data (tags set afterwards) are not in the headers: a rebuild
+from headers shows the tags given at upload. An object deleted just before a crash, whose
+data was not yet removed, comes back: a header rebuild may keep too much, never too little.
+"""
+import dataclasses
+import json
+import os
+from dataclasses import dataclass, field
+
+from ..meta import records as r
+from ..storage.drives import DriveSet
+from ..storage.erasure import make_codec
+from ..storage.erasure_store import ErasureDataStore
+from ..storage.shardfile import ShardCorrupt, ShardReader
+from ..util import checksums
+from .types import Digests, PutSpec
+
+_KEEP = ("owner", "content_type", "headers", "user_meta", "storage_class",
+         "checksum_algorithm", "tags")
+
+
+def object_meta(bucket: str, key: str, spec: PutSpec) -> dict:
+    return {"kind": "object", "bucket": bucket, "key": key, "version_id": "null",
+            **{name: getattr(spec, name) for name in _KEEP},
+            "checksum_type": "FULL_OBJECT" if spec.checksum_algorithm else ""}
+
+
+def part_meta(upload: r.Upload, part_number: int) -> dict:
+    return {"kind": "part", "bucket": upload.bucket, "key": upload.key,
+            "upload": dataclasses.asdict(upload), "part_number": part_number}
+
+
+def final_meta(digests: Digests, algorithm: str) -> dict:
+    return {"size": digests.size, "etag": digests.md5.hex(), "mtime": digests.mtime,
+            "checksum": checksums.b64(digests.checksum) if digests.checksum else ""}
+
+
+def manifest_meta(v: r.ObjectVersion) -> dict:
+    return {"kind": "manifest", "bucket": v.bucket, "key": v.key}
+
+
+def manifest_body(v: r.ObjectVersion) -> bytes:
+    doc = dataclasses.asdict(v)
+    doc.pop("inline")
+    return json.dumps(doc, separators=(",", ":")).encode()
+
+
+def _version_from_manifest(body: bytes) -> r.ObjectVersion:
+    doc = json.loads(body)
+    doc["parts"] = [r.DataPart(**p) for p in doc.get("parts", [])]
+    return r.ObjectVersion(**doc)
+
+
+def _version_from_object(data_id: str, extra: dict) -> r.ObjectVersion:
+    checksum = extra.get("checksum", "")
+    return r.ObjectVersion(
+        bucket=extra["bucket"], key=extra["key"], size=extra["size"], etag=extra["etag"],
+        mtime=extra["mtime"], version_id=extra.get("version_id", "null"),
+        **{name: extra[name] for name in _KEEP},
+        checksum_value=checksum, checksum_type=extra.get("checksum_type", "") if checksum
+        else "", parts=[r.DataPart(data_id, extra["size"], extra["etag"], checksum)])
+
+
+@dataclass
+class Scan:
+    """What the shard headers of a set of drives say."""
+    units: dict = field(default_factory=dict)        # data id -> header extra
+    undescribed: list = field(default_factory=list)  # data ids without metadata
+    versions: dict = field(default_factory=dict)     # (bucket, key) -> newest ObjectVersion
+    uploads: int = 0
+    parts: int = 0
+    buckets: dict = field(default_factory=dict)      # name -> Bucket
+    _uploads: dict = field(default_factory=dict)     # upload id -> (Upload, {n: Part})
+
+    @property
+    def objects(self) -> int:
+        return len(self.versions)
+
+    def mutations(self) -> list:
+        out = [r.CreateBucket(b) for b in self.buckets.values()]
+        out += [r.PutObject(v) for v in self.versions.values()]
+        for upload, parts in self._uploads.values():
+            out.append(r.CreateUpload(upload))
+            out += [r.PutPart(p) for p in parts.values()]
+        return out
+
+
+def _headers(drives: list[str]) -> dict:
+    """data id -> (header, drive count seen) from the first readable shard of each unit."""
+    found = {}
+    for drive in drives:
+        root = os.path.join(drive, "objects")
+        try:
+            subs = os.listdir(root)
+        except OSError:
+            continue
+        for sub in subs:
+            try:
+                names = os.listdir(os.path.join(root, sub))
+            except OSError:
+                continue
+            for name in names:
+                data_id = name.split(".")[0]
+                if data_id in found:
+                    continue
+                header = _read_header(os.path.join(root, sub, name))
+                if header is not None:
+                    found[data_id] = header
+    return found
+
+
+def _read_header(path: str):
+    try:
+        # The header is read before any chunk: the fragment size does not matter here.
+        with ShardReader.open(path, lambda n: n) as reader:
+            return reader.header
+    except (OSError, ShardCorrupt):
+        return None
+
+
+def scan_drives(drives: list[str]) -> Scan:
+    """Read every unit's metadata from its shard headers and work out the index: for each
+    key the newest version; parts no completed object uses belong to open uploads."""
+    scan = Scan()
+    headers = _headers(drives)
+    for data_id, header in headers.items():
+        if header.extra.get("kind") in ("object", "part", "manifest") and \
+                "etag" in header.extra:
+            scan.units[data_id] = header.extra
+        else:
+            scan.undescribed.append(data_id)
+    if not headers:
+        return scan
+    first = next(iter(headers.values()))
+    store = _store(drives, first.k, first.m)
+    used = set()
+    for data_id, extra in scan.units.items():
+        if extra["kind"] == "object":
+            _offer(scan, _version_from_object(data_id, extra))
+        elif extra["kind"] == "manifest":
+            v = _version_from_manifest(_read_unit(store, data_id))
+            v.manifest = data_id
+            _offer(scan, v)
+    for v in scan.versions.values():
+        used.update(v.data_ids())
+    # Uploads some kept object was completed from: their leftover parts were not chosen.
+    completed = {scan.units[i]["upload"]["upload_id"] for i in used
+                 if scan.units.get(i, {}).get("kind") == "part"}
+    for data_id, extra in scan.units.items():
+        if extra["kind"] == "part" and data_id not in used and \
+                extra["upload"]["upload_id"] not in completed:
+            _offer_part(scan, data_id, extra)
+    for v in scan.versions.values():
+        _bucket(scan, v.bucket, v.owner, v.mtime)
+    for upload, _ in scan._uploads.values():
+        _bucket(scan, upload.bucket, upload.owner, upload.initiated)
+    scan.uploads = len(scan._uploads)
+    scan.parts = sum(len(p) for _, p in scan._uploads.values())
+    return scan
+
+
+def _store(drives: list[str], k: int, m: int) -> ErasureDataStore:
+    drive_set = DriveSet(drives, k, m)
+    drive_set.load()
+    return ErasureDataStore(drive_set, make_codec(k, m), durable=False)
+
+
+def _read_unit(store: ErasureDataStore, data_id: str) -> bytes:
+    handle = store.open(data_id)
+    try:
+        return handle.read_at(0, handle.header.size)
+    finally:
+        handle.close()
+
+
+def _offer(scan: Scan, v: r.ObjectVersion) -> None:
+    """Keep the newest version of each key (an overwrite whose old data was not removed
+    yet leaves both on the drives)."""
+    have = scan.versions.get((v.bucket, v.key))
+    if have is None or (v.mtime, v.data_ids()) > (have.mtime, have.data_ids()):
+        scan.versions[(v.bucket, v.key)] = v
+
+
+def _offer_part(scan: Scan, data_id: str, extra: dict) -> None:
+    upload = r.Upload(**extra["upload"])
+    _, parts = scan._uploads.setdefault(upload.upload_id, (upload, {}))
+    n = extra["part_number"]
+    part = r.Part(upload.upload_id, n, data_id, extra["size"], extra["etag"], extra["mtime"],
+                  extra.get("checksum", ""))
+    if n not in parts or (part.mtime, data_id) > (parts[n].mtime, parts[n].data_id):
+        parts[n] = part
+
+
+def _bucket(scan: Scan, name: str, owner: str, when: float) -> None:
+    have = scan.buckets.get(name)
+    if have is None or when < have.created:
+        scan.buckets[name] = r.Bucket(name, owner, when, "")

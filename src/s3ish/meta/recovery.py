@@ -1,0 +1,233 @@
+"""Recovery of the metadata index from the drives: snapshots, the journal, and whether what
+the drives hold is complete.
+
+The index (SQLite, on the first drive) is a materialisation: the journal on the drives holds
+every committed mutation after a base, and snapshots (copies of the index at a sequence
+number) cover what came before. A rebuild is trusted only when the drives prove it complete:
+a snapshot at S (or none, S = 0) and at least one journal copy based at or before S. A drive
+that joins the set (a replacement, or one that comes back after missing writes) receives a
+fresh snapshot and a journal based at it, under the writers' lock, so it can carry the whole
+index alone.
+"""
+import fcntl
+import os
+import shutil
+import sqlite3
+from dataclasses import dataclass
+
+from . import errors, journal
+from .sqlite import APPLY, SqliteMetaStore
+
+SNAPSHOT = os.path.join(".s3ish", "snapshot.sqlite3")
+
+
+@dataclass
+class Assessment:
+    """What the drives hold of the index: enough to rebuild it, or not (and why)."""
+    snapshot: str | None        # the newest readable snapshot
+    snapshot_lsn: int           # its sequence number (0 without one)
+    bases: dict                 # drive -> journal base (None: no usable journal)
+    complete: bool
+    reason: str = ""
+
+    @property
+    def anything(self) -> bool:
+        return self.snapshot is not None or any(b is not None for b in self.bases.values())
+
+
+def assess(drives: list[str], after: int | None = None) -> Assessment:
+    """Can the index be rebuilt (or, with `after`, an index at `after` be caught up) from
+    these drives without losing a committed mutation?"""
+    snapshot = best_snapshot(drives)
+    s_lsn = snapshot_lsn(snapshot) if snapshot else 0
+    start = s_lsn if after is None else after
+    bases = {d: journal.base(journal.path_on(d)) for d in drives}
+    known = [b for b in bases.values() if b is not None]
+    if any(b <= start for b in known):
+        return Assessment(snapshot, s_lsn, bases, True)
+    if not known:
+        reason = "no journal copy on any drive"
+    else:
+        reason = (f"the journal copies start after sequence number {min(known)}, but the "
+                  f"{'snapshot' if after is None else 'index'} only covers up to {start}")
+    return Assessment(snapshot, s_lsn, bases, False, reason)
+
+
+def rebuild_index(db_path: str, drives: list[str]) -> dict:
+    """Recreate the SQLite index from the drives (server stopped): the newest snapshot, then
+    the journal records after it. Refuses (IncompleteJournal) when the drives cannot prove
+    the result complete. The old file, if any, is kept aside. Returns counts."""
+    found = assess(drives)
+    if not found.complete:
+        raise IncompleteJournal(found.reason)
+    tmp = _fresh(db_path + ".rebuild")
+    if found.snapshot is not None:
+        shutil.copyfile(found.snapshot, tmp)
+    db = sqlite3.connect(tmp, isolation_level=None)
+    db.execute("PRAGMA journal_mode=WAL")
+    SqliteMetaStore._migrate(db)
+    result = _replay(db, drives)
+    result["snapshot"] = found.snapshot or ""
+    db.close()
+    install(tmp, db_path)
+    return result
+
+
+def rebuild_from_mutations(db_path: str, mutations: list) -> dict:
+    """Recreate the index from mutation records made by another source (the shard headers),
+    all applied in one transaction; the old file is kept aside."""
+    tmp = _fresh(db_path + ".rebuild")
+    db = sqlite3.connect(tmp, isolation_level=None)
+    db.execute("PRAGMA journal_mode=WAL")
+    SqliteMetaStore._migrate(db)
+    applied = skipped = 0
+    db.execute("BEGIN IMMEDIATE")
+    for m in mutations:
+        try:
+            APPLY[type(m)](db, m)
+            applied += 1
+        except errors.DomainError:
+            skipped += 1
+    db.execute("COMMIT")
+    db.close()
+    install(tmp, db_path)
+    return {"mutations": applied, "skipped": skipped}
+
+
+def _fresh(tmp: str) -> str:
+    for leftover in (tmp, tmp + "-wal", tmp + "-shm"):
+        if os.path.exists(leftover):
+            os.unlink(leftover)
+    return tmp
+
+
+def install(tmp: str, db_path: str) -> None:
+    """Put a rebuilt index in place, keeping the previous one as `.before-rebuild`."""
+    os.makedirs(os.path.dirname(os.path.abspath(db_path)), exist_ok=True)
+    if os.path.exists(db_path):
+        os.replace(db_path, f"{db_path}.before-rebuild")
+    for stale in (db_path + "-wal", db_path + "-shm"):
+        if os.path.exists(stale):
+            os.unlink(stale)
+    os.replace(tmp, db_path)
+
+
+class IncompleteJournal(Exception):
+    """The drives do not hold every committed mutation: a rebuild would lose some."""
+
+
+def snapshot_lsn(path: str) -> int:
+    try:
+        db = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+        try:
+            return db.execute("SELECT lsn FROM journal_state WHERE id = 1").fetchone()[0]
+        finally:
+            db.close()
+    except (sqlite3.Error, TypeError):
+        return -1       # unreadable: not a candidate
+
+
+def best_snapshot(drives: list[str]) -> str | None:
+    found = [(lsn, p) for p in (os.path.join(d, SNAPSHOT) for d in drives)
+             if os.path.exists(p) and (lsn := snapshot_lsn(p)) >= 0]
+    return max(found)[1] if found else None
+
+
+def has_snapshot(drives: list[str]) -> bool:
+    return best_snapshot(drives) is not None
+
+
+def _write_snapshot(db: sqlite3.Connection, drive: str) -> None:
+    final = os.path.join(drive, SNAPSHOT)
+    tmp = final + ".tmp"
+    os.makedirs(os.path.dirname(final), exist_ok=True)
+    if os.path.exists(tmp):
+        os.unlink(tmp)
+    db.execute("VACUUM INTO ?", (tmp,))
+    with open(tmp, "rb") as f:
+        os.fsync(f.fileno())
+    os.replace(tmp, final)
+    journal._fsync_dir(os.path.dirname(final))
+
+
+def compact(db_path: str, drives: list[str], quorum: int) -> int:
+    """Start-up compaction (one process, index caught up): copy the index to every drive as
+    a snapshot, then empty the journals. Returns the snapshot's LSN, or -1 when fewer than
+    `quorum` drives took the snapshot (the journals are then kept whole)."""
+    db = sqlite3.connect(db_path, isolation_level=None)
+    try:
+        lsn = db.execute("SELECT lsn FROM journal_state WHERE id = 1").fetchone()[0]
+        done = 0
+        for drive in drives:
+            try:
+                _write_snapshot(db, drive)
+                done += 1
+            except (OSError, sqlite3.Error):
+                continue
+    finally:
+        db.close()
+    if done < quorum:
+        return -1
+    journal.truncate_through(drives, lsn)
+    return lsn
+
+
+def seed_drive(db_path: str, drive: str) -> int:
+    """Give a joining drive the whole index: a snapshot, and a journal based at it. Holds the
+    writers' lock (meta/sqlite.py) so no commit falls between the two. Returns the LSN."""
+    with open(db_path + ".writer-lock", "a+") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        db = sqlite3.connect(db_path, isolation_level=None)
+        try:
+            _write_snapshot(db, drive)
+        finally:
+            db.close()
+        lsn = snapshot_lsn(os.path.join(drive, SNAPSHOT))
+        journal.restart_at(drive, lsn)
+    return lsn
+
+
+def catch_up(db_path: str, drives: list[str]) -> dict:
+    """Apply the journal records the index has not seen (it commits without fsync when a
+    journal exists: after a power cut the journal holds what the index may have lost)."""
+    db = sqlite3.connect(db_path, isolation_level=None)
+    try:
+        db.execute("PRAGMA journal_mode=WAL")
+        SqliteMetaStore._migrate(db)
+        return _replay(db, drives)
+    finally:
+        db.close()
+
+
+def index_lsn(db_path: str) -> int:
+    db = sqlite3.connect(db_path, isolation_level=None)
+    try:
+        SqliteMetaStore._migrate(db)
+        return db.execute("SELECT lsn FROM journal_state WHERE id = 1").fetchone()[0]
+    finally:
+        db.close()
+
+
+def _replay(db, drives: list[str]) -> dict:
+    done = db.execute("SELECT lsn FROM journal_state WHERE id = 1").fetchone()[0]
+    records = [(lsn, ms) for lsn, ms in journal.read_merged(drives) if lsn > done]
+    applied = skipped = 0
+    db.execute("BEGIN IMMEDIATE")
+    try:
+        for lsn, mutations in records:
+            for m in mutations:
+                try:
+                    APPLY[type(m)](db, m)
+                    applied += 1
+                except errors.DomainError:
+                    skipped += 1
+            db.execute("UPDATE journal_state SET lsn = ? WHERE id = 1", (lsn,))
+        db.execute("COMMIT")
+    except BaseException:
+        db.execute("ROLLBACK")
+        raise
+    lsns = [lsn for lsn, _ in records]
+    return {"records": len(records), "mutations": applied, "skipped": skipped,
+            # Numbers absent from every drive: each is a commit that was refused.
+            "lsn_gaps": (lsns[-1] - done - len(lsns)) if lsns else 0,
+            "last_lsn": lsns[-1] if lsns else done}
