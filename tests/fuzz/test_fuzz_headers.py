@@ -148,4 +148,5 @@ def test_numeric_arguments(data):
             value = parse()
         except (errors.InvalidArgument, errors.InvalidRequest, errors.MissingContentLength):
             continue
-        assert value is None or (type(value) is int and 0 <= value < 2 ** 63)
+        # Declared lengths may be huge: the handlers compare them with the size caps first.
+        assert value is None or (type(value) is int and value >= 0)
