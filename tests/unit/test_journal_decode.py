@@ -37,3 +37,23 @@ def test_undecodable_record_with_a_good_crc_is_corrupt_not_an_exception():
                  b'"etag":"","mtime":0,"owner":"","inline":{"$b64":"!"}}}]]}',  # bad base64
                  b"\xff\xfe"):
         assert journal.decode_record(_crc_line(body)) is None, body[:60]
+
+
+def test_lines_without_one_integer_position_are_not_base_lines(tmp_path):
+    """A CRC-valid line with no position, two, or a non-integer one is damage: base() and
+    last_lsn() skip it instead of raising."""
+    import json as _json
+    import zlib as _zlib
+    from s3ish.meta import journal as j
+
+    def line(doc):
+        body = _json.dumps(doc).encode()
+        return body + b"\t" + f"{_zlib.crc32(body):08x}".encode() + b"\n"
+    drive = tmp_path / "d"
+    j.prepare(str(drive))
+    with open(j.path_on(str(drive)), "wb") as f:
+        for doc in ({"x": 1}, {"base": "7"}, {"base": 1, "lsn": 2}, {"base": True}):
+            f.write(line(doc))
+        f.write(j.encode_base(5))
+    assert j.base(j.path_on(str(drive))) == 5
+    assert j.last_lsn(str(drive)) == 5

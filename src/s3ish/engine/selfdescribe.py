@@ -25,6 +25,7 @@ from ..storage.erasure import make_codec
 from ..storage.erasure_store import ErasureDataStore
 from ..storage.shardfile import ShardCorrupt, ShardReader
 from ..util import checksums
+from ..util.errors import QuorumError
 from .types import Digests, PutSpec
 
 _KEEP = ("owner", "content_type", "headers", "user_meta", "storage_class",
@@ -136,8 +137,7 @@ def scan_drives(drives: list[str]) -> Scan:
     scan = Scan()
     headers = _headers(drives)
     for data_id, header in headers.items():
-        if header.extra.get("kind") in ("object", "part", "manifest") and \
-                "etag" in header.extra:
+        if _describes(header.extra):
             scan.units[data_id] = header.extra
         else:
             scan.undescribed.append(data_id)
@@ -146,22 +146,33 @@ def scan_drives(drives: list[str]) -> Scan:
     first = next(iter(headers.values()))
     store = _store(drives, first.k, first.m)
     used = set()
-    for data_id, extra in scan.units.items():
-        if extra["kind"] == "object":
-            _offer(scan, _version_from_object(data_id, extra))
-        elif extra["kind"] == "manifest":
-            v = _version_from_manifest(_read_unit(store, data_id))
-            v.manifest = data_id
-            _offer(scan, v)
+    for data_id, extra in list(scan.units.items()):
+        try:
+            if extra["kind"] == "object":
+                _offer(scan, _version_from_object(data_id, extra))
+            elif extra["kind"] == "manifest":
+                v = _version_from_manifest(_read_unit(store, data_id))
+                v.manifest = data_id
+                _offer(scan, v)
+        except (KeyError, TypeError, ValueError, OSError, QuorumError):
+            # Metadata that does not make a record (damaged beyond its CRC, an unreadable
+            # manifest): the unit counts as undescribed, and the rebuild is refused.
+            del scan.units[data_id]
+            scan.undescribed.append(data_id)
     for v in scan.versions.values():
         used.update(v.data_ids())
     # Uploads some kept object was completed from: their leftover parts were not chosen.
-    completed = {scan.units[i]["upload"]["upload_id"] for i in used
+    completed = {scan.units[i]["upload"].get("upload_id") for i in used
                  if scan.units.get(i, {}).get("kind") == "part"}
-    for data_id, extra in scan.units.items():
-        if extra["kind"] == "part" and data_id not in used and \
-                extra["upload"]["upload_id"] not in completed:
+    for data_id, extra in list(scan.units.items()):
+        if extra["kind"] != "part" or data_id in used or \
+                extra["upload"].get("upload_id") in completed:
+            continue
+        try:
             _offer_part(scan, data_id, extra)
+        except (KeyError, TypeError, ValueError):
+            del scan.units[data_id]
+            scan.undescribed.append(data_id)
     for v in scan.versions.values():
         _bucket(scan, v.bucket, v.owner, v.mtime)
     for upload, _ in scan._uploads.values():
@@ -169,6 +180,19 @@ def scan_drives(drives: list[str]) -> Scan:
     scan.uploads = len(scan._uploads)
     scan.parts = sum(len(p) for _, p in scan._uploads.values())
     return scan
+
+
+_NEEDED = {"object": ("bucket", "key", "etag", "size", "mtime", *_KEEP),
+           "part": ("bucket", "key", "etag", "size", "mtime", "upload", "part_number"),
+           "manifest": ("bucket", "key", "etag", "size")}
+
+
+def _describes(extra: dict) -> bool:
+    """The header carries complete metadata of a kind this version knows."""
+    needed = _NEEDED.get(extra.get("kind"))
+    if needed is None or not all(name in extra for name in needed):
+        return False
+    return extra["kind"] != "part" or isinstance(extra["upload"], dict)
 
 
 def _store(drives: list[str], k: int, m: int) -> ErasureDataStore:

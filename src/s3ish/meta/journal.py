@@ -87,7 +87,13 @@ def _decode_doc(line: bytes) -> dict | None:
         doc = json.loads(body)
     except (ValueError, RecursionError):      # RecursionError: deeply nested JSON
         return None
-    return doc if isinstance(doc, dict) else None
+    if not isinstance(doc, dict):
+        return None
+    # A line is a base line or a record: exactly one integer position, whatever the CRC says.
+    positions = [doc.get(k) for k in ("base", "lsn") if k in doc]
+    if len(positions) != 1 or type(positions[0]) is not int:
+        return None
+    return doc
 
 
 def decode_record(line: bytes):
