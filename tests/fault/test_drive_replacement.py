@@ -186,6 +186,10 @@ def test_partial_set_and_missing_folders_are_refused(tmp_path):
     # Two of the four: refused.
     err = _start_fails(["--data", drives[0], "--data", drives[1]], tmp_path)
     assert "4-drive set" in err and "2 drives were given" in err
+    # The right drives in the wrong order: refused.
+    err = _start_fails(["--data", drives[1], "--data", drives[0], "--data", drives[2],
+                        "--data", drives[3]], tmp_path)
+    assert "in their order" in err
     # A missing drive folder (an unmounted disk): refused, and not created.
     shutil.rmtree(drives[3])
     err = _start_fails([a for d in drives for a in ("--data", d)], tmp_path)
