@@ -1,7 +1,6 @@
 """`s3ish admin ...`: the operator's view of a running server, through /_admin/ with the root
 credentials (S3ISH_ROOT_USER / S3ISH_ROOT_PASSWORD). Requests are signed with AWS SigV4 by the
 same functions the server verifies with; the secret never crosses the wire."""
-import fcntl
 import json
 import os
 import sys

@@ -125,7 +125,7 @@ class Engine:
                 verify(digests)
             if inline:
                 return bytes(buf), [], digests
-            await run_io(writer.commit, selfdescribe.final_meta(digests, algorithm))
+            await run_io(writer.commit, selfdescribe.final_meta(digests))
             part = r.DataPart(writer.data_id, size, digests.md5.hex(),
                               checksums.b64(digests.checksum) if digests.checksum else "")
             return None, [part], digests

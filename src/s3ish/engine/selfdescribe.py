@@ -43,7 +43,7 @@ def part_meta(upload: r.Upload, part_number: int) -> dict:
             "upload": dataclasses.asdict(upload), "part_number": part_number}
 
 
-def final_meta(digests: Digests, algorithm: str) -> dict:
+def final_meta(digests: Digests) -> dict:
     return {"size": digests.size, "etag": digests.md5.hex(), "mtime": digests.mtime,
             "checksum": checksums.b64(digests.checksum) if digests.checksum else ""}
 
