@@ -116,8 +116,8 @@ class Engine:
             if inline:
                 _hash_and_write(None, md5, extra, taps, buf)   # at most INLINE_MAX: cheap
             else:
-                if writer is None:
-                    writer = await run_io(self.data.writer, describe)
+                if writer is None:     # the whole body is in hand, under one block
+                    writer = await run_io(self.data.writer, describe, True)
                 await run_io(_hash_and_write, writer, md5, extra, taps, buf)
             digests = Digests(size, md5.digest(), extra.digest() if extra else None,
                               time.time())

@@ -59,7 +59,7 @@ class DataStore(Protocol):
     # can be rebuilt from the data alone; the single folder relies on its fsync'd index.
     self_describing: bool
 
-    def writer(self, meta: dict | None = None) -> DataWriter: ...
+    def writer(self, meta: dict | None = None, small: bool = False) -> DataWriter: ...
     def open(self, data_id: str) -> DataHandle: ...
     def delete(self, data_id: str) -> None: ...
     def list_ids(self) -> list[str]: ...
@@ -116,8 +116,8 @@ class FolderDataStore:
 
     self_describing = False
 
-    def writer(self, meta: dict | None = None) -> "FolderWriter":
-        return FolderWriter(self)
+    def writer(self, meta: dict | None = None, small: bool = False) -> "FolderWriter":
+        return FolderWriter(self, direct=self.direct and not small)
 
     def open(self, data_id: str) -> "FileHandle":
         return FileHandle(os.open(self.path(data_id), os.O_RDONLY))
@@ -164,14 +164,14 @@ class FolderWriter:
     """Writes a data file (with O_DIRECT where the filesystem allows it, see directio.py)
     under tmp/, then fsync, rename into objects/xx/ and fsync the folder at commit."""
 
-    def __init__(self, store: FolderDataStore):
+    def __init__(self, store: FolderDataStore, direct: bool):
         self.store = store
         self.data_id = new_data_id()
         self._tmp = os.path.join(store.tmp, self.data_id)
-        self._fd, direct = directio.open_new(self._tmp, store.direct)
-        if store.direct and not direct:
+        self._fd, used_direct = directio.open_new(self._tmp, direct)
+        if direct and not used_direct:
             store.direct = False          # remember: this filesystem has no direct I/O
-        self._out = directio.Appender(self._fd, direct)
+        self._out = directio.Appender(self._fd, used_direct)
 
     def write(self, block) -> None:
         self._out.write(block)
@@ -211,7 +211,7 @@ class MemoryDataStore:
 
     self_describing = False
 
-    def writer(self, meta: dict | None = None) -> "MemoryWriter":
+    def writer(self, meta: dict | None = None, small: bool = False) -> "MemoryWriter":
         return MemoryWriter(self)
 
     def open(self, data_id: str) -> "BytesHandle":

@@ -66,8 +66,10 @@ class ErasureDataStore:
     # Shard headers carry each unit's metadata (see engine/selfdescribe.py).
     self_describing = True
 
-    def writer(self, meta: dict | None = None) -> "ErasureWriter":
-        return ErasureWriter(self, new_data_id(), meta)
+    def writer(self, meta: dict | None = None, small: bool = False) -> "ErasureWriter":
+        """`small`: the whole unit is under one block (its bytes are in hand): buffered
+        I/O, whose file creation costs half an O_DIRECT one here (0.4 vs 0.9 ms)."""
+        return ErasureWriter(self, new_data_id(), meta, direct=not small)
 
     def open(self, data_id: str) -> "ErasureHandle":
         return ErasureHandle(self, data_id)
@@ -233,7 +235,8 @@ class ErasureWriter:
     """`meta`: what the caller knows of the unit up front (bucket, key, ...), kept in every
     shard header; commit() completes it with what is known only at the end."""
 
-    def __init__(self, store: ErasureDataStore, data_id: str, meta: dict | None = None):
+    def __init__(self, store: ErasureDataStore, data_id: str, meta: dict | None = None,
+                 direct: bool = True):
         self.store = store
         self.data_id = data_id
         self._buf = bytearray()
@@ -248,7 +251,7 @@ class ErasureWriter:
                                      generation=1, size=-1, codec=store.codec.name,
                                      extra=meta or {})
                 try:
-                    w = ShardWriter(store.tmp_path(drive, data_id, shard), header)
+                    w = ShardWriter(store.tmp_path(drive, data_id, shard), header, direct)
                 except OSError as e:
                     drive.record_error(e)
             self._writers.append(w)
