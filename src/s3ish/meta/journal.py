@@ -23,6 +23,7 @@ import typing
 import zlib
 
 from ..util.errors import QuorumError
+from ..util.files import fsync_dir
 from . import records
 
 FOLDER = os.path.join(".s3ish", "journal")
@@ -153,15 +154,8 @@ def restart_at(drive: str, lsn: int) -> None:
         f.flush()
         os.fsync(f.fileno())
     os.replace(tmp, path)
-    _fsync_dir(os.path.dirname(path))
+    fsync_dir(os.path.dirname(path))
 
-
-def _fsync_dir(path: str) -> None:
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
 
 
 # ---- the mirrored log ----

@@ -15,6 +15,7 @@ import shutil
 import sqlite3
 from dataclasses import dataclass
 
+from ..util.files import fsync_dir
 from . import errors, journal
 from .sqlite import APPLY, SqliteMetaStore
 
@@ -80,18 +81,25 @@ def rebuild_from_mutations(db_path: str, mutations: list) -> dict:
     db = sqlite3.connect(tmp, isolation_level=None)
     db.execute("PRAGMA journal_mode=WAL")
     SqliteMetaStore._migrate(db)
-    applied = skipped = 0
     db.execute("BEGIN IMMEDIATE")
+    applied, skipped = _apply_all(db, mutations)
+    db.execute("COMMIT")
+    db.close()
+    install(tmp, db_path)
+    return {"mutations": applied, "skipped": skipped}
+
+
+def _apply_all(db, mutations) -> tuple[int, int]:
+    """Apply records in the caller's transaction; ones the state refuses are skipped (a
+    record replayed over a snapshot that already holds it). Returns (applied, skipped)."""
+    applied = skipped = 0
     for m in mutations:
         try:
             APPLY[type(m)](db, m)
             applied += 1
         except errors.DomainError:
             skipped += 1
-    db.execute("COMMIT")
-    db.close()
-    install(tmp, db_path)
-    return {"mutations": applied, "skipped": skipped}
+    return applied, skipped
 
 
 def _fresh(tmp: str) -> str:
@@ -147,7 +155,7 @@ def _write_snapshot(db: sqlite3.Connection, drive: str) -> None:
     with open(tmp, "rb") as f:
         os.fsync(f.fileno())
     os.replace(tmp, final)
-    journal._fsync_dir(os.path.dirname(final))
+    fsync_dir(os.path.dirname(final))
 
 
 def compact(db_path: str, drives: list[str], quorum: int) -> int:
@@ -215,12 +223,9 @@ def _replay(db, drives: list[str]) -> dict:
     db.execute("BEGIN IMMEDIATE")
     try:
         for lsn, mutations in records:
-            for m in mutations:
-                try:
-                    APPLY[type(m)](db, m)
-                    applied += 1
-                except errors.DomainError:
-                    skipped += 1
+            done_here, skipped_here = _apply_all(db, mutations)
+            applied += done_here
+            skipped += skipped_here
             db.execute("UPDATE journal_state SET lsn = ? WHERE id = 1", (lsn,))
         db.execute("COMMIT")
     except BaseException:

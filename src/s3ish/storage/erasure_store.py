@@ -11,6 +11,7 @@ import os
 import threading
 
 from ..util.errors import QuorumError
+from ..util.files import fsync_dir
 from ..util.ids import data_id as new_data_id
 from . import drives as dv
 from .datastore import move_aside, purge_folder
@@ -212,7 +213,7 @@ class ErasureDataStore:
                 final = self.shard_path(placement[shard], handle.data_id, shard)
                 os.rename(tmps[shard], final)
                 if self.durable:
-                    _fsync_dir(os.path.dirname(final))
+                    fsync_dir(os.path.dirname(final))
         except BaseException:
             for w in writers.values():
                 w.abort()
@@ -307,7 +308,7 @@ class ErasureWriter:
                 final = store.shard_path(drive, self.data_id, shard)
                 os.rename(store.tmp_path(drive, self.data_id, shard), final)
                 if store.durable:
-                    _fsync_dir(os.path.dirname(final))
+                    fsync_dir(os.path.dirname(final))
             except OSError as e:
                 drive.record_error(e)
                 self._drop(shard)
@@ -432,10 +433,3 @@ class _UnitLock:
         if self.fd >= 0:
             os.close(self.fd)  # closing releases the lock
 
-
-def _fsync_dir(path: str) -> None:
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
