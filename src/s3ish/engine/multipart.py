@@ -41,7 +41,7 @@ class Multipart:
                           verify=None) -> r.Part:
         _, parts, digests = await self.engine.ingest(
             body, algorithm, verify, allow_inline=False,
-            describe=selfdescribe.part_meta(upload, part_number))
+            describe=lambda: selfdescribe.part_meta(upload, part_number))
         p = r.Part(upload.upload_id, part_number, parts[0].data_id, digests.size,
                    digests.md5.hex(), digests.mtime,
                    checksums.b64(digests.checksum) if digests.checksum else "")

@@ -52,7 +52,7 @@ class Engine:
         condition is checked atomically with the commit."""
         inline, parts, digests = await self.ingest(
             body, spec.checksum_algorithm, verify, allow_inline=True,
-            describe=selfdescribe.object_meta(bucket, key, spec))
+            describe=lambda: selfdescribe.object_meta(bucket, key, spec))
         v = r.ObjectVersion(
             bucket=bucket, key=key, size=digests.size, etag=digests.md5.hex(),
             mtime=digests.mtime, owner=spec.owner, content_type=spec.content_type,
@@ -82,11 +82,13 @@ class Engine:
         await self.meta.apply(r.SetObjectTags(bucket, key, tags))
 
     async def ingest(self, body, algorithm: str, verify, allow_inline: bool,
-                     describe: dict | None = None):
+                     describe=None):
         """Stream a body into storage. Returns (inline bytes | None, [DataPart], Digests).
-        `describe`: the unit's metadata for self-describing stores (selfdescribe.py); such
-        stores keep nothing inline, so every object can be rebuilt from the drives."""
-        allow_inline = allow_inline and not self.data.self_describing
+        `describe()`: the unit's metadata, for self-describing stores only (selfdescribe.py);
+        such stores keep nothing inline, so every object can be rebuilt from the drives."""
+        describing = self.data.self_describing
+        allow_inline = allow_inline and not describing
+        describe = describe() if describing and describe is not None else None
         md5 = checksums.new("MD5")
         extra = checksums.new(algorithm) if algorithm else None
         # Hashers the body asks to be fed (e.g. a signed payload's SHA-256), in the same pass.
@@ -125,7 +127,8 @@ class Engine:
                 verify(digests)
             if inline:
                 return bytes(buf), [], digests
-            await run_io(writer.commit, selfdescribe.final_meta(digests))
+            await run_io(writer.commit, selfdescribe.final_meta(digests) if describing
+                         else None)
             part = r.DataPart(writer.data_id, size, digests.md5.hex(),
                               checksums.b64(digests.checksum) if digests.checksum else "")
             return None, [part], digests
@@ -152,7 +155,7 @@ class Engine:
         async def one():
             yield body
         _, parts, _ = await self.ingest(one(), "", None, allow_inline=False,
-                                        describe=selfdescribe.manifest_meta(v))
+                                        describe=lambda: selfdescribe.manifest_meta(v))
         return parts[0].data_id
 
     async def commit(self, mutation, new_ids: list[str]):
