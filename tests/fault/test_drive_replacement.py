@@ -50,6 +50,16 @@ def _populate(c):
     c.copy_object(Bucket="alpha", Key="copied", CopySource="alpha/dir/big")
 
 
+def _populated(drives, tmp_path) -> dict:
+    """A new set with _populate's objects, stopped; returns what a client saw."""
+    srv = _server(drives, tmp_path)
+    try:
+        _populate(srv.client())
+        return _snapshot(srv.client())
+    finally:
+        srv.stop()
+
+
 def _wait_all_ok(srv, timeout=60):
     deadline = time.time() + timeout
     while time.time() < deadline:
@@ -81,16 +91,12 @@ def _holds_index(drive) -> bool:
 ])
 def test_replace_then_lose_others(tmp_path, n, replaced, lost):
     drives = [str(tmp_path / f"d{i}") for i in range(1, n + 1)]
-    srv = _server(drives, tmp_path)
-    try:
-        _populate(srv.client())
-        before = _snapshot(srv.client())
-    finally:
-        srv.stop()
+    before = _populated(drives, tmp_path)
     _replace(drives, replaced)
     srv = _server(drives, tmp_path)
     try:
         _wait_all_ok(srv)
+        assert _snapshot(srv.client()) == before
         srv.client().put_object(Bucket="alpha", Key="after-replacement", Body=b"new")
         before = _snapshot(srv.client())
     finally:
@@ -109,12 +115,7 @@ def test_replace_then_lose_others(tmp_path, n, replaced, lost):
 @pytest.mark.slow
 def test_every_journal_lost_rebuilds_from_shard_headers(tmp_path):
     drives = [str(tmp_path / f"d{i}") for i in range(1, 5)]
-    srv = _server(drives, tmp_path)
-    try:
-        _populate(srv.client())
-        before = _snapshot(srv.client())
-    finally:
-        srv.stop()
+    before = _populated(drives, tmp_path)
     for d in drives:
         shutil.rmtree(os.path.join(d, ".s3ish"))       # every journal and snapshot
     os.unlink(os.path.join(drives[0], "meta.sqlite3"))

@@ -245,14 +245,12 @@ class DriveSet:
         return []
 
     def _make_folders(self) -> None:
+        """Start-up (one process): every drive's folders, the journal's too (joining drives
+        are seeded before any worker appends)."""
         for drive in self.drives:
-            if drive.state == MISSING:
-                continue
-            for sub in SUBFOLDERS:
-                os.makedirs(os.path.join(drive.path, sub), exist_ok=True)
-            os.makedirs(os.path.join(drive.path, ".s3ish", "journal"), exist_ok=True)
-            for i in range(256):
-                os.makedirs(os.path.join(drive.path, "objects", f"{i:02x}"), exist_ok=True)
+            if drive.state != MISSING:
+                self._make_folders_of(drive)
+                os.makedirs(os.path.join(drive.path, ".s3ish", "journal"), exist_ok=True)
 
     def _write_marker(self, drive: Drive, rebuilding: bool = False, seeded: bool = True,
                       new_join: bool = False) -> None:
@@ -293,6 +291,8 @@ class DriveSet:
         self._write_marker(drive, rebuilding=True, seeded=True)
 
     def _make_folders_of(self, drive: Drive) -> None:
+        """A drive's data folders; never its journal's, which seeding creates (a journal
+        appended to before the drive holds the index would look complete)."""
         for sub in SUBFOLDERS:
             os.makedirs(os.path.join(drive.path, sub), exist_ok=True)
         for i in range(256):
