@@ -1,8 +1,8 @@
 """Domain errors of the engine (the store's own are re-exported so callers import one place)."""
 from ..meta.errors import (  # noqa: F401  (re-exported)
-    BucketAlreadyExists, BucketAlreadyOwnedByYou, BucketNotEmpty, DomainError, EntityTooSmall,
-    InvalidPart, InvalidPartOrder, NoSuchBucket, NoSuchKey, NoSuchUpload, NoSuchVersion,
-    PreconditionFailed)
+    BucketAlreadyExists, BucketAlreadyOwnedByYou, BucketNotEmpty, DeleteMarker, DomainError,
+    EntityTooSmall, InvalidBucketState, InvalidPart, InvalidPartOrder, NoSuchBucket, NoSuchKey,
+    NoSuchUpload, NoSuchVersion, ObjectLocked, ObjectLockNotEnabled, PreconditionFailed)
 
 
 class ServiceUnavailable(DomainError):
@@ -11,3 +11,7 @@ class ServiceUnavailable(DomainError):
 
 class DataGone(DomainError):
     """A data unit vanished between reading metadata and opening it (a racing overwrite)."""
+
+
+class InvalidVersionId(DomainError):
+    """A version id this store never issues (S3: 400 InvalidArgument)."""

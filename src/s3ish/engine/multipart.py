@@ -6,7 +6,7 @@ import time
 
 from ..meta import records as r
 from ..util import checksums
-from ..util.ids import upload_id as new_upload_id
+from ..util.ids import upload_id as new_upload_id, version_id as new_version_id
 from . import errors, selfdescribe
 from .listing import group_prefix, next_after
 from .objects import Engine
@@ -26,7 +26,7 @@ class Multipart:
         u = r.Upload(new_upload_id(), bucket, key, time.time(), spec.owner, spec.content_type,
                      spec.headers, spec.user_meta, spec.storage_class, spec.checksum_algorithm,
                      spec.checksum_type or ("COMPOSITE" if spec.checksum_algorithm else ""),
-                     spec.tags)
+                     spec.tags, spec.lock_mode, spec.lock_until, spec.legal_hold)
         await self.meta.apply(r.CreateUpload(u))
         return u
 
@@ -49,9 +49,10 @@ class Multipart:
         return p
 
     async def upload_part_copy(self, upload: r.Upload, part_number: int, src_bucket: str,
-                               src_key: str, plan) -> tuple[r.ObjectVersion, r.Part]:
+                               src_key: str, plan, src_version: str | None = None
+                               ) -> tuple[r.ObjectVersion, r.Part]:
         """A part whose bytes are (a range of) another object, streamed in constant memory."""
-        src, _, stream = await self.engine.get_object(src_bucket, src_key, plan)
+        src, _, stream = await self.engine.get_object(src_bucket, src_key, plan, src_version)
         try:
             part = await self.upload_part(upload, part_number, stream,
                                           upload.checksum_algorithm)
@@ -97,7 +98,7 @@ class Multipart:
         ids = (await self.meta.expired_uploads(older_than))[:limit]
         for upload_id in ids:
             try:
-                await self.engine.free_data(await self.meta.apply(r.AbortUpload(upload_id)))
+                await self.engine.free_data((await self.meta.apply(r.AbortUpload(upload_id))).freed)
             except errors.NoSuchUpload:
                 pass    # completed or aborted meanwhile
         return len(ids)
@@ -106,7 +107,8 @@ class Multipart:
         return await self.meta.list_parts(upload.upload_id, after, limit)
 
     async def abort_multipart_upload(self, upload: r.Upload) -> None:
-        await self.engine.free_data(await self.meta.apply(r.AbortUpload(upload.upload_id)))
+        await self.engine.free_data(
+            (await self.meta.apply(r.AbortUpload(upload.upload_id))).freed)
 
     async def complete_multipart_upload(self, upload: r.Upload, wanted: list[tuple[int, str]],
                                         verify=None, condition: r.Condition | None = None
@@ -127,7 +129,8 @@ class Multipart:
             etag=multipart_etag(chosen), mtime=time.time(), owner=upload.owner,
             content_type=upload.content_type, headers=upload.headers,
             user_meta=upload.user_meta, storage_class=upload.storage_class, tags=upload.tags,
-            parts=[r.DataPart(p.data_id, p.size, p.etag, p.checksum) for p in chosen])
+            vsort=new_version_id(), lock_mode=upload.lock_mode, lock_until=upload.lock_until,
+            legal_hold=upload.legal_hold, parts=[r.DataPart(p.data_id, p.size, p.etag, p.checksum) for p in chosen])
         algorithm = upload.checksum_algorithm
         if algorithm and all(p.checksum for p in chosen):
             v.checksum_algorithm = algorithm
@@ -141,8 +144,9 @@ class Multipart:
             verify(v)
         if self.engine.data.self_describing:
             v.manifest = await self.engine.write_manifest(v)
-        await self.engine.commit(r.CompleteUpload(upload.upload_id, v, condition),
-                                 [v.manifest] if v.manifest else [])
+        out = await self.engine.commit(r.CompleteUpload(upload.upload_id, v, condition),
+                                       [v.manifest] if v.manifest else [])
+        v.version_id = out.version_id
         return v
 
 

@@ -11,6 +11,7 @@ import time
 from ..meta import records as r
 from ..util import checksums
 from ..util.errors import QuorumError
+from ..util.ids import is_version_id, version_id as new_version_id
 from ..util.threads import run_io
 from . import errors, selfdescribe
 from .listing import list_objects
@@ -29,11 +30,15 @@ class Engine:
         self.data = data
 
     # ---- buckets ----
-    async def create_bucket(self, name: str, owner: str, region: str) -> None:
-        await self.meta.apply(r.CreateBucket(r.Bucket(name, owner, time.time(), region)))
+    async def create_bucket(self, name: str, owner: str, region: str,
+                            object_lock: bool = False) -> None:
+        b = r.Bucket(name, owner, time.time(), region)
+        if object_lock:
+            b.versioning, b.object_lock = "Enabled", r.ObjectLockConfig()
+        await self.meta.apply(r.CreateBucket(b))
 
     async def delete_bucket(self, name: str, owner: str) -> None:
-        await self.free_data(await self.meta.apply(r.DeleteBucket(name, owner)))
+        await self.free_data((await self.meta.apply(r.DeleteBucket(name, owner))).freed)
 
     async def get_bucket(self, name: str) -> r.Bucket:
         b = await self.meta.get_bucket(name)
@@ -43,6 +48,35 @@ class Engine:
 
     async def list_buckets(self, owner: str) -> list[r.Bucket]:
         return await self.meta.list_buckets(owner)
+
+    # ---- bucket configuration (each a typed, journaled record; meta/rules.py decides) ----
+    async def set_bucket_versioning(self, bucket: str, status: str) -> None:
+        await self.meta.apply(r.SetBucketVersioning(bucket, status))
+
+    async def set_bucket_object_lock(self, bucket: str, config: r.ObjectLockConfig) -> None:
+        await self.meta.apply(r.SetBucketObjectLock(bucket, config))
+
+    async def set_bucket_lifecycle(self, bucket: str, rules: list) -> None:
+        """Replace the bucket's lifecycle rules ([] deletes the configuration)."""
+        await self.meta.apply(r.SetBucketLifecycle(bucket, rules))
+
+    async def set_bucket_tags(self, bucket: str, tags: dict) -> None:
+        """Replace the bucket's tag set ({} deletes it)."""
+        await self.meta.apply(r.SetBucketTags(bucket, tags))
+
+    async def set_object_retention(self, bucket: str, key: str, version_id: str | None,
+                                   mode: str, until: float,
+                                   bypass_governance: bool = False) -> r.Outcome:
+        """Set (mode "" removes) a version's retention; shortening or removing a retention in
+        force needs GOVERNANCE mode and the bypass (COMPLIANCE: never)."""
+        check_version_id(version_id)
+        return await self.meta.apply(r.SetObjectRetention(
+            bucket, key, version_id, mode, until, time.time(), bypass_governance))
+
+    async def set_object_legal_hold(self, bucket: str, key: str, version_id: str | None,
+                                    on: bool) -> r.Outcome:
+        check_version_id(version_id)
+        return await self.meta.apply(r.SetObjectLegalHold(bucket, key, version_id, on))
 
     # ---- writes ----
     async def put_object(self, bucket: str, key: str, body, spec: PutSpec, verify=None,
@@ -60,16 +94,19 @@ class Engine:
             checksum_algorithm=spec.checksum_algorithm,
             checksum_value=checksums.b64(digests.checksum) if digests.checksum else "",
             checksum_type="FULL_OBJECT" if digests.checksum else "",
-            inline=inline, parts=parts, tags=spec.tags)
-        await self.commit(r.PutObject(v, condition), v.data_ids())
+            inline=inline, parts=parts, tags=spec.tags, vsort=new_version_id(),
+            lock_mode=spec.lock_mode, lock_until=spec.lock_until, legal_hold=spec.legal_hold)
+        out = await self.commit(r.PutObject(v, condition), v.data_ids())
+        v.version_id = out.version_id
         return v
 
     async def copy_object(self, src_bucket: str, src_key: str, plan, dst_bucket: str,
-                          dst_key: str, make_spec, condition: r.Condition | None = None):
+                          dst_key: str, make_spec, condition: r.Condition | None = None,
+                          src_version: str | None = None):
         """Stream a copy of the source (constant memory). `plan(source)` checks the source's
         conditions and returns the byte range to copy; `make_spec(source)` the new object's
         PutSpec. Returns (source, new version)."""
-        src, _, stream = await self.get_object(src_bucket, src_key, plan)
+        src, _, stream = await self.get_object(src_bucket, src_key, plan, src_version)
         try:
             v = await self.put_object(dst_bucket, dst_key, stream, make_spec(src),
                                       condition=condition)
@@ -77,9 +114,11 @@ class Engine:
             await stream.aclose()
         return src, v
 
-    async def set_object_tags(self, bucket: str, key: str, tags: dict) -> None:
+    async def set_object_tags(self, bucket: str, key: str, tags: dict,
+                              version_id: str | None = None) -> r.Outcome:
         await self.get_bucket(bucket)
-        await self.meta.apply(r.SetObjectTags(bucket, key, tags))
+        check_version_id(version_id)
+        return await self.meta.apply(r.SetObjectTags(bucket, key, tags, version_id))
 
     async def ingest(self, body, algorithm: str, verify, allow_inline: bool,
                      describe=None):
@@ -158,13 +197,13 @@ class Engine:
                                         describe=lambda: selfdescribe.manifest_meta(v))
         return parts[0].data_id
 
-    async def commit(self, mutation, new_ids: list[str]):
+    async def commit(self, mutation, new_ids: list[str]) -> r.Outcome:
         """Apply a mutation; if it fails, the data written for it is orphaned: remove it.
         The apply is shielded: a cancelled request cannot tell whether its mutation will
         still commit, so the clean-up waits for the outcome."""
         applying = asyncio.ensure_future(self.meta.apply(mutation))
         try:
-            freed = await asyncio.shield(applying)
+            out = await asyncio.shield(applying)
         except asyncio.CancelledError:
             applying.add_done_callback(lambda t: asyncio.ensure_future(self._settled(
                 t, new_ids)))
@@ -175,36 +214,55 @@ class Engine:
         except BaseException:
             await self.free_data(new_ids)
             raise
-        await self.free_data(freed)
+        await self.free_data(out.freed)
+        return out
 
     async def _settled(self, applying, new_ids: list[str]) -> None:
         if applying.cancelled() or applying.exception() is not None:
             await self.free_data(new_ids)
         else:
-            await self.free_data(applying.result())
+            await self.free_data(applying.result().freed)
 
     async def free_data(self, data_ids: list[str]) -> None:
         if data_ids:
             await run_io(_delete_all, self.data, data_ids)
 
-    async def delete_object(self, bucket: str, key: str) -> None:
-        await self.get_bucket(bucket)
-        await self.free_data(await self.meta.apply(r.DeleteObject(bucket, key)))
+    async def delete_object(self, bucket: str, key: str, version_id: str | None = None,
+                            owner: str = "", bypass_governance: bool = False,
+                            condition: r.Condition | None = None) -> r.Outcome:
+        """Delete a key (a delete marker where versioning is on) or, with `version_id`, one
+        version for good. Returns what happened (the version id, whether a marker)."""
+        b = await self.get_bucket(bucket)
+        check_version_id(version_id)
+        m = r.DeleteObject(bucket, key, version_id, "" if version_id or not b.versioning
+                           else new_version_id(), time.time(), bypass_governance, condition,
+                           owner)
+        out = await self.meta.apply(m)
+        await self.free_data(out.freed)
+        return out
 
     # ---- reads ----
-    async def head_object(self, bucket: str, key: str) -> r.ObjectVersion:
-        v = await self.meta.get_object(bucket, key)
+    async def head_object(self, bucket: str, key: str,
+                          version_id: str | None = None) -> r.ObjectVersion:
+        """The current version, or the one named. A delete marker raises DeleteMarker."""
+        if version_id is None:
+            v = await self.meta.get_object(bucket, key)
+        else:
+            check_version_id(version_id)
+            v = await self.meta.get_version(bucket, key, version_id)
         if v is None:
             await self.get_bucket(bucket)
-            raise errors.NoSuchKey(key)
+            raise errors.NoSuchKey(key) if version_id is None else errors.NoSuchVersion(key)
+        if v.delete_marker:
+            raise errors.DeleteMarker(v.version_id, current=version_id is None)
         return v
 
-    async def get_object(self, bucket: str, key: str, plan):
+    async def get_object(self, bucket: str, key: str, plan, version_id: str | None = None):
         """Look up an object and open its data. `plan(version)` returns the (start, end)
         inclusive byte range to serve, or None for no body; it may raise to refuse. Returns
         (version, start, end, async iterator of bytes)."""
         for _ in range(5):
-            v = await self.head_object(bucket, key)
+            v = await self.head_object(bucket, key, version_id)
             rng = plan(v)
             if rng is None or v.inline is not None:
                 return v, rng, _inline_stream(v, rng)
@@ -224,6 +282,13 @@ class Engine:
                            start_after: str = "", max_keys: int = 1000) -> ListResult:
         await self.get_bucket(bucket)
         return await list_objects(self.meta, bucket, prefix, delimiter, start_after, max_keys)
+
+
+def check_version_id(version_id: str | None) -> None:
+    """A version id this store could have made ("null" or one of ours), else InvalidVersionId
+    (S3 answers 400 for ids it could never have issued)."""
+    if version_id is not None and version_id != "null" and not is_version_id(version_id):
+        raise errors.InvalidVersionId(version_id)
 
 
 def _hash_and_write(writer, md5, extra, taps, block) -> None:

@@ -13,6 +13,9 @@ class PutSpec:
     checksum_algorithm: str = ""      # one of util.checksums.ALGORITHMS, or ""
     checksum_type: str = ""
     tags: dict = field(default_factory=dict)
+    lock_mode: str = ""               # object lock retention asked for this object
+    lock_until: float = 0.0
+    legal_hold: bool = False
 
 
 @dataclass

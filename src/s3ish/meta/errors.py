@@ -50,3 +50,24 @@ class PreconditionFailed(DomainError):
 
 class NoSuchVersion(DomainError):
     pass
+
+
+class ObjectLocked(DomainError):
+    """The version is protected by object lock (retention or legal hold)."""
+
+
+class InvalidBucketState(DomainError):
+    pass
+
+
+class ObjectLockNotEnabled(DomainError):
+    """An object lock operation on a bucket without object lock."""
+
+
+class DeleteMarker(DomainError):
+    """The version asked for (or the current one) is a delete marker."""
+
+    def __init__(self, version_id: str, current: bool):
+        super().__init__(version_id)
+        self.version_id = version_id
+        self.current = current

@@ -12,19 +12,16 @@ snapshot of the index at B or later beside it). Without it a journal that starte
 look complete and a rebuild from it would silently drop everything before. Files written
 before base lines existed are read as based just before their first record.
 """
-import base64
 import collections
 import concurrent.futures
-import dataclasses
 import json
 import os
-import types
 import typing
 import zlib
 
 from ..util.errors import QuorumError
 from ..util.files import fsync_dir
-from . import records
+from . import docs, records
 
 FOLDER = os.path.join(".s3ish", "journal")
 FILE = "journal.log"
@@ -37,40 +34,12 @@ class JournalQuorumError(QuorumError):
 
 # ---- (de)serialisation of mutation records ----
 
-def _to_doc(value):
-    if dataclasses.is_dataclass(value):
-        return {f.name: _to_doc(getattr(value, f.name)) for f in dataclasses.fields(value)}
-    if isinstance(value, (bytes, bytearray)):
-        return {"$b64": base64.b64encode(value).decode()}
-    if isinstance(value, list):
-        return [_to_doc(v) for v in value]
-    if isinstance(value, dict):
-        return {k: _to_doc(v) for k, v in value.items()}
-    return value
-
-
-def _from_doc(typ, doc):
-    if doc is None:
-        return None
-    origin = typing.get_origin(typ)
-    if origin in (typing.Union, types.UnionType):
-        inner = [a for a in typing.get_args(typ) if a is not type(None)]
-        return _from_doc(inner[0], doc)
-    if origin is list:
-        (item,) = typing.get_args(typ)
-        return [_from_doc(item, d) for d in doc]
-    if dataclasses.is_dataclass(typ):
-        hints = typing.get_type_hints(typ)
-        return typ(**{k: _from_doc(hints[k], v) for k, v in doc.items()})
-    # Only a bytes field holds {"$b64": ...}: a dict field (user metadata, tags) may hold
-    # that key as client text.
-    if typ is bytes and isinstance(doc, dict) and "$b64" in doc:
-        return base64.b64decode(doc["$b64"], validate=True)
-    return doc
+_to_doc, _from_doc = docs.to_doc, docs.from_doc
 
 
 def encode_record(lsn: int, mutations: list) -> bytes:
-    body = json.dumps({"lsn": lsn, "m": [[type(m).__name__, _to_doc(m)] for m in mutations]},
+    body = json.dumps({"lsn": lsn, "f": records.FORMAT,
+                       "m": [[type(m).__name__, _to_doc(m)] for m in mutations]},
                       separators=(",", ":")).encode()
     return body + b"\t" + f"{zlib.crc32(body):08x}".encode() + b"\n"
 
@@ -106,6 +75,9 @@ def decode_record(line: bytes):
     lsn = doc["lsn"]
     if type(lsn) is not int:       # LSNs are compared and sorted by every reader
         return None
+    fmt = doc.get("f", 1)
+    if type(fmt) is not int or not 1 <= fmt <= records.FORMAT:
+        return None     # written by a newer s3ish (or corrupt): never half-understood
     try:
         return lsn, [_from_doc(_TYPES[name], d) for name, d in doc["m"]]
     except (ValueError, KeyError, TypeError, AttributeError, RecursionError):

@@ -1,12 +1,21 @@
 """Typed metadata: the state records (bucket, object version, upload, part) and the mutation
 records that change them. Every change to metadata is one mutation applied in one transaction
-by `MetaStore.apply`, so a log of these records could replay the whole store.
+by `MetaStore.apply`, so a log of these records could replay the whole store. What each
+mutation does is written once, store-independent, in `rules.py`.
+
+Formats: FORMAT is the version of the mutation records written now. Format 1 (before object
+versions) had no version sort keys, delete markers or bucket configuration; its records decode
+into today's classes with the new fields at their defaults, and mean the same thing.
 """
 from __future__ import annotations
 
 import dataclasses
 import json
 from dataclasses import dataclass, field
+
+from .bucketconf import LifecycleRule, ObjectLockConfig
+
+FORMAT = 2
 
 
 @dataclass
@@ -15,6 +24,15 @@ class Bucket:
     owner: str
     created: float
     region: str = ""
+    versioning: str = ""      # "" (never enabled), "Enabled" or "Suspended"
+    object_lock: ObjectLockConfig | None = None
+    lifecycle: list[LifecycleRule] = field(default_factory=list)
+    tags: dict = field(default_factory=dict)
+
+    @property
+    def versioned(self) -> bool:
+        """New versions get ids of their own (else they are the key's `null` version)."""
+        return self.versioning == "Enabled"
 
 
 @dataclass
@@ -48,20 +66,41 @@ class ObjectVersion:
     # With self-describing drives: the data unit holding this record (multipart objects),
     # so the index can be rebuilt from the drives alone. Freed with the object.
     manifest: str = ""
+    # Where the version sorts among the key's versions, newest first: its version id, or for
+    # a `null` version an id made when it was written (util.ids.version_id).
+    vsort: str = ""
+    delete_marker: bool = False
+    lock_mode: str = ""       # object lock retention: GOVERNANCE | COMPLIANCE | ""
+    lock_until: float = 0.0   # retain until (epoch seconds)
+    legal_hold: bool = False
+
+    _COLUMNS = ("bucket", "key", "size", "etag", "mtime", "owner", "storage_class", "inline",
+                "vsort", "delete_marker")
 
     def meta_json(self) -> str:
-        """Everything but the columns the listing needs and the inline bytes."""
+        """Everything but the columns the store keeps apart and the inline bytes."""
         d = dataclasses.asdict(self)
-        for name in ("bucket", "key", "size", "etag", "mtime", "owner", "storage_class", "inline"):
+        for name in self._COLUMNS:
             d.pop(name)
         return json.dumps(d, separators=(",", ":"))
 
     @classmethod
-    def from_row(cls, bucket, key, size, etag, mtime, owner, storage_class, meta, inline):
+    def from_row(cls, bucket, key, size, etag, mtime, owner, storage_class, meta, inline,
+                 vsort="", delete_marker=False):
         d = json.loads(meta)
         d["parts"] = [DataPart(**p) for p in d.get("parts", [])]
         return cls(bucket=bucket, key=key, size=size, etag=etag, mtime=mtime, owner=owner,
-                   storage_class=storage_class, inline=inline, **d)
+                   storage_class=storage_class, inline=inline, vsort=vsort,
+                   delete_marker=bool(delete_marker), **d)
+
+    def locked(self, now: float) -> str:
+        """What protects this version from deletion now: "legal-hold", a retention mode, or
+        "" (nothing)."""
+        if self.legal_hold:
+            return "legal-hold"
+        if self.lock_mode and self.lock_until > now:
+            return self.lock_mode
+        return ""
 
     def data_ids(self) -> list[str]:
         return [p.data_id for p in self.parts] + ([self.manifest] if self.manifest else [])
@@ -86,6 +125,9 @@ class Upload:
     checksum_algorithm: str = ""
     checksum_type: str = ""
     tags: dict = field(default_factory=dict)
+    lock_mode: str = ""
+    lock_until: float = 0.0
+    legal_hold: bool = False
 
     def to_json(self) -> str:
         return json.dumps(dataclasses.asdict(self), separators=(",", ":"))
@@ -121,13 +163,17 @@ class DeleteBucket:
 
 @dataclass
 class Condition:
-    """A conditional write, checked inside the transaction that applies it."""
+    """A conditional write or delete, checked inside the transaction that applies it."""
     if_match: str | None = None       # the current object's ETag must be this
     if_none_match: bool = False       # no current object may exist (If-None-Match: *)
+    if_match_mtime: float | None = None   # the current object's Last-Modified (seconds)
+    if_match_size: int | None = None      # the current object's size
 
 
 @dataclass
 class PutObject:
+    """A new version of a key; `version.vsort` is its id if the bucket is versioned (the rules
+    decide, inside the transaction, whether it gets that id or `null`)."""
     version: ObjectVersion
     condition: Condition | None = None
 
@@ -137,12 +183,64 @@ class SetObjectTags:
     bucket: str
     key: str
     tags: dict
+    version_id: str | None = None     # None: the current version
 
 
 @dataclass
 class DeleteObject:
+    """Without `version_id`: delete the key (a delete marker in a versioned bucket, with id
+    `marker`). With it: remove that version for good (lock rules apply)."""
     bucket: str
     key: str
+    version_id: str | None = None
+    marker: str = ""                  # the new delete marker's version sort key
+    now: float = 0.0
+    bypass_governance: bool = False
+    condition: Condition | None = None
+    owner: str = ""
+
+
+@dataclass
+class SetObjectRetention:
+    bucket: str
+    key: str
+    version_id: str | None
+    mode: str                         # GOVERNANCE | COMPLIANCE | "" (remove)
+    until: float
+    now: float
+    bypass_governance: bool = False
+
+
+@dataclass
+class SetObjectLegalHold:
+    bucket: str
+    key: str
+    version_id: str | None
+    on: bool
+
+
+@dataclass
+class SetBucketVersioning:
+    bucket: str
+    status: str                       # Enabled | Suspended
+
+
+@dataclass
+class SetBucketObjectLock:
+    bucket: str
+    config: ObjectLockConfig
+
+
+@dataclass
+class SetBucketLifecycle:
+    bucket: str
+    rules: list[LifecycleRule]        # empty: delete the configuration
+
+
+@dataclass
+class SetBucketTags:
+    bucket: str
+    tags: dict                        # empty: delete the tag set
 
 
 @dataclass
@@ -168,4 +266,15 @@ class AbortUpload:
 
 
 Mutation = (CreateBucket | DeleteBucket | PutObject | DeleteObject | CreateUpload | PutPart
-            | CompleteUpload | AbortUpload | SetObjectTags)
+            | CompleteUpload | AbortUpload | SetObjectTags | SetObjectRetention
+            | SetObjectLegalHold | SetBucketVersioning | SetBucketObjectLock
+            | SetBucketLifecycle | SetBucketTags)
+
+
+@dataclass
+class Outcome:
+    """What applying a mutation did: the data ids it freed (to delete after commit) and, for
+    object mutations, the version it made or removed."""
+    freed: list[str] = field(default_factory=list)
+    version_id: str = ""
+    delete_marker: bool = False

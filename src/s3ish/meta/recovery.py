@@ -17,7 +17,8 @@ from dataclasses import dataclass
 
 from ..util.files import fsync_dir
 from . import errors, journal
-from .sqlite import APPLY, SqliteMetaStore
+from .sqlite import SqliteMetaStore
+from .sqlite_tx import apply as apply_mutation
 
 SNAPSHOT = os.path.join(".s3ish", "snapshot.sqlite3")
 
@@ -95,7 +96,7 @@ def _apply_all(db, mutations) -> tuple[int, int]:
     applied = skipped = 0
     for m in mutations:
         try:
-            APPLY[type(m)](db, m)
+            apply_mutation(db, m)
             applied += 1
         except errors.DomainError:
             skipped += 1

@@ -12,48 +12,13 @@ import sqlite3
 from collections import namedtuple
 
 from ..obs.metrics import MetaTimer
-from . import errors
-from .records import (AbortUpload, Bucket, CompleteUpload, Condition, CreateBucket,
-                      CreateUpload, DeleteBucket, DeleteObject, ObjectVersion, Part, PutObject,
-                      PutPart, SetObjectTags, Upload)
+from . import sqlite_tx
+from .records import Bucket, ObjectVersion, Outcome, Part, Upload
+from .sqlite_tx import OBJ_COLS, get_bucket, get_current, get_upload, get_version
 
 ListedRow = namedtuple("ListedRow", "key size etag mtime owner storage_class")
-
-# Versioned migrations: index i brings user_version i to i+1.
-MIGRATIONS = [
-    """
-    CREATE TABLE buckets(name TEXT PRIMARY KEY, owner TEXT NOT NULL, created REAL NOT NULL,
-                         region TEXT NOT NULL);
-    CREATE TABLE objects(bucket TEXT NOT NULL, key TEXT NOT NULL, size INTEGER NOT NULL,
-                         etag TEXT NOT NULL, mtime REAL NOT NULL, owner TEXT NOT NULL,
-                         storage_class TEXT NOT NULL, meta TEXT NOT NULL, inline BLOB,
-                         PRIMARY KEY(bucket, key)) WITHOUT ROWID;
-    CREATE TABLE uploads(upload_id TEXT PRIMARY KEY, bucket TEXT NOT NULL, key TEXT NOT NULL,
-                         initiated REAL NOT NULL, record TEXT NOT NULL);
-    CREATE INDEX uploads_by_key ON uploads(bucket, key, upload_id);
-    CREATE TABLE parts(upload_id TEXT NOT NULL, part_number INTEGER NOT NULL,
-                       data_id TEXT NOT NULL, size INTEGER NOT NULL, etag TEXT NOT NULL,
-                       mtime REAL NOT NULL, checksum TEXT NOT NULL,
-                       PRIMARY KEY(upload_id, part_number)) WITHOUT ROWID;
-    """,
-    # Per-bucket counters kept in the object transactions, so metrics never scan.
-    """
-    CREATE TABLE bucket_stats(bucket TEXT PRIMARY KEY, objects INTEGER NOT NULL,
-                              bytes INTEGER NOT NULL);
-    INSERT INTO bucket_stats SELECT name, 0, 0 FROM buckets;
-    UPDATE bucket_stats SET
-        objects = (SELECT count(*) FROM objects WHERE objects.bucket = bucket_stats.bucket),
-        bytes = (SELECT coalesce(sum(size), 0) FROM objects
-                 WHERE objects.bucket = bucket_stats.bucket);
-    """,
-    # The last journal record applied (erasure-coded drives mirror every commit in it).
-    """
-    CREATE TABLE journal_state(id INTEGER PRIMARY KEY CHECK (id = 1), lsn INTEGER NOT NULL);
-    INSERT INTO journal_state VALUES (1, 0);
-    """,
-]
-
-_OBJ_COLS = "bucket, key, size, etag, mtime, owner, storage_class, meta, inline"
+VersionRow = namedtuple("VersionRow", "key vpos version")
+MIGRATIONS = sqlite_tx.MIGRATIONS
 
 
 class SqliteMetaStore:
@@ -97,20 +62,7 @@ class SqliteMetaStore:
             db.execute("PRAGMA query_only=1")
         return db
 
-    @staticmethod
-    def _migrate(db: sqlite3.Connection) -> None:
-        db.execute("BEGIN IMMEDIATE")
-        try:
-            version = db.execute("PRAGMA user_version").fetchone()[0]
-            for i in range(version, len(MIGRATIONS)):
-                for stmt in MIGRATIONS[i].split(";"):
-                    if stmt.strip():
-                        db.execute(stmt)
-            db.execute(f"PRAGMA user_version={len(MIGRATIONS)}")
-            db.execute("COMMIT")
-        except BaseException:
-            db.execute("ROLLBACK")
-            raise
+    _migrate = staticmethod(sqlite_tx.migrate)
 
     async def _call(self, fn, *args):
         with MetaTimer("write"):
@@ -140,10 +92,11 @@ class SqliteMetaStore:
             os.close(self._lock_fd)
 
     # ---- writes ----
-    async def apply(self, mutation) -> list[str]:
+    async def apply(self, mutation) -> Outcome:
         """Apply one mutation in its own savepoint; mutations that queue up while a commit is
         in progress share the next transaction (group commit: one fsync for many writes).
-        Returns the data ids it freed, or raises its domain error; others are unaffected."""
+        Returns its Outcome (the data ids it freed, the version it made), or raises its domain
+        error; others are unaffected."""
         loop = asyncio.get_running_loop()
         fut = loop.create_future()
         self._pending.append((mutation, fut, loop))
@@ -197,7 +150,7 @@ class SqliteMetaStore:
             for m in mutations:
                 db.execute("SAVEPOINT m")
                 try:
-                    results.append((True, _APPLY[type(m)](db, m)))
+                    results.append((True, sqlite_tx.apply(db, m)))
                     db.execute("RELEASE m")
                 except Exception as e:  # the mutation's own refusal; the batch goes on
                     db.execute("ROLLBACK TO m")
@@ -231,23 +184,53 @@ class SqliteMetaStore:
 
     # ---- reads ----
     async def get_bucket(self, name: str) -> Bucket | None:
-        return await self._read(_get_bucket, name)
+        return await self._read(get_bucket, name)
 
     async def list_buckets(self, owner: str) -> list[Bucket]:
         def q(db):
-            rows = db.execute("SELECT name, owner, created, region FROM buckets "
+            rows = db.execute("SELECT name, owner, created, region, config FROM buckets "
                               "WHERE owner=? ORDER BY name", (owner,)).fetchall()
-            return [Bucket(*r) for r in rows]
+            return [sqlite_tx.bucket_from_row(r) for r in rows]
         return await self._read(q)
 
     async def get_object(self, bucket: str, key: str) -> ObjectVersion | None:
-        return await self._read(_get_object, bucket, key)
+        """The key's current version (possibly a delete marker)."""
+        return await self._read(get_current, bucket, key)
+
+    async def get_version(self, bucket: str, key: str, version_id: str
+                          ) -> ObjectVersion | None:
+        return await self._read(get_version, bucket, key, version_id)
+
+    async def scan_versions(self, bucket: str, key: str, vpos: str | None,
+                            upper: str | None, limit: int) -> list:
+        """Up to `limit` versions after position (key, vpos), key < upper, ordered by key and
+        then newest first. A position's vpos is "" for the current version and the vsort of a
+        noncurrent one; vpos None starts at `key` itself (inclusive)."""
+        def q(db):
+            cur_where = "key >= ?" if vpos is None else "key > ?"
+            args: list = [bucket, key]
+            bound = "" if upper is None else " AND key < ?"
+            if upper is not None:
+                args.append(upper)
+            old_where = "key >= ?" if vpos is None else "key >= ? AND (key > ? OR vsort > ?)"
+            args += [bucket, key] + ([] if vpos is None else [key, vpos])
+            if upper is not None:
+                args.append(upper)
+            sql = (f"SELECT key, '' AS vpos, {OBJ_COLS} FROM objects WHERE bucket=? AND "
+                   f"{cur_where}{bound} UNION ALL "
+                   f"SELECT key, vsort AS vpos, {OBJ_COLS} FROM versions WHERE bucket=? AND "
+                   f"{old_where}{bound} ORDER BY 1, 2 LIMIT ?")
+            args.append(limit)
+            return [VersionRow(r[0], r[1], ObjectVersion.from_row(*r[2:]))
+                    for r in db.execute(sql, args)]
+        return await self._read(q)
 
     async def scan_objects(self, bucket, start, inclusive, upper, limit):
-        """Up to `limit` objects with start <(=) key < upper, in key order."""
+        """Up to `limit` live objects (delete markers skipped) with start <(=) key < upper,
+        in key order."""
         def q(db):
             sql = ("SELECT key, size, etag, mtime, owner, storage_class FROM objects "
-                   f"WHERE bucket=? AND key {'>=' if inclusive else '>'} ?")
+                   f"WHERE bucket=? AND key {'>=' if inclusive else '>'} ? AND dm=0")
             args = [bucket, start]
             if upper is not None:
                 sql += " AND key < ?"
@@ -258,7 +241,7 @@ class SqliteMetaStore:
         return await self._read(q)
 
     async def get_upload(self, upload_id: str) -> Upload | None:
-        return await self._read(_get_upload, upload_id)
+        return await self._read(get_upload, upload_id)
 
     async def list_parts(self, upload_id: str, after: int, limit: int) -> list[Part]:
         def q(db):
@@ -273,11 +256,12 @@ class SqliteMetaStore:
         """Every data id the metadata references (objects and upload parts), for GC."""
         def q(db):
             ids = {r[0] for r in db.execute("SELECT data_id FROM parts")}
-            for (meta,) in db.execute("SELECT meta FROM objects WHERE inline IS NULL"):
-                doc = json.loads(meta)
-                ids.update(p["data_id"] for p in doc.get("parts", []))
-                if doc.get("manifest"):
-                    ids.add(doc["manifest"])
+            for table in ("objects", "versions"):
+                for (meta,) in db.execute(f"SELECT meta FROM {table} WHERE inline IS NULL"):
+                    doc = json.loads(meta)
+                    ids.update(p["data_id"] for p in doc.get("parts", []))
+                    if doc.get("manifest"):
+                        ids.add(doc["manifest"])
             return ids
         return await self._scan(q)
 
@@ -322,156 +306,3 @@ def _settle(fut, ok: bool, value) -> None:
         fut.set_result(value)
     else:
         fut.set_exception(value)
-
-
-def _get_bucket(db, name):
-    r = db.execute("SELECT name, owner, created, region FROM buckets WHERE name=?",
-                   (name,)).fetchone()
-    return Bucket(*r) if r else None
-
-
-def _get_object(db, bucket, key):
-    r = db.execute(f"SELECT {_OBJ_COLS} FROM objects WHERE bucket=? AND key=?",
-                   (bucket, key)).fetchone()
-    return ObjectVersion.from_row(*r) if r else None
-
-
-def _get_upload(db, upload_id):
-    r = db.execute("SELECT record FROM uploads WHERE upload_id=?", (upload_id,)).fetchone()
-    return Upload.from_json(r[0]) if r else None
-
-
-def _require_bucket(db, name):
-    if _get_bucket(db, name) is None:
-        raise errors.NoSuchBucket(name)
-
-
-# ---- one function per mutation record; each runs inside the caller's transaction ----
-
-def _create_bucket(db, m: CreateBucket):
-    existing = _get_bucket(db, m.bucket.name)
-    if existing is not None:
-        if existing.owner == m.bucket.owner:
-            raise errors.BucketAlreadyOwnedByYou(m.bucket.name)
-        raise errors.BucketAlreadyExists(m.bucket.name)
-    b = m.bucket
-    db.execute("INSERT INTO buckets VALUES (?,?,?,?)", (b.name, b.owner, b.created, b.region))
-    db.execute("INSERT OR REPLACE INTO bucket_stats VALUES (?, 0, 0)", (b.name,))
-    return []
-
-
-def _delete_bucket(db, m: DeleteBucket):
-    _require_bucket(db, m.name)
-    if db.execute("SELECT 1 FROM objects WHERE bucket=? LIMIT 1", (m.name,)).fetchone():
-        raise errors.BucketNotEmpty(m.name)
-    freed = []
-    for (upload_id,) in db.execute("SELECT upload_id FROM uploads WHERE bucket=?",
-                                   (m.name,)).fetchall():
-        freed += _abort_upload(db, AbortUpload(upload_id))
-    db.execute("DELETE FROM buckets WHERE name=?", (m.name,))
-    db.execute("DELETE FROM bucket_stats WHERE bucket=?", (m.name,))
-    return freed
-
-
-def _check_condition(old: ObjectVersion | None, cond: Condition | None) -> None:
-    if cond is None:
-        return
-    if cond.if_none_match and old is not None:
-        raise errors.PreconditionFailed("If-None-Match")
-    if cond.if_match is not None:
-        if old is None:
-            raise errors.NoSuchKey()
-        if cond.if_match != "*" and cond.if_match != old.etag:
-            raise errors.PreconditionFailed("If-Match")
-
-
-def _replace_object(db, v: ObjectVersion, cond: Condition | None = None) -> list[str]:
-    old = _get_object(db, v.bucket, v.key)
-    _check_condition(old, cond)
-    db.execute(f"INSERT OR REPLACE INTO objects ({_OBJ_COLS}) VALUES (?,?,?,?,?,?,?,?,?)",
-               (v.bucket, v.key, v.size, v.etag, v.mtime, v.owner, v.storage_class,
-                v.meta_json(), v.inline))
-    _count(db, v.bucket, 0 if old else 1, v.size - (old.size if old else 0))
-    return old.data_ids() if old else []
-
-
-def _count(db, bucket: str, objects: int, nbytes: int) -> None:
-    db.execute("UPDATE bucket_stats SET objects = objects + ?, bytes = bytes + ? "
-               "WHERE bucket = ?", (objects, nbytes, bucket))
-
-
-def _put_object(db, m: PutObject):
-    _require_bucket(db, m.version.bucket)
-    return _replace_object(db, m.version, m.condition)
-
-
-def _set_object_tags(db, m: SetObjectTags):
-    old = _get_object(db, m.bucket, m.key)
-    if old is None:
-        raise errors.NoSuchKey(m.key)
-    old.tags = m.tags
-    db.execute("UPDATE objects SET meta=? WHERE bucket=? AND key=?",
-               (old.meta_json(), m.bucket, m.key))
-    return []
-
-
-def _delete_object(db, m: DeleteObject):
-    old = _get_object(db, m.bucket, m.key)
-    if old is None:
-        return []
-    db.execute("DELETE FROM objects WHERE bucket=? AND key=?", (m.bucket, m.key))
-    _count(db, m.bucket, -1, -old.size)
-    return old.data_ids()
-
-
-def _create_upload(db, m: CreateUpload):
-    _require_bucket(db, m.upload.bucket)
-    u = m.upload
-    db.execute("INSERT INTO uploads VALUES (?,?,?,?,?)",
-               (u.upload_id, u.bucket, u.key, u.initiated, u.to_json()))
-    return []
-
-
-def _put_part(db, m: PutPart):
-    p = m.part
-    if _get_upload(db, p.upload_id) is None:
-        raise errors.NoSuchUpload(p.upload_id)
-    old = db.execute("SELECT data_id FROM parts WHERE upload_id=? AND part_number=?",
-                     (p.upload_id, p.part_number)).fetchone()
-    db.execute("INSERT OR REPLACE INTO parts VALUES (?,?,?,?,?,?,?)",
-               (p.upload_id, p.part_number, p.data_id, p.size, p.etag, p.mtime, p.checksum))
-    return [old[0]] if old and old[0] != p.data_id else []
-
-
-def _complete_upload(db, m: CompleteUpload):
-    if _get_upload(db, m.upload_id) is None:
-        raise errors.NoSuchUpload(m.upload_id)
-    _require_bucket(db, m.version.bucket)
-    used = {p.data_id for p in m.version.parts}      # not its manifest: a new unit
-    present = {r[0] for r in db.execute("SELECT data_id FROM parts WHERE upload_id=?",
-                                        (m.upload_id,))}
-    if not used <= present:
-        # A part was re-uploaded after the caller read the part list: its data is gone.
-        raise errors.InvalidPart(m.upload_id)
-    unused = list(present - used)
-    db.execute("DELETE FROM parts WHERE upload_id=?", (m.upload_id,))
-    db.execute("DELETE FROM uploads WHERE upload_id=?", (m.upload_id,))
-    return unused + _replace_object(db, m.version, m.condition)
-
-
-def _abort_upload(db, m: AbortUpload):
-    if _get_upload(db, m.upload_id) is None:
-        raise errors.NoSuchUpload(m.upload_id)
-    freed = [r[0] for r in db.execute("SELECT data_id FROM parts WHERE upload_id=?",
-                                      (m.upload_id,))]
-    db.execute("DELETE FROM parts WHERE upload_id=?", (m.upload_id,))
-    db.execute("DELETE FROM uploads WHERE upload_id=?", (m.upload_id,))
-    return freed
-
-
-APPLY = _APPLY = {
-    CreateBucket: _create_bucket, DeleteBucket: _delete_bucket, PutObject: _put_object,
-    DeleteObject: _delete_object, CreateUpload: _create_upload, PutPart: _put_part,
-    CompleteUpload: _complete_upload, AbortUpload: _abort_upload,
-    SetObjectTags: _set_object_tags,
-}

@@ -9,10 +9,11 @@ class S3Error(Exception):
     status = 400
     message = "Error"
 
-    def __init__(self, message: str | None = None, **extra):
+    def __init__(self, message: str | None = None, headers=(), **extra):
         super().__init__(message or self.message)
         self.message = message or self.message
         self.extra = extra
+        self.headers = list(headers)      # response headers the error carries
 
     @property
     def code(self) -> str:
@@ -53,6 +54,8 @@ InternalError = _e("InternalError", 500,
 InvalidAccessKeyId = _e("InvalidAccessKeyId", 403,
                         "The AWS Access Key Id you provided does not exist in our records.")
 InvalidArgument = _e("InvalidArgument", 400, "Invalid Argument")
+InvalidBucketState = _e("InvalidBucketState", 409,
+                        "The request is not valid with the current state of the bucket.")
 InvalidBucketName = _e("InvalidBucketName", 400, "The specified bucket is not valid.")
 InvalidDigest = _e("InvalidDigest", 400, "The Content-MD5 you specified is not valid.")
 InvalidLocationConstraint = _e("InvalidLocationConstraint", 400,
@@ -129,8 +132,39 @@ XAmzContentSHA256Mismatch = _e("XAmzContentSHA256Mismatch", 400,
                                "was computed.")
 
 
+NoSuchObjectLockConfiguration = _e("NoSuchObjectLockConfiguration", 404,
+                                   "The specified object does not have a ObjectLock "
+                                   "configuration")
+ObjectLockConfigurationNotFoundError = _e("ObjectLockConfigurationNotFoundError", 404,
+                                          "Object Lock configuration does not exist for this "
+                                          "bucket")
+NoSuchLifecycleConfiguration = _e("NoSuchLifecycleConfiguration", 404,
+                                  "The lifecycle configuration does not exist")
+InvalidRetentionPeriod = _e("InvalidRetentionPeriod", 400,
+                            "The retention period specified is invalid")
+
+# Domain errors whose S3 code has another name, with the message AWS gives.
+_RENAMED = {
+    "ObjectLocked": lambda e: AccessDenied("Access Denied because object protected by object "
+                                           "lock."),
+    "ObjectLockNotEnabled": lambda e: InvalidRequest("Bucket is missing Object Lock "
+                                                     "Configuration"),
+    "InvalidBucketState": lambda e: InvalidBucketState(str(e) or None),
+    "InvalidVersionId": lambda e: InvalidArgument("Invalid version id specified",
+                                                  ArgumentName="versionId",
+                                                  ArgumentValue=str(e)),
+    # A GET/HEAD (or sub-resource) of a delete marker: 404 for the current version, 405 when
+    # it was named by its id; both say so in headers.
+    "DeleteMarker": lambda e: (NoSuchKey if e.current else MethodNotAllowed)(
+        headers=[("x-amz-delete-marker", "true"), ("x-amz-version-id", e.version_id)]),
+}
+
+
 def from_domain(exc: Exception) -> S3Error | None:
     """The S3Error for a domain error of the engine or store (same class name), if any."""
+    renamed = _RENAMED.get(type(exc).__name__)
+    if renamed is not None:
+        return renamed(exc)
     cls = globals().get(type(exc).__name__)
     if isinstance(cls, type) and issubclass(cls, S3Error):
         return cls()

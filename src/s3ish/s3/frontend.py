@@ -204,7 +204,7 @@ class S3Frontend:
             err = errors.InternalError()
         if err.status == 304:
             return Response(304, [(k, v) for k, v in err.extra.items()]), err.code
-        return Response(err.status, [("Content-Type", "application/xml")],
+        return Response(err.status, [("Content-Type", "application/xml")] + err.headers,
                         render_error(err, req.raw_path, rid)), err.code
 
 

@@ -23,5 +23,24 @@ def upload_id() -> str:
     return base64.urlsafe_b64encode(bytes.fromhex(data_id()) + os.urandom(8)).decode().rstrip("=")
 
 
+_NS_MAX = (1 << 64) - 1
+_last_version = [0]
+
+
 def version_id() -> str:
-    return data_id()
+    """A new object version id: 32 hex digits that sort newest first (the inverted
+    nanosecond clock, strictly decreasing within a process, then 64 random bits so that
+    processes never collide). Opaque to clients; also the version's sort key."""
+    ns = max(time.time_ns(), _last_version[0] + 1)
+    _last_version[0] = ns
+    return f"{_NS_MAX - ns:016x}{os.urandom(8).hex()}"
+
+
+def version_sort_at(t: float) -> str:
+    """The sort key of a `null` version written at `t` (seconds) before versions had sort
+    keys of their own (data folders and journals of format 1)."""
+    return f"{_NS_MAX - int(t * 1e9):016x}{'0' * 16}"
+
+
+def is_version_id(text: str) -> bool:
+    return len(text) == 32 and all(c in "0123456789abcdef" for c in text)

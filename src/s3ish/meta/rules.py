@@ -1,0 +1,342 @@
+"""What every mutation record does, written once over a small transaction interface (`Tx`).
+
+A store (SQLite today, PostgreSQL later) only provides `Tx`: row access inside one open
+transaction. Everything S3 decides lives here: version ids and the `null` version, delete
+markers, conditional writes, object lock checks, bucket configuration rules, and which data
+each change frees. The functions run inside the caller's transaction; one that raises a
+domain error must leave the transaction as it found it (stores wrap each in a savepoint).
+
+Replays are deterministic: a record carries every input the rules read (the new version's
+sort key, the delete marker's, `now`), so the journal replays to the same rows.
+"""
+from typing import Protocol
+
+from ..util.ids import version_sort_at
+from . import errors
+from . import records as r
+
+DAY = 86400.0
+
+
+class Tx(Protocol):
+    def bucket(self, name: str) -> r.Bucket | None: ...
+    def insert_bucket(self, b: r.Bucket) -> None: ...
+    def update_bucket(self, b: r.Bucket) -> None: ...
+    def delete_bucket(self, name: str) -> None: ...
+    def bucket_empty(self, name: str) -> bool: ...             # no versions at all
+    def uploads_of(self, bucket: str) -> list[str]: ...
+    def current(self, bucket: str, key: str) -> r.ObjectVersion | None: ...
+    def version(self, bucket: str, key: str, version_id: str) -> r.ObjectVersion | None: ...
+    def put_current(self, v: r.ObjectVersion) -> None: ...     # the key has no current row
+    def demote(self, v: r.ObjectVersion) -> None: ...          # current -> noncurrent
+    def remove(self, v: r.ObjectVersion, current: bool) -> None: ...
+    def promote_newest(self, bucket: str, key: str) -> None: ...
+    def update_version(self, v: r.ObjectVersion, current: bool) -> None: ...
+    def count(self, bucket: str, objects: int, nbytes: int) -> None: ...
+    def upload(self, upload_id: str) -> r.Upload | None: ...
+    def insert_upload(self, u: r.Upload) -> None: ...
+    def delete_upload(self, upload_id: str) -> list[str]: ...  # its parts' data ids
+    def part_ids(self, upload_id: str) -> set[str]: ...
+    def put_part(self, p: r.Part) -> str | None: ...           # the replaced part's data id
+
+
+def apply(tx: Tx, m) -> r.Outcome:
+    return _RULES[type(m)](tx, m)
+
+
+# ---- buckets ----
+
+def _bucket(tx: Tx, name: str) -> r.Bucket:
+    b = tx.bucket(name)
+    if b is None:
+        raise errors.NoSuchBucket(name)
+    return b
+
+
+def create_bucket(tx: Tx, m: r.CreateBucket) -> r.Outcome:
+    existing = tx.bucket(m.bucket.name)
+    if existing is not None:
+        if existing.owner == m.bucket.owner:
+            raise errors.BucketAlreadyOwnedByYou(m.bucket.name)
+        raise errors.BucketAlreadyExists(m.bucket.name)
+    if m.bucket.object_lock is not None and m.bucket.versioning != "Enabled":
+        raise errors.InvalidBucketState("Object lock needs versioning enabled")
+    tx.insert_bucket(m.bucket)
+    return r.Outcome()
+
+
+def delete_bucket(tx: Tx, m: r.DeleteBucket) -> r.Outcome:
+    _bucket(tx, m.name)
+    if not tx.bucket_empty(m.name):
+        raise errors.BucketNotEmpty(m.name)
+    freed = []
+    for upload_id in tx.uploads_of(m.name):
+        freed += tx.delete_upload(upload_id)
+    tx.delete_bucket(m.name)
+    return r.Outcome(freed)
+
+
+def set_bucket_versioning(tx: Tx, m: r.SetBucketVersioning) -> r.Outcome:
+    b = _bucket(tx, m.bucket)
+    if m.status not in ("Enabled", "Suspended"):
+        raise ValueError(m.status)
+    if b.object_lock is not None and m.status != "Enabled":
+        raise errors.InvalidBucketState(
+            "An Object Lock configuration is present on this bucket, so the versioning "
+            "state cannot be changed.")
+    b.versioning = m.status
+    tx.update_bucket(b)
+    return r.Outcome()
+
+
+def set_bucket_object_lock(tx: Tx, m: r.SetBucketObjectLock) -> r.Outcome:
+    b = _bucket(tx, m.bucket)
+    if b.object_lock is None and b.versioning != "Enabled":
+        raise errors.InvalidBucketState(
+            "Versioning must be 'Enabled' on the bucket to apply a Object Lock configuration")
+    b.object_lock = m.config
+    tx.update_bucket(b)
+    return r.Outcome()
+
+
+def set_bucket_lifecycle(tx: Tx, m: r.SetBucketLifecycle) -> r.Outcome:
+    b = _bucket(tx, m.bucket)
+    b.lifecycle = m.rules
+    tx.update_bucket(b)
+    return r.Outcome()
+
+
+def set_bucket_tags(tx: Tx, m: r.SetBucketTags) -> r.Outcome:
+    b = _bucket(tx, m.bucket)
+    b.tags = m.tags
+    tx.update_bucket(b)
+    return r.Outcome()
+
+
+# ---- object versions ----
+
+def check_condition(cur: r.ObjectVersion | None, cond: r.Condition | None) -> None:
+    """`cur` is the current version (None if the key has none or it is a delete marker)."""
+    if cond is None:
+        return
+    if cond.if_none_match and cur is not None:
+        raise errors.PreconditionFailed("If-None-Match")
+    wants = (cond.if_match, cond.if_match_mtime, cond.if_match_size)
+    if wants == (None, None, None):
+        return
+    if cur is None:
+        raise errors.NoSuchKey()
+    if cond.if_match is not None and cond.if_match not in ("*", cur.etag):
+        raise errors.PreconditionFailed("If-Match")
+    if cond.if_match_mtime is not None and int(cond.if_match_mtime) != int(cur.mtime):
+        raise errors.PreconditionFailed("x-amz-if-match-last-modified-time")
+    if cond.if_match_size is not None and cond.if_match_size != cur.size:
+        raise errors.PreconditionFailed("x-amz-if-match-size")
+
+
+def _live(v: r.ObjectVersion | None) -> r.ObjectVersion | None:
+    return None if v is None or v.delete_marker else v
+
+
+def _refuse_if_locked(v: r.ObjectVersion, now: float, bypass: bool) -> None:
+    why = v.locked(now)
+    if why and not (why == "GOVERNANCE" and bypass):
+        raise errors.ObjectLocked(why)
+
+
+def _default_retention(b: r.Bucket, v: r.ObjectVersion) -> None:
+    lock = b.object_lock
+    if lock is None or not lock.mode or v.lock_mode:
+        return
+    days = lock.days or lock.years * 365
+    v.lock_mode, v.lock_until = lock.mode, v.mtime + days * DAY
+
+
+def _remove(tx: Tx, v: r.ObjectVersion, current: bool) -> list[str]:
+    tx.remove(v, current)
+    if not v.delete_marker:
+        tx.count(v.bucket, -1, -v.size)
+    return v.data_ids()
+
+
+def _drop_null(tx: Tx, bucket: str, key: str, cur: r.ObjectVersion | None, now: float,
+               bypass: bool) -> tuple[list[str], r.ObjectVersion | None]:
+    """Remove the key's `null` version, wherever it is, before a new one replaces it.
+    Returns (freed data ids, the current version left, if any)."""
+    if cur is not None and cur.version_id == "null":
+        _refuse_if_locked(cur, now, bypass)
+        return _remove(tx, cur, current=True), None
+    old = tx.version(bucket, key, "null")
+    if old is None:
+        return [], cur
+    _refuse_if_locked(old, now, bypass)
+    return _remove(tx, old, current=False), cur
+
+
+def write_version(tx: Tx, b: r.Bucket, v: r.ObjectVersion,
+                  cond: r.Condition | None) -> r.Outcome:
+    """Make `v` the key's current version (PutObject, CompleteMultipartUpload, copies)."""
+    if not v.vsort:     # a record of format 1: the key's null version, sorted by its time
+        v.vsort = version_sort_at(v.mtime)
+    cur = tx.current(v.bucket, v.key)
+    check_condition(_live(cur), cond)
+    v.version_id = v.vsort if b.versioned else "null"
+    _default_retention(b, v)
+    freed = []
+    if not b.versioned:
+        freed, cur = _drop_null(tx, v.bucket, v.key, cur, v.mtime, False)
+    if cur is not None:
+        tx.demote(cur)
+    tx.put_current(v)
+    tx.count(v.bucket, 1, v.size)
+    return r.Outcome(freed, v.version_id)
+
+
+def put_object(tx: Tx, m: r.PutObject) -> r.Outcome:
+    return write_version(tx, _bucket(tx, m.version.bucket), m.version, m.condition)
+
+
+def delete_object(tx: Tx, m: r.DeleteObject) -> r.Outcome:
+    b = _bucket(tx, m.bucket)
+    if m.version_id is not None:
+        return _delete_version(tx, m)
+    cur = tx.current(m.bucket, m.key)
+    check_condition(_live(cur), m.condition)
+    if not b.versioning:
+        # Never versioned: the key's only version is `null`; removing it leaves nothing.
+        if cur is None:
+            return r.Outcome()
+        _refuse_if_locked(cur, m.now, m.bypass_governance)
+        freed = _remove(tx, cur, current=True)
+        tx.promote_newest(m.bucket, m.key)
+        return r.Outcome(freed, cur.version_id)
+    if not m.marker:
+        raise ValueError("a delete in a versioned bucket needs its marker's sort key")
+    marker = r.ObjectVersion(bucket=m.bucket, key=m.key, size=0, etag="", mtime=m.now,
+                             owner=m.owner, vsort=m.marker, delete_marker=True)
+    freed = []
+    if b.versioned:
+        marker.version_id = m.marker
+    else:
+        # Suspended: the marker is the `null` version, replacing any earlier one.
+        marker.version_id = "null"
+        freed, cur = _drop_null(tx, m.bucket, m.key, cur, m.now, m.bypass_governance)
+    if cur is not None:
+        tx.demote(cur)
+    tx.put_current(marker)
+    return r.Outcome(freed, marker.version_id, delete_marker=True)
+
+
+def _delete_version(tx: Tx, m: r.DeleteObject) -> r.Outcome:
+    v = tx.version(m.bucket, m.key, m.version_id)
+    if v is None:
+        # S3 answers success for a version that is not there (already deleted).
+        return r.Outcome([], m.version_id)
+    cur = tx.current(m.bucket, m.key)
+    is_current = cur is not None and cur.version_id == v.version_id
+    check_condition(_live(v), m.condition)
+    _refuse_if_locked(v, m.now, m.bypass_governance)
+    freed = _remove(tx, v, is_current)
+    if is_current:
+        tx.promote_newest(m.bucket, m.key)
+    return r.Outcome(freed, v.version_id, v.delete_marker)
+
+
+def _target(tx: Tx, bucket: str, key: str,
+            version_id: str | None) -> tuple[r.ObjectVersion, bool]:
+    """The version an object sub-resource request names: (version, is current). A delete
+    marker cannot carry tags, retention or a legal hold."""
+    _bucket(tx, bucket)
+    cur = tx.current(bucket, key)
+    if version_id is None:
+        if cur is None:
+            raise errors.NoSuchKey(key)
+        if cur.delete_marker:
+            raise errors.DeleteMarker(cur.version_id, current=True)
+        return cur, True
+    v = tx.version(bucket, key, version_id)
+    if v is None:
+        raise errors.NoSuchVersion(version_id)
+    if v.delete_marker:
+        raise errors.DeleteMarker(v.version_id, current=False)
+    return v, cur is not None and cur.version_id == v.version_id
+
+
+def set_object_tags(tx: Tx, m: r.SetObjectTags) -> r.Outcome:
+    v, current = _target(tx, m.bucket, m.key, m.version_id)
+    v.tags = m.tags
+    tx.update_version(v, current)
+    return r.Outcome([], v.version_id)
+
+
+def set_object_retention(tx: Tx, m: r.SetObjectRetention) -> r.Outcome:
+    b = _bucket(tx, m.bucket)
+    if b.object_lock is None:
+        raise errors.ObjectLockNotEnabled(m.bucket)
+    v, current = _target(tx, m.bucket, m.key, m.version_id)
+    if v.lock_mode and v.lock_until > m.now:
+        weaker = m.until < v.lock_until or m.mode != v.lock_mode
+        if weaker and (v.lock_mode == "COMPLIANCE" or not m.bypass_governance):
+            raise errors.ObjectLocked(v.lock_mode)
+    v.lock_mode, v.lock_until = m.mode, m.until if m.mode else 0.0
+    tx.update_version(v, current)
+    return r.Outcome([], v.version_id)
+
+
+def set_object_legal_hold(tx: Tx, m: r.SetObjectLegalHold) -> r.Outcome:
+    b = _bucket(tx, m.bucket)
+    if b.object_lock is None:
+        raise errors.ObjectLockNotEnabled(m.bucket)
+    v, current = _target(tx, m.bucket, m.key, m.version_id)
+    v.legal_hold = m.on
+    tx.update_version(v, current)
+    return r.Outcome([], v.version_id)
+
+
+# ---- multipart uploads ----
+
+def create_upload(tx: Tx, m: r.CreateUpload) -> r.Outcome:
+    _bucket(tx, m.upload.bucket)
+    tx.insert_upload(m.upload)
+    return r.Outcome()
+
+
+def put_part(tx: Tx, m: r.PutPart) -> r.Outcome:
+    if tx.upload(m.part.upload_id) is None:
+        raise errors.NoSuchUpload(m.part.upload_id)
+    old = tx.put_part(m.part)
+    return r.Outcome([old] if old and old != m.part.data_id else [])
+
+
+def complete_upload(tx: Tx, m: r.CompleteUpload) -> r.Outcome:
+    if tx.upload(m.upload_id) is None:
+        raise errors.NoSuchUpload(m.upload_id)
+    b = _bucket(tx, m.version.bucket)
+    used = {p.data_id for p in m.version.parts}      # not its manifest: a new unit
+    present = tx.part_ids(m.upload_id)
+    if not used <= present:
+        # A part was re-uploaded after the caller read the part list: its data is gone.
+        raise errors.InvalidPart(m.upload_id)
+    out = write_version(tx, b, m.version, m.condition)
+    tx.delete_upload(m.upload_id)
+    out.freed = list(present - used) + out.freed
+    return out
+
+
+def abort_upload(tx: Tx, m: r.AbortUpload) -> r.Outcome:
+    if tx.upload(m.upload_id) is None:
+        raise errors.NoSuchUpload(m.upload_id)
+    return r.Outcome(tx.delete_upload(m.upload_id))
+
+
+_RULES = {
+    r.CreateBucket: create_bucket, r.DeleteBucket: delete_bucket,
+    r.SetBucketVersioning: set_bucket_versioning,
+    r.SetBucketObjectLock: set_bucket_object_lock,
+    r.SetBucketLifecycle: set_bucket_lifecycle, r.SetBucketTags: set_bucket_tags,
+    r.PutObject: put_object, r.DeleteObject: delete_object,
+    r.SetObjectTags: set_object_tags, r.SetObjectRetention: set_object_retention,
+    r.SetObjectLegalHold: set_object_legal_hold,
+    r.CreateUpload: create_upload, r.PutPart: put_part, r.CompleteUpload: complete_upload,
+    r.AbortUpload: abort_upload,
+}
