@@ -8,7 +8,7 @@ from ..meta import records as r
 from ..util import checksums
 from ..util.ids import upload_id as new_upload_id, version_id as new_version_id
 from . import errors, selfdescribe
-from .listing import group_prefix, next_after
+from .listing import group_prefix, next_after, skip_scan
 from .objects import Engine
 from .types import PutSpec, UploadListing
 
@@ -66,32 +66,27 @@ class Multipart:
         await self.engine.get_bucket(bucket)
         upper = next_after(prefix) if prefix else None
         # The scan returns uploads after (key, uid): (key > K) or (key == K and id > U).
-        key, uid = prefix, ""
+        cursor = (prefix, "")
         if key_marker >= prefix and key_marker:
             # key-marker alone skips every upload of that key; with upload-id-marker, only
             # those up to that id. A marker that is a rolled-up prefix skips the whole group.
-            key, uid = key_marker, upload_id_marker or "\U0010ffff"
+            cursor = (key_marker, upload_id_marker or "\U0010ffff")
             cp = group_prefix(key_marker, prefix, delimiter)
             if cp is not None and key_marker == cp:
-                key, uid = next_after(cp), ""
-        uploads, prefixes, last = [], [], ("", "")
-        while True:
-            batch = await self.meta.scan_uploads(bucket, key, uid, upper, 1000)
-            if not batch:
-                return UploadListing(uploads, prefixes, False, *last)
-            for u in batch:
-                key, uid = u.key, u.upload_id
-                cp = group_prefix(u.key, prefix, delimiter)
-                if cp is not None and prefixes and prefixes[-1] == cp:
-                    continue    # already rolled up into the last common prefix
-                if len(uploads) + len(prefixes) >= max_uploads:
-                    return UploadListing(uploads, prefixes, True, *last)
-                if cp is not None:
-                    prefixes.append(cp)
-                    last = (cp, "")
-                    continue
-                uploads.append(u)
-                last = (u.key, u.upload_id)
+                cursor = (next_after(cp), "")
+
+        async def fetch(c, limit):
+            return await self.meta.scan_uploads(bucket, c[0], c[1], upper, limit)
+
+        page = await skip_scan(fetch, lambda u: (u.key, u.upload_id),
+                               lambda cp: (next_after(cp), ""), cursor, prefix, delimiter,
+                               max_uploads)
+        last = ("", "")
+        if isinstance(page.last, str):
+            last = (page.last, "")
+        elif page.last is not None:
+            last = (page.last.key, page.last.upload_id)
+        return UploadListing(page.items, page.prefixes, page.truncated, *last)
 
     async def expire_uploads(self, older_than: float, limit: int = 100) -> int:
         """Abort uploads initiated before `older_than`; returns how many were aborted."""

@@ -15,6 +15,7 @@ from ..util.ids import is_version_id, version_id as new_version_id
 from ..util.threads import run_io
 from . import errors, selfdescribe
 from .listing import list_objects
+from .versions import VersionListing, list_object_versions
 from .types import Digests, ListResult, PutSpec
 
 log = logging.getLogger("s3ish.engine")
@@ -84,9 +85,11 @@ class Engine:
         """Store `body` (an async iterator of bytes) as `bucket/key`. `verify(digests)` runs
         after the last byte and before commit; whatever it raises aborts the write. The
         condition is checked atomically with the commit."""
+        vsort = new_version_id()
+        versioned = self.data.self_describing and (await self.get_bucket(bucket)).versioned
         inline, parts, digests = await self.ingest(
             body, spec.checksum_algorithm, verify, allow_inline=True,
-            describe=lambda: selfdescribe.object_meta(bucket, key, spec))
+            describe=lambda: selfdescribe.object_meta(bucket, key, spec, vsort, versioned))
         v = r.ObjectVersion(
             bucket=bucket, key=key, size=digests.size, etag=digests.md5.hex(),
             mtime=digests.mtime, owner=spec.owner, content_type=spec.content_type,
@@ -94,7 +97,7 @@ class Engine:
             checksum_algorithm=spec.checksum_algorithm,
             checksum_value=checksums.b64(digests.checksum) if digests.checksum else "",
             checksum_type="FULL_OBJECT" if digests.checksum else "",
-            inline=inline, parts=parts, tags=spec.tags, vsort=new_version_id(),
+            inline=inline, parts=parts, tags=spec.tags, vsort=vsort,
             lock_mode=spec.lock_mode, lock_until=spec.lock_until, legal_hold=spec.legal_hold)
         out = await self.commit(r.PutObject(v, condition), v.data_ids())
         v.version_id = out.version_id
@@ -190,11 +193,13 @@ class Engine:
         """Store a version's record as a small data unit of its own (multipart objects on
         self-describing drives): the drives alone then hold everything about the object."""
         body = selfdescribe.manifest_body(v)
+        versioned = (await self.get_bucket(v.bucket)).versioned
 
         async def one():
             yield body
-        _, parts, _ = await self.ingest(one(), "", None, allow_inline=False,
-                                        describe=lambda: selfdescribe.manifest_meta(v))
+        _, parts, _ = await self.ingest(
+            one(), "", None, allow_inline=False,
+            describe=lambda: selfdescribe.manifest_meta(v, versioned))
         return parts[0].data_id
 
     async def commit(self, mutation, new_ids: list[str]) -> r.Outcome:
@@ -277,6 +282,13 @@ class Engine:
                 continue   # overwritten between lookup and open: look again
             return v, rng, _stream(handles)
         raise errors.DataGone(f"{bucket}/{key}")
+
+    async def list_object_versions(self, bucket: str, prefix: str = "", delimiter: str = "",
+                                   key_marker: str = "", version_id_marker: str = "",
+                                   max_keys: int = 1000) -> VersionListing:
+        await self.get_bucket(bucket)
+        return await list_object_versions(self.meta, bucket, prefix, delimiter, key_marker,
+                                          version_id_marker, max_keys)
 
     async def list_objects(self, bucket: str, prefix: str = "", delimiter: str = "",
                            start_after: str = "", max_keys: int = 1000) -> ListResult:

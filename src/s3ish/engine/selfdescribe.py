@@ -32,10 +32,14 @@ _KEEP = ("owner", "content_type", "headers", "user_meta", "storage_class",
          "checksum_algorithm", "tags")
 
 
-def object_meta(bucket: str, key: str, spec: PutSpec) -> dict:
+def object_meta(bucket: str, key: str, spec: PutSpec, vsort: str = "",
+                versioned: bool = False) -> dict:
+    """`versioned`: the bucket gave new versions ids of their own when this was written (the
+    version's id is then its sort key; else it is the key's `null` version)."""
     return {"kind": "object", "bucket": bucket, "key": key, "version_id": "null",
             **{name: getattr(spec, name) for name in _KEEP},
-            "checksum_type": "FULL_OBJECT" if spec.checksum_algorithm else ""}
+            "checksum_type": "FULL_OBJECT" if spec.checksum_algorithm else "",
+            "vsort": vsort, "versioned": versioned}
 
 
 def part_meta(upload: r.Upload, part_number: int) -> dict:
@@ -48,8 +52,8 @@ def final_meta(digests: Digests) -> dict:
             "checksum": checksums.b64(digests.checksum) if digests.checksum else ""}
 
 
-def manifest_meta(v: r.ObjectVersion) -> dict:
-    return {"kind": "manifest", "bucket": v.bucket, "key": v.key}
+def manifest_meta(v: r.ObjectVersion, versioned: bool = False) -> dict:
+    return {"kind": "manifest", "bucket": v.bucket, "key": v.key, "versioned": versioned}
 
 
 def manifest_body(v: r.ObjectVersion) -> bytes:
@@ -66,7 +70,7 @@ def _version_from_manifest(body: bytes) -> r.ObjectVersion:
 
 def _version_from_object(data_id: str, extra: dict) -> r.ObjectVersion:
     checksum = extra.get("checksum", "")
-    return r.ObjectVersion(
+    return r.ObjectVersion(vsort=extra.get("vsort", ""),
         bucket=extra["bucket"], key=extra["key"], size=extra["size"], etag=extra["etag"],
         mtime=extra["mtime"], version_id=extra.get("version_id", "null"),
         **{name: extra[name] for name in _KEEP},
@@ -79,7 +83,9 @@ class Scan:
     """What the shard headers of a set of drives say."""
     units: dict = field(default_factory=dict)        # data id -> header extra
     undescribed: list = field(default_factory=list)  # data ids without metadata
-    versions: dict = field(default_factory=dict)     # (bucket, key) -> newest ObjectVersion
+    versions: dict = field(default_factory=dict)     # (bucket, key) -> newest null version
+    # (bucket, key, vsort) -> a version written while its bucket had versioning on
+    versioned: dict = field(default_factory=dict)
     uploads: int = 0
     parts: int = 0
     buckets: dict = field(default_factory=dict)      # name -> Bucket
@@ -87,11 +93,18 @@ class Scan:
 
     @property
     def objects(self) -> int:
-        return len(self.versions)
+        return len(self.versions) + len(self.versioned)
 
     def mutations(self) -> list:
+        """Buckets, then each key's null version, then (versioning switched on where any
+        unit was written with it) the versioned ones, oldest first. Delete markers have no
+        data unit: the shard headers cannot bring them back."""
         out = [r.CreateBucket(b) for b in self.buckets.values()]
         out += [r.PutObject(v) for v in self.versions.values()]
+        out += [r.SetBucketVersioning(name, "Enabled")
+                for name in sorted({b for b, _, _ in self.versioned})]
+        out += [r.PutObject(self.versioned[k])
+                for k in sorted(self.versioned, key=lambda k: k[2], reverse=True)]
         for upload, parts in self._uploads.values():
             out.append(r.CreateUpload(upload))
             out += [r.PutPart(p) for p in parts.values()]
@@ -149,17 +162,17 @@ def scan_drives(drives: list[str]) -> Scan:
     for data_id, extra in list(scan.units.items()):
         try:
             if extra["kind"] == "object":
-                _offer(scan, _version_from_object(data_id, extra))
+                _offer(scan, _version_from_object(data_id, extra), extra.get("versioned"))
             elif extra["kind"] == "manifest":
                 v = _version_from_manifest(_read_unit(store, data_id))
                 v.manifest = data_id
-                _offer(scan, v)
+                _offer(scan, v, extra.get("versioned"))
         except (KeyError, TypeError, ValueError, OSError, QuorumError):
             # Metadata that does not make a record (damaged beyond its CRC, an unreadable
             # manifest): the unit counts as undescribed, and the rebuild is refused.
             del scan.units[data_id]
             scan.undescribed.append(data_id)
-    for v in scan.versions.values():
+    for v in list(scan.versions.values()) + list(scan.versioned.values()):
         used.update(v.data_ids())
     # Uploads some kept object was completed from: their leftover parts were not chosen.
     completed = {scan.units[i]["upload"].get("upload_id") for i in used
@@ -209,9 +222,12 @@ def _read_unit(store: ErasureDataStore, data_id: str) -> bytes:
         handle.close()
 
 
-def _offer(scan: Scan, v: r.ObjectVersion) -> None:
-    """Keep the newest version of each key (an overwrite whose old data was not removed
-    yet leaves both on the drives)."""
+def _offer(scan: Scan, v: r.ObjectVersion, versioned: bool = False) -> None:
+    """Keep every versioned version, and the newest null version of each key (an overwrite
+    whose old data was not removed yet leaves both on the drives)."""
+    if versioned and v.vsort:
+        scan.versioned[(v.bucket, v.key, v.vsort)] = v
+        return
     have = scan.versions.get((v.bucket, v.key))
     if have is None or (v.mtime, v.data_ids()) > (have.mtime, have.data_ids()):
         scan.versions[(v.bucket, v.key)] = v

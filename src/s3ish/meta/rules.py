@@ -125,6 +125,8 @@ def check_condition(cur: r.ObjectVersion | None, cond: r.Condition | None) -> No
     if wants == (None, None, None):
         return
     if cur is None:
+        if cond.if_match is None:
+            return      # only time / size conditions: nothing there to differ, nothing to do
         raise errors.NoSuchKey()
     if cond.if_match is not None and cond.if_match not in ("*", cur.etag):
         raise errors.PreconditionFailed("If-Match")

@@ -8,7 +8,7 @@ handler authenticates a signed form itself: browser POST uploads).
 from dataclasses import dataclass
 
 from .handlers import (bucket, copy, listing, multipart, object_read, object_write,
-                       post_object, tagging)
+                       post_object, tagging, versioning)
 
 
 @dataclass(frozen=True)
@@ -30,7 +30,9 @@ ROUTES: tuple[Route, ...] = (
     _r("GET", "service", None, bucket.ListBuckets, "user"),
 
     _r("GET", "bucket", "location", bucket.GetBucketLocation),
-    _r("GET", "bucket", "versioning", bucket.GetBucketVersioning),
+    _r("GET", "bucket", "versioning", versioning.GetBucketVersioning),
+    _r("PUT", "bucket", "versioning", versioning.PutBucketVersioning),
+    _r("GET", "bucket", "versions", versioning.ListObjectVersions),
     _r("GET", "bucket", "uploads", multipart.ListMultipartUploads),
     _r("GET", "bucket", "list-type", listing.ListObjectsV2),
     _r("GET", "bucket", None, listing.ListObjects),

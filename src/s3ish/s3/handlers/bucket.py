@@ -1,5 +1,5 @@
 """Service and bucket operations: ListBuckets, CreateBucket, HeadBucket, DeleteBucket,
-GetBucketLocation, GetBucketVersioning."""
+GetBucketLocation."""
 import base64
 import ipaddress
 import re
@@ -124,9 +124,3 @@ async def GetBucketLocation(ctx) -> Response:
     body = ('<?xml version="1.0" encoding="UTF-8"?>\n<LocationConstraint xmlns="'
             f'{codec.S3_NS}">{"" if region == "us-east-1" else region}</LocationConstraint>')
     return Response(200, [("Content-Type", "application/xml")], body.encode())
-
-
-async def GetBucketVersioning(ctx) -> Response:
-    # Versioning has never been enabled on any bucket (it is not built yet): S3 answers an
-    # empty configuration for such buckets.
-    return xml(shapes.VersioningConfiguration())

@@ -37,7 +37,6 @@ SSE_C_PREFIXES = ("x-amz-server-side-encryption-customer-",
 # Headers that change what one operation does and that s3ish cannot honour yet: refused, so
 # that, say, a conditional delete never deletes unconditionally.
 UNSUPPORTED_BY_OPERATION = {
-    "DeleteObject": ("if-match", "x-amz-if-match-last-modified-time", "x-amz-if-match-size"),
     "AbortMultipartUpload": ("x-amz-if-match-initiated-time",),
     "PutObject": ("x-amz-write-offset-bytes",),
     "CopyObject": ("x-amz-object-annotation-directive",),

@@ -12,6 +12,7 @@ from .common import (CHECKSUM_HEADERS, ChecksumRequest, body_length,
                      owner_of, quote_etag, read_xml, write_condition, xml)
 from .listing import encoder
 from .tagging import tags_from_header
+from .versioning import version_header
 
 MAX_PART = 5 * 1024 ** 3
 MAX_PARTS = 10000
@@ -140,6 +141,7 @@ async def CompleteMultipartUpload(ctx) -> Response:
     resp = xml(result)
     resp.headers += checksum_response_headers(v.checksum_algorithm, v.checksum_value,
                                               v.checksum_type)
+    resp.headers += version_header(ctx.bucket_record, v.version_id)
     return resp
 
 

@@ -8,6 +8,7 @@ from .. import errors
 from .common import checksum_response_headers, object_headers
 from .header_rules import check_value, wire_form
 from .tagging import tag_count_header
+from .versioning import version_arg, version_header
 
 _RANGE = re.compile(r"^bytes=([0-9]*)-([0-9]*)$")
 _MAX_DIGITS = 4000  # int() refuses 4300+ digits; longer numbers are past any size anyway
@@ -127,8 +128,7 @@ async def HeadObject(ctx) -> Response:
 async def _read(ctx, body: bool) -> Response:
     req = ctx.req
     part_number = _part_number(req)
-    if "versionId" in req.query and req.query["versionId"] != "null":
-        raise errors.NotImplemented("Object versions are not supported yet.")
+    version_id = version_arg(req)
     overrides = _overrides(req.query)
     state = {}
 
@@ -143,9 +143,10 @@ async def _read(ctx, body: bool) -> Response:
             return None
         return rng if rng is not None else (0, v.size - 1)
 
-    v, _, stream = await ctx.svc.engine.get_object(ctx.bucket, ctx.key, plan)
+    v, _, stream = await ctx.svc.engine.get_object(ctx.bucket, ctx.key, plan, version_id)
     rng = state["range"]
-    headers = object_headers(v) + tag_count_header(v.tags)
+    headers = (object_headers(v) + tag_count_header(v.tags)
+               + version_header(ctx.bucket_record, v.version_id))
     if part_number is not None and v.is_multipart:
         headers.append(("x-amz-mp-parts-count", str(len(v.parts))))
     if overrides:
