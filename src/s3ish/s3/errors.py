@@ -150,6 +150,8 @@ _RENAMED = {
     "ObjectLockNotEnabled": lambda e: InvalidRequest("Bucket is missing Object Lock "
                                                      "Configuration"),
     "InvalidBucketState": lambda e: InvalidBucketState(str(e) or None),
+    "InvalidTag": lambda e: InvalidTag(str(e) or None,
+                                       **({"TagKey": e.tag_key} if e.tag_key else {})),
     "InvalidVersionId": lambda e: InvalidArgument("Invalid version id specified",
                                                   ArgumentName="versionId",
                                                   ArgumentValue=str(e)),

@@ -7,8 +7,8 @@ handler authenticates a signed form itself: browser POST uploads).
 """
 from dataclasses import dataclass
 
-from .handlers import (bucket, copy, listing, multipart, object_read, object_write,
-                       post_object, tagging)
+from .handlers import (bucket, bucket_tagging, copy, listing, multipart,
+                       object_read, object_write, post_object, tagging)
 
 
 @dataclass(frozen=True)
@@ -32,6 +32,9 @@ ROUTES: tuple[Route, ...] = (
     _r("GET", "bucket", "location", bucket.GetBucketLocation),
     _r("GET", "bucket", "versioning", bucket.GetBucketVersioning),
     _r("GET", "bucket", "uploads", multipart.ListMultipartUploads),
+    _r("GET", "bucket", "tagging", bucket_tagging.GetBucketTagging),
+    _r("PUT", "bucket", "tagging", bucket_tagging.PutBucketTagging),
+    _r("DELETE", "bucket", "tagging", bucket_tagging.DeleteBucketTagging),
     _r("GET", "bucket", "list-type", listing.ListObjectsV2),
     _r("GET", "bucket", None, listing.ListObjects),
     _r("HEAD", "bucket", None, bucket.HeadBucket),
