@@ -7,7 +7,7 @@ handler authenticates a signed form itself: browser POST uploads).
 """
 from dataclasses import dataclass
 
-from .handlers import (bucket, bucket_tagging, copy, listing, multipart,
+from .handlers import (attributes, bucket, bucket_tagging, copy, listing, multipart,
                        object_read, object_write, post_object, tagging)
 
 
@@ -51,6 +51,7 @@ ROUTES: tuple[Route, ...] = (
     _r("PUT", "object", "tagging", tagging.PutObjectTagging),
     _r("DELETE", "object", "tagging", tagging.DeleteObjectTagging),
     _r("GET", "object", "uploadId", multipart.ListParts),
+    _r("GET", "object", "attributes", attributes.GetObjectAttributes),
     _r("DELETE", "object", "uploadId", multipart.AbortMultipartUpload),
     _r("GET", "object", None, object_read.GetObject),
     _r("HEAD", "object", None, object_read.HeadObject),
