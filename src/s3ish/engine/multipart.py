@@ -16,6 +16,15 @@ MIN_PART_SIZE = 5 * 1024 * 1024
 MAX_PARTS = 10000
 
 
+class PartChecksumMissing(errors.DomainError):
+    """A composite-checksum upload completed with a part listed without its checksum."""
+
+    def __init__(self, algorithm: str, part_number: int):
+        super().__init__(f"The upload was created using a {algorithm.lower()} checksum. The "
+                         "complete request must include the checksum for each part. It was "
+                         f"missing for part {part_number} in the request.")
+
+
 class Multipart:
     def __init__(self, engine: Engine):
         self.engine = engine
@@ -123,7 +132,7 @@ class Multipart:
                 break
             have.update((p.part_number, p) for p in batch)
             after = batch[-1].part_number
-        chosen = _validate(wanted, have)
+        chosen = _validate(wanted, have, upload)
         v = r.ObjectVersion(
             bucket=upload.bucket, key=upload.key, size=sum(p.size for p in chosen),
             etag=multipart_etag(chosen), mtime=time.time(), owner=upload.owner,
@@ -150,14 +159,20 @@ class Multipart:
         return v
 
 
-def _validate(wanted, have) -> list[r.Part]:
+def _validate(wanted, have, upload: r.Upload) -> list[r.Part]:
+    """The parts to assemble, as S3 checks a completion: ascending numbers (1, 2, 3, ...
+    with no gap when the upload has a checksum algorithm), each uploaded with that ETag and
+    checksum, a composite upload's listing every part's checksum, all but the last of the
+    minimum size."""
     if not wanted:
         raise errors.InvalidPart("no parts")
     chosen, last = [], 0
     for number, etag, sums in wanted:
-        if number <= last:
+        if number <= last or (upload.checksum_algorithm and number != last + 1):
             raise errors.InvalidPartOrder(str(number))
         last = number
+        if upload.checksum_type == "COMPOSITE" and not sums.get(upload.checksum_algorithm):
+            raise PartChecksumMissing(upload.checksum_algorithm, number)
         p = have.get(number)
         if p is None or etag.strip('"').lower() != p.etag:
             raise errors.InvalidPart(str(number))

@@ -233,6 +233,26 @@ def checksum_response_headers(algorithm: str, value: str, ctype: str) -> list[tu
     return [(f"x-amz-checksum-{algorithm.lower()}", value), ("x-amz-checksum-type", ctype)]
 
 
+def read_checksum_headers(headers: dict, v, part_number: int | None,
+                          ranged: bool) -> list[tuple[str, str]]:
+    """The checksum a GET/HEAD reports with x-amz-checksum-mode: ENABLED, as AWS does: the
+    object's for a whole read, none for a range; for a partNumber read the part's own
+    checksum if the object's is COMPOSITE, the object's when that part is the whole object,
+    else none (a FULL_OBJECT checksum says nothing of one part)."""
+    if headers.get("x-amz-checksum-mode", "").upper() != "ENABLED":
+        return []
+    if part_number is None:
+        return [] if ranged else checksum_response_headers(
+            v.checksum_algorithm, v.checksum_value, v.checksum_type)
+    if not v.is_multipart or len(v.parts) == 1 and v.checksum_type == "FULL_OBJECT":
+        return checksum_response_headers(v.checksum_algorithm, v.checksum_value,
+                                         v.checksum_type)
+    if v.checksum_type == "COMPOSITE" and part_number <= len(v.parts):
+        return checksum_response_headers(v.checksum_algorithm,
+                                         v.parts[part_number - 1].checksum, "COMPOSITE")
+    return []
+
+
 def verify_small_body(req, body: bytes, required: bool = False,
                       checksums_: bool = True) -> None:
     """Check Content-MD5 / x-amz-checksum-* (unless they describe something else) of a small

@@ -101,10 +101,14 @@ async def UploadPart(ctx) -> Response:
     upload = await upload_of(ctx)
     md5 = content_md5(req.headers)
     ck = ChecksumRequest(req.headers, default=upload.checksum_algorithm)
-    if upload.checksum_algorithm and ck.algorithm != upload.checksum_algorithm:
+    # An upload created with an algorithm takes parts that carry that checksum, no other
+    # and not none (AWS: "actual checksum Type: null").
+    if upload.checksum_algorithm and (not ck.requested
+                                      or ck.algorithm != upload.checksum_algorithm):
+        actual = ck.algorithm.lower() if ck.requested else "null"
         raise errors.InvalidRequest(f"Checksum Type mismatch occurred, expected checksum Type: "
                                     f"{upload.checksum_algorithm.lower()}, actual checksum "
-                                    f"Type: {ck.algorithm.lower()}")
+                                    f"Type: {actual}")
     part = await ctx.svc.multipart.upload_part(upload, number, req.body, ck.algorithm,
                                                make_verifier(req, md5, ck))
     headers = [("ETag", quote_etag(part.etag))]
