@@ -244,3 +244,29 @@ def test_upload_file_with_sdk_defaults_round_trips(s3, bucket, tmp_path):
                                      ObjectAttributes=["Checksum", "ObjectParts"])
     assert attrs["Checksum"]["ChecksumCRC32"] == expected[:-2]
     assert attrs["ObjectParts"]["TotalPartsCount"] == 3
+
+
+@pytest.mark.parametrize("algorithm", ["CRC32", "CRC32C", "CRC64NVME"])
+def test_upload_file_with_a_full_object_checksum(s3, bucket, tmp_path, algorithm):
+    """upload_file(ExtraArgs={"Checksum<ALG>": whole}) makes a FULL_OBJECT upload and sends
+    the whole object's checksum on completion; a wrong one is BadDigest and stores nothing."""
+    from s3ish.util import checksums
+    src = tmp_path / "src.bin"
+    data = os.urandom(10 * MIB + 1)
+    src.write_bytes(data)
+    h = checksums.new(algorithm)
+    h.update(data)
+    whole = checksums.b64(h.digest())
+    cfg = TransferConfig(multipart_threshold=5 * MIB, multipart_chunksize=5 * MIB)
+    with pytest.raises(Exception) as e:
+        s3.upload_file(str(src), bucket, "bad", Config=cfg,
+                       ExtraArgs={f"Checksum{algorithm}": _other(algorithm)})
+    assert "BadDigest" in str(e.value)
+    assert "Contents" not in s3.list_objects_v2(Bucket=bucket, Prefix="bad")
+    for u in s3.list_multipart_uploads(Bucket=bucket).get("Uploads", []):
+        s3.abort_multipart_upload(Bucket=bucket, Key=u["Key"], UploadId=u["UploadId"])
+    s3.upload_file(str(src), bucket, "good", Config=cfg,
+                   ExtraArgs={f"Checksum{algorithm}": whole})
+    g = s3.get_object(Bucket=bucket, Key="good", ChecksumMode="ENABLED")
+    assert (g[f"Checksum{algorithm}"], g["ChecksumType"]) == (whole, "FULL_OBJECT")
+    assert g["Body"].read() == data
