@@ -10,7 +10,7 @@ import botocore.exceptions
 import pytest
 from boto3.s3.transfer import TransferConfig
 
-from tests.support import error_code
+from tests.support import error_code, send, signed_request
 
 MIB = 1024 * 1024
 ALGOS = ["CRC32", "CRC32C", "CRC64NVME", "SHA1", "SHA256"]
@@ -44,6 +44,24 @@ def test_mismatch_is_bad_digest_with_aws_message(server, bucket, algorithm):
     assert err["Code"] == "BadDigest" and algorithm in err["Message"]
     assert "Parts" not in s3.list_parts(Bucket=bucket, Key="k", UploadId=up["UploadId"])
     s3.abort_multipart_upload(Bucket=bucket, Key="k", UploadId=up["UploadId"])
+
+
+@pytest.mark.parametrize("extra,message", [
+    ({"x-amz-sdk-checksum-algorithm": "CRC32"},
+     "x-amz-sdk-checksum-algorithm specified, but no corresponding x-amz-checksum-* or "
+     "x-amz-trailer headers were found."),
+    ({"x-amz-sdk-checksum-algorithm": "CRC32",
+      "x-amz-checksum-crc32c": base64.b64encode(b"\0" * 4).decode()},
+     "Value for x-amz-sdk-checksum-algorithm header is invalid."),
+])
+def test_sdk_algorithm_header_must_name_the_checksum_sent(server, s3, bucket, extra, message):
+    """x-amz-sdk-checksum-algorithm names the checksum the request carries: alone, or naming
+    another algorithm than the x-amz-checksum-* header, it is refused (never ignored)."""
+    url, headers = signed_request(server, "PUT", f"/{bucket}/sdk", b"data", headers=extra)
+    r = send("PUT", url, headers, b"data")
+    assert r.status_code == 400 and error_code(r) == "InvalidRequest"
+    assert f"<Message>{message}</Message>" in r.text
+    assert "Contents" not in s3.list_objects_v2(Bucket=bucket)
 
 
 def test_trailer_mismatch_on_unsigned_streaming_part_is_bad_digest(server, s3, bucket):

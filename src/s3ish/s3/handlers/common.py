@@ -165,7 +165,10 @@ class ChecksumRequest:
     """Which additional checksum a write carries: algorithm, and the expected value from a
     header now or from a trailer after the body."""
 
-    def __init__(self, headers: dict, default: str = ""):
+    def __init__(self, headers: dict, default: str = "", form: bool = False):
+        """`form`: the fields of a browser POST, where an algorithm alone asks s3ish to
+        compute that checksum (a request's x-amz-sdk-checksum-algorithm only names the
+        checksum it carries)."""
         for name in headers:
             if name.startswith("x-amz-checksum-") and name not in CHECKSUM_HEADERS \
                     and name not in _CHECKSUM_SETTINGS:
@@ -192,11 +195,18 @@ class ChecksumRequest:
             if not checksums.valid_b64_digest(self.algorithm, self.expected):
                 raise errors.InvalidRequest(f"Value for {name} header is invalid.")
         sdk = headers.get("x-amz-sdk-checksum-algorithm", "").upper()
-        if sdk and not self.algorithm:
+        if sdk:
             if sdk not in checksums.ALGORITHMS:
                 raise errors.InvalidRequest("Checksum algorithm provided is unsupported. Please "
                                             "try again with any of the valid types: [CRC32, "
                                             "CRC32C, CRC64NVME, SHA1, SHA256]")
+            if not self.algorithm and not form:
+                raise errors.InvalidRequest("x-amz-sdk-checksum-algorithm specified, but no "
+                                            "corresponding x-amz-checksum-* or x-amz-trailer "
+                                            "headers were found.")
+            if self.algorithm and sdk != self.algorithm:
+                raise errors.InvalidRequest("Value for x-amz-sdk-checksum-algorithm header is "
+                                            "invalid.")
             self.algorithm = sdk
         self.requested = bool(self.algorithm)
         self.algorithm = self.algorithm or default
