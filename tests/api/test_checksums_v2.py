@@ -288,3 +288,27 @@ def test_upload_file_with_a_full_object_checksum(s3, bucket, tmp_path, algorithm
     g = s3.get_object(Bucket=bucket, Key="good", ChecksumMode="ENABLED")
     assert (g[f"Checksum{algorithm}"], g["ChecksumType"]) == (whole, "FULL_OBJECT")
     assert g["Body"].read() == data
+
+
+def test_upload_without_algorithm_gets_the_default_crc64nvme(server, bucket):
+    """As a PUT without a checksum, an upload created without an algorithm whose parts carry
+    none (clients computing checksums only when required; UploadPartCopy) ends with a
+    CRC64NVME FULL_OBJECT checksum of the whole object."""
+    from s3ish.util import checksums
+    s3 = server.client(request_checksum_calculation="when_required")
+    first = os.urandom(5 * MIB)
+    s3.put_object(Bucket=bucket, Key="src", Body=b"copied tail")
+    uid = s3.create_multipart_upload(Bucket=bucket, Key="d")["UploadId"]
+    e1 = s3.upload_part(Bucket=bucket, Key="d", UploadId=uid, PartNumber=1, Body=first)
+    assert not [k for k in e1 if k.startswith("Checksum")]
+    e2 = s3.upload_part_copy(Bucket=bucket, Key="d", UploadId=uid, PartNumber=2,
+                             CopySource={"Bucket": bucket, "Key": "src"})["CopyPartResult"]
+    r = s3.complete_multipart_upload(Bucket=bucket, Key="d", UploadId=uid, MultipartUpload={
+        "Parts": [{"PartNumber": 1, "ETag": e1["ETag"]}, {"PartNumber": 2, "ETag": e2["ETag"]}]})
+    h = checksums.new("CRC64NVME")
+    h.update(first + b"copied tail")
+    assert (r["ChecksumCRC64NVME"], r["ChecksumType"]) == (checksums.b64(h.digest()),
+                                                           "FULL_OBJECT")
+    g = s3.get_object(Bucket=bucket, Key="d", ChecksumMode="ENABLED")
+    assert g["ChecksumCRC64NVME"] == r["ChecksumCRC64NVME"]
+    assert g["Body"].read() == first + b"copied tail"

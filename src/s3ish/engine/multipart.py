@@ -14,6 +14,11 @@ from .types import PutSpec, UploadListing
 
 MIN_PART_SIZE = 5 * 1024 * 1024
 MAX_PARTS = 10000
+# As for single PUTs, S3 gives an upload created without a checksum algorithm a CRC64NVME
+# FULL_OBJECT checksum: parts sent without a checksum get a CRC64NVME (the only algorithm
+# whose digest has 8 bytes, so a part's checksum tells which it is), and the object the
+# combination of those when every part has one.
+DEFAULT_CHECKSUM = "CRC64NVME"
 
 
 class PartChecksumMissing(errors.DomainError):
@@ -48,6 +53,9 @@ class Multipart:
 
     async def upload_part(self, upload: r.Upload, part_number: int, body, algorithm: str,
                           verify=None) -> r.Part:
+        """`algorithm`: of the checksum the client sent ("" for none: the upload's, or the
+        default)."""
+        algorithm = algorithm or upload.checksum_algorithm or DEFAULT_CHECKSUM
         _, parts, digests = await self.engine.ingest(
             body, algorithm, verify, allow_inline=False,
             describe=lambda: selfdescribe.part_meta(upload, part_number))
@@ -140,11 +148,13 @@ class Multipart:
             user_meta=upload.user_meta, storage_class=upload.storage_class, tags=upload.tags,
             vsort=new_version_id(), lock_mode=upload.lock_mode, lock_until=upload.lock_until,
             legal_hold=upload.legal_hold, parts=[r.DataPart(p.data_id, p.size, p.etag, p.checksum) for p in chosen])
-        algorithm = upload.checksum_algorithm
+        algorithm, ctype = upload.checksum_algorithm, upload.checksum_type
+        if not algorithm and all(_is_default(p.checksum) for p in chosen):
+            algorithm, ctype = DEFAULT_CHECKSUM, "FULL_OBJECT"
         if algorithm and all(p.checksum for p in chosen):
             v.checksum_algorithm = algorithm
-            v.checksum_type = upload.checksum_type
-            if upload.checksum_type == "FULL_OBJECT":
+            v.checksum_type = ctype
+            if ctype == "FULL_OBJECT":
                 v.checksum_value = checksums.combine(algorithm,
                                                      [(p.checksum, p.size) for p in chosen])
             else:
@@ -183,6 +193,11 @@ def _validate(wanted, have, upload: r.Upload) -> list[r.Part]:
         if p.size < MIN_PART_SIZE:
             raise errors.EntityTooSmall(str(p.part_number))
     return chosen
+
+
+def _is_default(checksum: str) -> bool:
+    return bool(checksum) and \
+        len(base64.b64decode(checksum)) == checksums.DIGEST_SIZES[DEFAULT_CHECKSUM]
 
 
 def multipart_etag(parts) -> str:
