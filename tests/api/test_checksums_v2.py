@@ -182,7 +182,10 @@ def test_single_part_full_object_reports_the_whole_checksum_for_part_1(s3, bucke
 def test_create_refuses_impossible_combinations(s3, bucket, algorithm, ctype):
     err = _err(s3.create_multipart_upload, Bucket=bucket, Key="x", ChecksumAlgorithm=algorithm,
                ChecksumType=ctype)
-    assert err["Code"] == "InvalidRequest"
+    assert (err["Code"], err["Message"]) == (
+        "InvalidRequest", f"The {ctype} checksum type cannot be used with the "
+        f"{algorithm.lower()} checksum algorithm.")
+    assert "Uploads" not in s3.list_multipart_uploads(Bucket=bucket)
 
 
 def test_parts_must_carry_the_upload_algorithm(server, s3, bucket):

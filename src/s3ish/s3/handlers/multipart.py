@@ -57,12 +57,12 @@ def _checksum_choice(headers: dict) -> tuple[str, str]:
     if not algorithm:
         return "", ""
     ctype = ctype or ("FULL_OBJECT" if algorithm == "CRC64NVME" else "COMPOSITE")
-    if ctype == "FULL_OBJECT" and not checksums.combinable(algorithm):
-        raise errors.InvalidRequest(f"The {algorithm} checksum algorithm does not support the "
-                                    "FULL_OBJECT checksum type.")
-    if ctype == "COMPOSITE" and algorithm == "CRC64NVME":
-        raise errors.InvalidRequest("The CRC64NVME checksum algorithm does not support the "
-                                    "COMPOSITE checksum type.")
+    # CRCs combine into a whole-object checksum; SHAs only into a checksum of checksums,
+    # which CRC64NVME never offers. AWS's words.
+    if ctype == "FULL_OBJECT" and not checksums.combinable(algorithm) \
+            or ctype == "COMPOSITE" and algorithm == "CRC64NVME":
+        raise errors.InvalidRequest(f"The {ctype} checksum type cannot be used with the "
+                                    f"{algorithm.lower()} checksum algorithm.")
     return algorithm, ctype
 
 
