@@ -105,3 +105,7 @@ def test_errors(server, s3, bucket):
         s3.get_object_attributes(Bucket=bucket, Key="o", ObjectAttributes=["ETag"],
                                  VersionId="not-a-version")
     assert e.value.response["Error"]["Code"] == "InvalidArgument"
+    url, headers = signed_request(server, "GET", f"/{bucket}/o?attributes&versionId=",
+                                  headers={"x-amz-object-attributes": "ETag"})
+    r = send("GET", url, headers)
+    assert r.status_code == 400 and error_code(r) == "InvalidArgument"

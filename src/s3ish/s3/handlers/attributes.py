@@ -72,6 +72,9 @@ async def GetObjectAttributes(ctx) -> Response:
     max_parts = min(_int_header(headers, "x-amz-max-parts", MAX_PARTS), MAX_PARTS)
     marker = _int_header(headers, "x-amz-part-number-marker", 0)
     version_id = ctx.req.query.get("versionId")
+    if version_id == "":
+        raise errors.InvalidArgument("Version id cannot be the empty string",
+                                     ArgumentName="versionId", ArgumentValue="")
     v = await ctx.svc.engine.head_object(ctx.bucket, ctx.key, version_id)
     result = shapes.GetObjectAttributesResponse(
         ETag=v.etag if "ETag" in wanted else None,
