@@ -7,8 +7,9 @@ handler authenticates a signed form itself: browser POST uploads).
 """
 from dataclasses import dataclass
 
-from .handlers import (attributes, bucket, bucket_tagging, copy, listing, multipart,
-                       object_read, object_write, post_object, tagging)
+from .handlers import attributes, bucket_tagging
+from .handlers import (bucket, copy, listing, multipart, object_read, object_write,
+                       post_object, tagging)
 
 
 @dataclass(frozen=True)
