@@ -109,3 +109,32 @@ def test_errors(server, s3, bucket):
                                   headers={"x-amz-object-attributes": "ETag"})
     r = send("GET", url, headers)
     assert r.status_code == 400 and error_code(r) == "InvalidArgument"
+
+
+def test_versions_and_delete_markers(s3, bucket):
+    """versionId picks a version; x-amz-version-id names it; a delete marker answers as on
+    HEAD (404 current, 405 by id, with x-amz-delete-marker)."""
+    pytest.importorskip("s3ish.s3.handlers.versioning", reason="needs bucket versioning")
+    s3.put_bucket_versioning(Bucket=bucket, VersioningConfiguration={"Status": "Enabled"})
+    v1 = s3.put_object(Bucket=bucket, Key="v", Body=b"one")["VersionId"]
+    v2 = s3.put_object(Bucket=bucket, Key="v", Body=b"second")["VersionId"]
+    cur = s3.get_object_attributes(Bucket=bucket, Key="v", ObjectAttributes=["ObjectSize"])
+    assert (cur["VersionId"], cur["ObjectSize"]) == (v2, 6) and "DeleteMarker" not in cur
+    old = s3.get_object_attributes(Bucket=bucket, Key="v", VersionId=v1,
+                                   ObjectAttributes=["ObjectSize", "ETag"])
+    assert (old["VersionId"], old["ObjectSize"]) == (v1, 3)
+    assert old["ETag"] == hashlib.md5(b"one").hexdigest()
+    marker = s3.delete_object(Bucket=bucket, Key="v")["VersionId"]
+    with pytest.raises(botocore.exceptions.ClientError) as e:
+        s3.get_object_attributes(Bucket=bucket, Key="v", ObjectAttributes=["ETag"])
+    meta = e.value.response["ResponseMetadata"]
+    assert meta["HTTPStatusCode"] == 404 and meta["HTTPHeaders"]["x-amz-delete-marker"] == "true"
+    with pytest.raises(botocore.exceptions.ClientError) as e:
+        s3.get_object_attributes(Bucket=bucket, Key="v", VersionId=marker,
+                                 ObjectAttributes=["ETag"])
+    meta = e.value.response["ResponseMetadata"]
+    assert meta["HTTPStatusCode"] == 405 and meta["HTTPHeaders"]["x-amz-delete-marker"] == "true"
+    assert s3.get_object_attributes(Bucket=bucket, Key="v", VersionId=v2,
+                                    ObjectAttributes=["ObjectSize"])["ObjectSize"] == 6
+    for v in (v1, v2, marker):
+        s3.delete_object(Bucket=bucket, Key="v", VersionId=v)
