@@ -57,8 +57,8 @@ def _checksum_choice(headers: dict) -> tuple[str, str]:
     if not algorithm:
         return "", ""
     ctype = ctype or ("FULL_OBJECT" if algorithm == "CRC64NVME" else "COMPOSITE")
-    # CRCs combine into a whole-object checksum; SHAs only into a checksum of checksums,
-    # which CRC64NVME never offers. AWS's words.
+    # CRCs combine into a whole-object checksum, SHAs do not; CRC64NVME has no composite
+    # form. The message is AWS's.
     if ctype == "FULL_OBJECT" and not checksums.combinable(algorithm) \
             or ctype == "COMPOSITE" and algorithm == "CRC64NVME":
         raise errors.InvalidRequest(f"The {ctype} checksum type cannot be used with the "
