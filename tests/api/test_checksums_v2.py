@@ -304,6 +304,10 @@ def test_upload_without_algorithm_gets_the_default_crc64nvme(server, bucket):
     uid = s3.create_multipart_upload(Bucket=bucket, Key="d")["UploadId"]
     e1 = s3.upload_part(Bucket=bucket, Key="d", UploadId=uid, PartNumber=1, Body=first)
     assert not [k for k in e1 if k.startswith("Checksum")]
+    listed = s3.list_parts(Bucket=bucket, Key="d", UploadId=uid)["Parts"]
+    h = checksums.new("CRC64NVME")
+    h.update(first)
+    assert listed[0]["ChecksumCRC64NVME"] == checksums.b64(h.digest())
     e2 = s3.upload_part_copy(Bucket=bucket, Key="d", UploadId=uid, PartNumber=2,
                              CopySource={"Bucket": bucket, "Key": "src"})["CopyPartResult"]
     r = s3.complete_multipart_upload(Bucket=bucket, Key="d", UploadId=uid, MultipartUpload={

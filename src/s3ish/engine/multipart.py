@@ -200,6 +200,14 @@ def _is_default(checksum: str) -> bool:
         len(base64.b64decode(checksum)) == checksums.DIGEST_SIZES[DEFAULT_CHECKSUM]
 
 
+def part_algorithm(upload: r.Upload, checksum: str) -> str:
+    """The algorithm of a part's checksum: the upload's, else the default one S3 computed
+    ("" for a checksum the client chose for a part of an upload without an algorithm)."""
+    if upload.checksum_algorithm:
+        return upload.checksum_algorithm
+    return DEFAULT_CHECKSUM if _is_default(checksum) else ""
+
+
 def multipart_etag(parts) -> str:
     h = hashlib.md5()
     for p in parts:

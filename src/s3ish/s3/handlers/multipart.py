@@ -1,5 +1,6 @@
 """Multipart uploads: CreateMultipartUpload, UploadPart, CompleteMultipartUpload,
 AbortMultipartUpload, ListParts."""
+from ...engine.multipart import part_algorithm
 from ...engine.types import PutSpec
 from ...http.asgi import Response
 from ...util import checksums
@@ -209,7 +210,7 @@ async def ListParts(ctx) -> Response:
         NextPartNumberMarker=parts[-1].part_number if parts else 0, MaxParts=max_parts,
         IsTruncated=truncated,
         Part=[shapes.PartEntry(p.part_number, from_ts(p.mtime), quote_etag(p.etag), p.size,
-                               **checksum_fields(upload.checksum_algorithm, p.checksum))
+                               **checksum_fields(part_algorithm(upload, p.checksum), p.checksum))
               for p in parts],
         Initiator=owner, Owner=owner, StorageClass=upload.storage_class,
         ChecksumAlgorithm=upload.checksum_algorithm or None,
