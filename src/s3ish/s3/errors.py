@@ -150,6 +150,9 @@ _RENAMED = {
     "ObjectLockNotEnabled": lambda e: InvalidRequest("Bucket is missing Object Lock "
                                                      "Configuration"),
     "InvalidBucketState": lambda e: InvalidBucketState(str(e) or None),
+    "PartChecksumMissing": lambda e: InvalidRequest(str(e)),
+    "InvalidTag": lambda e: InvalidTag(str(e) or None,
+                                       **({"TagKey": e.tag_key} if e.tag_key else {})),
     "InvalidVersionId": lambda e: InvalidArgument("Invalid version id specified",
                                                   ArgumentName="versionId",
                                                   ArgumentValue=str(e)),

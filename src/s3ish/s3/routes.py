@@ -7,6 +7,7 @@ handler authenticates a signed form itself: browser POST uploads).
 """
 from dataclasses import dataclass
 
+from .handlers import attributes, bucket_tagging
 from .handlers import (bucket, copy, listing, multipart, object_read, object_write,
                        post_object, tagging, versioning)
 
@@ -34,6 +35,9 @@ ROUTES: tuple[Route, ...] = (
     _r("PUT", "bucket", "versioning", versioning.PutBucketVersioning),
     _r("GET", "bucket", "versions", versioning.ListObjectVersions),
     _r("GET", "bucket", "uploads", multipart.ListMultipartUploads),
+    _r("GET", "bucket", "tagging", bucket_tagging.GetBucketTagging),
+    _r("PUT", "bucket", "tagging", bucket_tagging.PutBucketTagging),
+    _r("DELETE", "bucket", "tagging", bucket_tagging.DeleteBucketTagging),
     _r("GET", "bucket", "list-type", listing.ListObjectsV2),
     _r("GET", "bucket", None, listing.ListObjects),
     _r("HEAD", "bucket", None, bucket.HeadBucket),
@@ -50,6 +54,7 @@ ROUTES: tuple[Route, ...] = (
     _r("PUT", "object", "tagging", tagging.PutObjectTagging),
     _r("DELETE", "object", "tagging", tagging.DeleteObjectTagging),
     _r("GET", "object", "uploadId", multipart.ListParts),
+    _r("GET", "object", "attributes", attributes.GetObjectAttributes),
     _r("DELETE", "object", "uploadId", multipart.AbortMultipartUpload),
     _r("GET", "object", None, object_read.GetObject),
     _r("HEAD", "object", None, object_read.HeadObject),

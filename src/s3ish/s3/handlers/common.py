@@ -164,7 +164,10 @@ class ChecksumRequest:
     """Which additional checksum a write carries: algorithm, and the expected value from a
     header now or from a trailer after the body."""
 
-    def __init__(self, headers: dict, default: str = ""):
+    def __init__(self, headers: dict, default: str = "", form: bool = False):
+        """`form`: the fields of a browser POST, where an algorithm alone asks s3ish to
+        compute that checksum (a request's x-amz-sdk-checksum-algorithm only names the
+        checksum it carries)."""
         for name in headers:
             if name.startswith("x-amz-checksum-") and name not in CHECKSUM_HEADERS \
                     and name not in _CHECKSUM_SETTINGS:
@@ -191,11 +194,18 @@ class ChecksumRequest:
             if not checksums.valid_b64_digest(self.algorithm, self.expected):
                 raise errors.InvalidRequest(f"Value for {name} header is invalid.")
         sdk = headers.get("x-amz-sdk-checksum-algorithm", "").upper()
-        if sdk and not self.algorithm:
+        if sdk:
             if sdk not in checksums.ALGORITHMS:
                 raise errors.InvalidRequest("Checksum algorithm provided is unsupported. Please "
                                             "try again with any of the valid types: [CRC32, "
                                             "CRC32C, CRC64NVME, SHA1, SHA256]")
+            if not self.algorithm and not form:
+                raise errors.InvalidRequest("x-amz-sdk-checksum-algorithm specified, but no "
+                                            "corresponding x-amz-checksum-* or x-amz-trailer "
+                                            "headers were found.")
+            if self.algorithm and sdk != self.algorithm:
+                raise errors.InvalidRequest("Value for x-amz-sdk-checksum-algorithm header is "
+                                            "invalid.")
             self.algorithm = sdk
         self.requested = bool(self.algorithm)
         self.algorithm = self.algorithm or default
@@ -230,6 +240,26 @@ def checksum_response_headers(algorithm: str, value: str, ctype: str) -> list[tu
     if not algorithm or not value:
         return []
     return [(f"x-amz-checksum-{algorithm.lower()}", value), ("x-amz-checksum-type", ctype)]
+
+
+def read_checksum_headers(headers: dict, v, part_number: int | None,
+                          ranged: bool) -> list[tuple[str, str]]:
+    """The checksum a GET/HEAD reports with x-amz-checksum-mode: ENABLED, as AWS does: the
+    object's for a whole read, none for a range; for a partNumber read the part's own
+    checksum if the object's is COMPOSITE, the object's when that part is the whole object,
+    else none (a FULL_OBJECT checksum says nothing of one part)."""
+    if headers.get("x-amz-checksum-mode", "").upper() != "ENABLED":
+        return []
+    if part_number is None:
+        return [] if ranged else checksum_response_headers(
+            v.checksum_algorithm, v.checksum_value, v.checksum_type)
+    if not v.is_multipart or len(v.parts) == 1 and v.checksum_type == "FULL_OBJECT":
+        return checksum_response_headers(v.checksum_algorithm, v.checksum_value,
+                                         v.checksum_type)
+    if v.checksum_type == "COMPOSITE" and part_number <= len(v.parts):
+        return checksum_response_headers(v.checksum_algorithm,
+                                         v.parts[part_number - 1].checksum, "COMPOSITE")
+    return []
 
 
 def verify_small_body(req, body: bytes, required: bool = False,

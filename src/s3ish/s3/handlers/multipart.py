@@ -1,5 +1,6 @@
 """Multipart uploads: CreateMultipartUpload, UploadPart, CompleteMultipartUpload,
 AbortMultipartUpload, ListParts."""
+from ...engine.multipart import part_algorithm
 from ...engine.types import PutSpec
 from ...http.asgi import Response
 from ...util import checksums
@@ -58,12 +59,12 @@ def _checksum_choice(headers: dict) -> tuple[str, str]:
     if not algorithm:
         return "", ""
     ctype = ctype or ("FULL_OBJECT" if algorithm == "CRC64NVME" else "COMPOSITE")
-    if ctype == "FULL_OBJECT" and not checksums.combinable(algorithm):
-        raise errors.InvalidRequest(f"The {algorithm} checksum algorithm does not support the "
-                                    "FULL_OBJECT checksum type.")
-    if ctype == "COMPOSITE" and algorithm == "CRC64NVME":
-        raise errors.InvalidRequest("The CRC64NVME checksum algorithm does not support the "
-                                    "COMPOSITE checksum type.")
+    # CRCs combine into a whole-object checksum, SHAs do not; CRC64NVME has no composite
+    # form. The message is AWS's.
+    if ctype == "FULL_OBJECT" and not checksums.combinable(algorithm) \
+            or ctype == "COMPOSITE" and algorithm == "CRC64NVME":
+        raise errors.InvalidRequest(f"The {ctype} checksum type cannot be used with the "
+                                    f"{algorithm.lower()} checksum algorithm.")
     return algorithm, ctype
 
 
@@ -102,10 +103,14 @@ async def UploadPart(ctx) -> Response:
     upload = await upload_of(ctx)
     md5 = content_md5(req.headers)
     ck = ChecksumRequest(req.headers, default=upload.checksum_algorithm)
-    if upload.checksum_algorithm and ck.algorithm != upload.checksum_algorithm:
+    # An upload created with an algorithm takes parts that carry that checksum, no other
+    # and not none (AWS: "actual checksum Type: null").
+    if upload.checksum_algorithm and (not ck.requested
+                                      or ck.algorithm != upload.checksum_algorithm):
+        actual = ck.algorithm.lower() if ck.requested else "null"
         raise errors.InvalidRequest(f"Checksum Type mismatch occurred, expected checksum Type: "
                                     f"{upload.checksum_algorithm.lower()}, actual checksum "
-                                    f"Type: {ck.algorithm.lower()}")
+                                    f"Type: {actual}")
     part = await ctx.svc.multipart.upload_part(upload, number, req.body, ck.algorithm,
                                                make_verifier(req, md5, ck))
     headers = [("ETag", quote_etag(part.etag))]
@@ -207,7 +212,7 @@ async def ListParts(ctx) -> Response:
         NextPartNumberMarker=parts[-1].part_number if parts else 0, MaxParts=max_parts,
         IsTruncated=truncated,
         Part=[shapes.PartEntry(p.part_number, from_ts(p.mtime), quote_etag(p.etag), p.size,
-                               **checksum_fields(upload.checksum_algorithm, p.checksum))
+                               **checksum_fields(part_algorithm(upload, p.checksum), p.checksum))
               for p in parts],
         Initiator=owner, Owner=owner, StorageClass=upload.storage_class,
         ChecksumAlgorithm=upload.checksum_algorithm or None,

@@ -5,7 +5,7 @@ from ...http.asgi import Response
 from ...util.clock import parse_http_date
 from ...util.numbers import ascii_int
 from .. import errors
-from .common import checksum_response_headers, object_headers
+from .common import object_headers, read_checksum_headers
 from .header_rules import check_value, wire_form
 from .tagging import tag_count_header
 from .versioning import version_arg, version_header
@@ -152,11 +152,9 @@ async def _read(ctx, body: bool) -> Response:
     if overrides:
         names = {h for h, _ in overrides}
         headers = [(k, val) for k, val in headers if k not in names] + overrides
+    headers += read_checksum_headers(req.headers, v, part_number, rng is not None)
     if rng is None:
         status, length = 200, v.size
-        if req.headers.get("x-amz-checksum-mode", "").upper() == "ENABLED":
-            headers += checksum_response_headers(v.checksum_algorithm, v.checksum_value,
-                                                 v.checksum_type)
     else:
         status, length = 206, rng[1] - rng[0] + 1
         headers.append(("Content-Range", f"bytes {rng[0]}-{rng[1]}/{v.size}"))

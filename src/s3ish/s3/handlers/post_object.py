@@ -47,7 +47,7 @@ async def PostObject(ctx) -> Response:
     if redirect:
         check_value("success_action_redirect", wire_form(redirect))
     headers = _object_headers(fields)
-    ck = ChecksumRequest(headers, default=DEFAULT_CHECKSUM)
+    ck = ChecksumRequest(headers, default=DEFAULT_CHECKSUM, form=True)
     spec = PutSpec(owner=ident.owner_id, checksum_algorithm=ck.algorithm,
                    tags=_tags(fields) or tags_from_header(headers),
                    **object_spec_fields(headers))

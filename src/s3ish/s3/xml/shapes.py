@@ -287,3 +287,33 @@ class PostResponse:
     Bucket: str
     Key: str
     ETag: str
+
+
+@dataclass(kw_only=True)
+class ObjectChecksum(Checksums):
+    ChecksumType: str | None = None
+
+
+@dataclass
+class ObjectPart(Checksums):
+    PartNumber: int
+    Size: int
+
+
+@dataclass
+class GetObjectAttributesParts:
+    PartsCount: int                           # TotalPartsCount in the model, named so on the wire
+    PartNumberMarker: int | None = None
+    NextPartNumberMarker: int | None = None
+    MaxParts: int | None = None
+    IsTruncated: bool | None = None
+    Part: list[ObjectPart] = field(default_factory=list)
+
+
+@dataclass
+class GetObjectAttributesResponse:
+    ETag: str | None = None
+    Checksum: ObjectChecksum | None = None
+    ObjectParts: GetObjectAttributesParts | None = None
+    StorageClass: str | None = None
+    ObjectSize: int | None = None
