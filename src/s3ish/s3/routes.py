@@ -7,8 +7,8 @@ handler authenticates a signed form itself: browser POST uploads).
 """
 from dataclasses import dataclass
 
-from .handlers import (bucket, copy, listing, multipart, object_read, object_write,
-                       post_object, tagging)
+from .handlers import (bucket, copy, listing, multipart, object_lock, object_read,
+                       object_write, post_object, tagging)
 
 
 @dataclass(frozen=True)
@@ -31,6 +31,8 @@ ROUTES: tuple[Route, ...] = (
 
     _r("GET", "bucket", "location", bucket.GetBucketLocation),
     _r("GET", "bucket", "versioning", bucket.GetBucketVersioning),
+    _r("GET", "bucket", "object-lock", object_lock.GetObjectLockConfiguration),
+    _r("PUT", "bucket", "object-lock", object_lock.PutObjectLockConfiguration),
     _r("GET", "bucket", "uploads", multipart.ListMultipartUploads),
     _r("GET", "bucket", "list-type", listing.ListObjectsV2),
     _r("GET", "bucket", None, listing.ListObjects),
@@ -47,6 +49,10 @@ ROUTES: tuple[Route, ...] = (
     _r("GET", "object", "tagging", tagging.GetObjectTagging),
     _r("PUT", "object", "tagging", tagging.PutObjectTagging),
     _r("DELETE", "object", "tagging", tagging.DeleteObjectTagging),
+    _r("GET", "object", "retention", object_lock.GetObjectRetention),
+    _r("PUT", "object", "retention", object_lock.PutObjectRetention),
+    _r("GET", "object", "legal-hold", object_lock.GetObjectLegalHold),
+    _r("PUT", "object", "legal-hold", object_lock.PutObjectLegalHold),
     _r("GET", "object", "uploadId", multipart.ListParts),
     _r("DELETE", "object", "uploadId", multipart.AbortMultipartUpload),
     _r("GET", "object", None, object_read.GetObject),

@@ -127,8 +127,6 @@ async def HeadObject(ctx) -> Response:
 async def _read(ctx, body: bool) -> Response:
     req = ctx.req
     part_number = _part_number(req)
-    if "versionId" in req.query and req.query["versionId"] != "null":
-        raise errors.NotImplemented("Object versions are not supported yet.")
     overrides = _overrides(req.query)
     state = {}
 
@@ -143,9 +141,12 @@ async def _read(ctx, body: bool) -> Response:
             return None
         return rng if rng is not None else (0, v.size - 1)
 
-    v, _, stream = await ctx.svc.engine.get_object(ctx.bucket, ctx.key, plan)
+    v, _, stream = await ctx.svc.engine.get_object(ctx.bucket, ctx.key, plan,
+                                                   req.query.get("versionId"))
     rng = state["range"]
     headers = object_headers(v) + tag_count_header(v.tags)
+    if v.version_id != "null":
+        headers.append(("x-amz-version-id", v.version_id))
     if part_number is not None and v.is_multipart:
         headers.append(("x-amz-mp-parts-count", str(len(v.parts))))
     if overrides:

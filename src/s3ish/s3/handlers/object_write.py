@@ -7,6 +7,8 @@ from ..xml import codec, shapes
 from .common import (ChecksumRequest, body_length, checksum_response_headers, content_md5,
                      make_verifier, object_spec_fields, quote_etag, read_xml, write_condition,
                      xml)
+from .lock_headers import bypass_governance
+from .object_lock import check_lock_write
 from .tagging import tags_from_header
 
 MAX_PUT = 5 * 1024 ** 3
@@ -42,21 +44,29 @@ async def PutObject(ctx) -> Response:
     ck = ChecksumRequest(req.headers, default=DEFAULT_CHECKSUM)
     spec = PutSpec(owner=ctx.owner, checksum_algorithm=ck.algorithm,
                    tags=tags_from_header(req.headers), **object_spec_fields(req.headers))
+    check_lock_write(ctx.bucket_record, spec, md5, ck, "Put Object")
     v = await ctx.svc.engine.put_object(ctx.bucket, ctx.key, req.body, spec,
                                         make_verifier(req, md5, ck),
                                         write_condition(req.headers))
-    headers = [("ETag", quote_etag(v.etag))]
+    headers = [("ETag", quote_etag(v.etag))] + version_header(v.version_id)
     if ck.requested:
         headers += checksum_response_headers(v.checksum_algorithm, v.checksum_value,
                                              v.checksum_type)
     return Response(200, headers)
 
 
+def version_header(version_id: str) -> list[tuple[str, str]]:
+    return [("x-amz-version-id", version_id)] if version_id and version_id != "null" else []
+
+
 async def DeleteObject(ctx) -> Response:
-    if "versionId" in ctx.req.query and ctx.req.query["versionId"] != "null":
-        raise errors.NotImplemented("Object versions are not supported yet.")
-    await ctx.svc.engine.delete_object(ctx.bucket, ctx.key)
-    return Response(204)
+    out = await ctx.svc.engine.delete_object(ctx.bucket, ctx.key,
+                                             ctx.req.query.get("versionId"), ctx.owner,
+                                             bypass_governance(ctx.req.headers))
+    headers = version_header(out.version_id)
+    if out.delete_marker:
+        headers.append(("x-amz-delete-marker", "true"))
+    return Response(204, headers)
 
 
 async def DeleteObjects(ctx) -> Response:
@@ -64,21 +74,24 @@ async def DeleteObjects(ctx) -> Response:
     if not doc.Object or len(doc.Object) > MAX_DELETE_KEYS:
         raise errors.MalformedXML()
     result = shapes.DeleteResult()
+    bypass = bypass_governance(ctx.req.headers)
     for obj in doc.Object:
         try:
-            if obj.VersionId not in (None, "null"):
-                raise errors.NotImplemented("Object versions are not supported yet.")
             if (obj.ETag, obj.LastModifiedTime, obj.Size) != (None, None, None):
                 # A conditional delete must never delete unconditionally.
                 raise errors.NotImplemented("Conditional deletes are not supported yet.")
             if not obj.Key or len(obj.Key.encode()) > MAX_KEY:
                 raise errors.InvalidArgument("Invalid key")
-            await ctx.svc.engine.delete_object(ctx.bucket, obj.Key)
+            out = await ctx.svc.engine.delete_object(ctx.bucket, obj.Key, obj.VersionId,
+                                                     ctx.owner, bypass)
         except (errors.S3Error, DomainError) as e:
             err = e if isinstance(e, errors.S3Error) else (errors.from_domain(e)
                                                             or errors.InternalError())
-            result.Error.append(shapes.DeleteError(obj.Key, err.code, err.message))
+            result.Error.append(shapes.DeleteError(obj.Key, err.code, err.message,
+                                                   obj.VersionId))
             continue
         if not doc.Quiet:
-            result.Deleted.append(shapes.DeletedObject(obj.Key))
+            marker = out.version_id if out.delete_marker and obj.VersionId is None else None
+            result.Deleted.append(shapes.DeletedObject(
+                obj.Key, obj.VersionId, True if out.delete_marker else None, marker))
     return xml(result)

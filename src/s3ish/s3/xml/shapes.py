@@ -156,6 +156,9 @@ class Delete:
 @dataclass
 class DeletedObject:
     Key: str
+    VersionId: str | None = None
+    DeleteMarker: bool | None = None
+    DeleteMarkerVersionId: str | None = None
 
 
 @dataclass
@@ -163,6 +166,7 @@ class DeleteError:
     Key: str
     Code: str
     Message: str
+    VersionId: str | None = None
 
 
 @dataclass
