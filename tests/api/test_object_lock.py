@@ -7,9 +7,11 @@ server's folder is temporary)."""
 import base64
 import datetime
 import hashlib
+import io
 
 import botocore.exceptions
 import pytest
+import requests
 
 from tests.support import ServerProcess, error_code, send, signed_request, unique_bucket
 
@@ -404,3 +406,22 @@ def test_lock_holds_after_restart(tmp_path):
         assert s3.get_object(Bucket=name, Key="comp", VersionId=comp)["Body"].read() == b"abc"
     finally:
         srv.stop()
+
+
+def test_post_object_with_lock_fields(server, s3, locked, bucket):
+    c = server.client(signature_version="s3v4")
+    fields = {"x-amz-object-lock-mode": "GOVERNANCE",
+              "x-amz-object-lock-retain-until-date": "2140-01-01T00:00:00Z",
+              "x-amz-object-lock-legal-hold": "ON"}
+
+    def post(name):
+        p = c.generate_presigned_post(name, "posted", Fields=fields,
+                                      Conditions=[{k: v} for k, v in fields.items()])
+        return requests.post(p["url"], data=p["fields"],
+                             files={"file": ("f", io.BytesIO(b"body"))})
+    assert post(locked).status_code == 204
+    h = s3.head_object(Bucket=locked, Key="posted")
+    assert (h["ObjectLockMode"], h["ObjectLockRetainUntilDate"],
+            h["ObjectLockLegalHoldStatus"]) == ("GOVERNANCE", FAR, "ON")
+    r = post(bucket)
+    assert r.status_code == 400 and error_code(r) == "InvalidRequest", r.text
