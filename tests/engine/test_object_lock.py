@@ -7,14 +7,17 @@ import time
 
 import pytest
 
-from s3ish.engine import errors, objectlock
+from s3ish.engine import errors, objectlock, selfdescribe
 from s3ish.engine.multipart import Multipart
 from s3ish.engine.objects import Engine
 from s3ish.engine.types import PutSpec
 from s3ish.meta import journal, records as r
-from s3ish.meta.recovery import rebuild_index
+from s3ish.meta.recovery import rebuild_from_mutations, rebuild_index
 from s3ish.meta.sqlite import SqliteMetaStore
 from s3ish.storage.datastore import MemoryDataStore
+from s3ish.storage.drives import DriveSet
+from s3ish.storage.erasure import make_codec
+from s3ish.storage.erasure_store import ErasureDataStore
 
 DAY = 86400.0
 
@@ -261,3 +264,38 @@ def test_locks_survive_reopen_and_journal_rebuild(tmp_path):
     os.unlink(db)
     rebuild_index(db, [drive])
     run(check(vid))
+
+
+def test_locks_survive_a_rebuild_from_shard_headers(tmp_path):
+    """The last resort (every journal copy lost): the retention and legal hold given at
+    upload come back, and so does the bucket's object lock."""
+    drives = [str(tmp_path / f"d{i}") for i in range(4)]
+    drive_set = DriveSet(drives, 2, 2)
+    drive_set.open(create_missing=True)
+
+    async def write():
+        e = Engine(SqliteMetaStore(":memory:"), ErasureDataStore(drive_set, make_codec(2, 2)))
+        await _locked_bucket(e)
+        await _put(e, "held", legal_hold=True)
+        mp = Multipart(e)
+        u = await mp.create_multipart_upload("b", "mp", PutSpec(
+            "o", lock_mode="COMPLIANCE", lock_until=time.time() + DAY))
+        part = await mp.upload_part(u, 1, _body(b"part"), "")
+        await mp.complete_multipart_upload(u, [(1, part.etag, {})])
+        await e.meta.close()
+
+    async def check(db):
+        e = Engine(SqliteMetaStore(db), ErasureDataStore(drive_set, make_codec(2, 2)))
+        b = await e.get_bucket("b")
+        assert b.object_lock is not None and b.versioning == "Enabled"
+        for key in ("held", "mp"):
+            v = await e.head_object("b", key)
+            with pytest.raises(errors.ObjectLocked):
+                await e.delete_object("b", key, v.version_id, bypass_governance=True)
+        await e.meta.close()
+
+    run(write())
+    scan = selfdescribe.scan_drives(drives)
+    db = str(tmp_path / "rebuilt.sqlite3")
+    assert rebuild_from_mutations(db, scan.mutations())["skipped"] == 0
+    run(check(db))
