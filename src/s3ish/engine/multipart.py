@@ -37,6 +37,7 @@ class Multipart:
 
     async def create_multipart_upload(self, bucket: str, key: str, spec: PutSpec) -> r.Upload:
         await self.engine.get_bucket(bucket)
+        await self.engine.check_lock_request(bucket, spec)
         u = r.Upload(new_upload_id(), bucket, key, time.time(), spec.owner, spec.content_type,
                      spec.headers, spec.user_meta, spec.storage_class, spec.checksum_algorithm,
                      spec.checksum_type or ("COMPOSITE" if spec.checksum_algorithm else ""),

@@ -13,7 +13,7 @@ from ..util import checksums
 from ..util.errors import QuorumError
 from ..util.ids import is_version_id, version_id as new_version_id
 from ..util.threads import run_io
-from . import errors, selfdescribe
+from . import errors, objectlock, selfdescribe
 from .listing import list_objects
 from .versions import VersionListing, list_object_versions
 from .types import Digests, ListResult, PutSpec
@@ -55,6 +55,8 @@ class Engine:
         await self.meta.apply(r.SetBucketVersioning(bucket, status))
 
     async def set_bucket_object_lock(self, bucket: str, config: r.ObjectLockConfig) -> None:
+        """Enable object lock (for good) with `config`'s default retention; build `config`
+        with objectlock.default_retention, which checks it."""
         await self.meta.apply(r.SetBucketObjectLock(bucket, config))
 
     async def set_bucket_lifecycle(self, bucket: str, rules: list) -> None:
@@ -71,8 +73,10 @@ class Engine:
         """Set (mode "" removes) a version's retention; shortening or removing a retention in
         force needs GOVERNANCE mode and the bypass (COMPLIANCE: never)."""
         check_version_id(version_id)
+        now = time.time()
+        objectlock.check_retention(mode, until, now)
         return await self.meta.apply(r.SetObjectRetention(
-            bucket, key, version_id, mode, until, time.time(), bypass_governance))
+            bucket, key, version_id, mode, until if mode else 0.0, now, bypass_governance))
 
     async def set_object_legal_hold(self, bucket: str, key: str, version_id: str | None,
                                     on: bool) -> r.Outcome:
@@ -87,6 +91,7 @@ class Engine:
         condition is checked atomically with the commit."""
         vsort = new_version_id()
         versioned = self.data.self_describing and (await self.get_bucket(bucket)).versioned
+        await self.check_lock_request(bucket, spec)
         inline, parts, digests = await self.ingest(
             body, spec.checksum_algorithm, verify, allow_inline=True,
             describe=lambda: selfdescribe.object_meta(bucket, key, spec, vsort, versioned))
@@ -102,6 +107,16 @@ class Engine:
         out = await self.commit(r.PutObject(v, condition), v.data_ids())
         v.version_id = out.version_id
         return v
+
+    async def check_lock_request(self, bucket: str, spec: PutSpec) -> None:
+        """A write asking for a retention or a legal hold: refused before any byte is stored
+        if the retention is invalid or the bucket has no object lock (the rules check the
+        latter again at commit)."""
+        if not spec.lock_mode and spec.legal_hold is None:
+            return
+        objectlock.check_retention(spec.lock_mode, spec.lock_until, time.time())
+        if (await self.get_bucket(bucket)).object_lock is None:
+            raise errors.ObjectLockNotEnabled(bucket)
 
     async def copy_object(self, src_bucket: str, src_key: str, plan, dst_bucket: str,
                           dst_key: str, make_spec, condition: r.Condition | None = None,

@@ -4,14 +4,16 @@ index rebuilt from it when every journal copy and snapshot is lost.
 What a unit carries (the `extra` field of its shard headers, see storage/shardfile.py):
 - "object": a simple object's version record, without its data layout (the unit is its
   only part): bucket, key, version id, owner, content type, standard headers, user metadata,
-  storage class, tags given at upload, checksum algorithm; at commit the size, ETag,
-  checksum and time.
+  storage class, tags given at upload, checksum algorithm, the retention and legal hold
+  asked at upload; at commit the size, ETag, checksum and time.
 - "part": a multipart part: bucket, key, upload (the CreateMultipartUpload record), part
   number; at commit size, ETag, checksum, time.
 - "manifest": a unit whose bytes are a completed multipart object's whole version record
   (with its part list), written at CompleteMultipartUpload.
-Changes made later without new data (tags set afterwards) are not in the headers: a rebuild
-from headers shows the tags given at upload. An object deleted just before a crash, whose
+Changes made later without new data (tags, retention or legal hold set afterwards, a bucket's
+default retention) are not in the headers: a rebuild from headers shows what was given at
+upload. A bucket holding a version with a retention or legal hold comes back with object lock
+(and versioning) on, as only such a bucket could hold one. An object deleted just before a crash, whose
 data was not yet removed, comes back: a header rebuild may keep too much, never too little.
 """
 import dataclasses
@@ -32,12 +34,15 @@ _KEEP = ("owner", "content_type", "headers", "user_meta", "storage_class",
          "checksum_algorithm", "tags")
 
 
+_LOCK = {"lock_mode": "", "lock_until": 0.0, "legal_hold": None}   # absent in older units
+
+
 def object_meta(bucket: str, key: str, spec: PutSpec, vsort: str = "",
                 versioned: bool = False) -> dict:
     """`versioned`: the bucket gave new versions ids of their own when this was written (the
     version's id is then its sort key; else it is the key's `null` version)."""
     return {"kind": "object", "bucket": bucket, "key": key, "version_id": "null",
-            **{name: getattr(spec, name) for name in _KEEP},
+            **{name: getattr(spec, name) for name in (*_KEEP, *_LOCK)},
             "checksum_type": "FULL_OBJECT" if spec.checksum_algorithm else "",
             "vsort": vsort, "versioned": versioned}
 
@@ -74,6 +79,7 @@ def _version_from_object(data_id: str, extra: dict) -> r.ObjectVersion:
         bucket=extra["bucket"], key=extra["key"], size=extra["size"], etag=extra["etag"],
         mtime=extra["mtime"], version_id=extra.get("version_id", "null"),
         **{name: extra[name] for name in _KEEP},
+        **{name: extra.get(name, default) for name, default in _LOCK.items()},
         checksum_value=checksum, checksum_type=extra.get("checksum_type", "") if checksum
         else "", parts=[r.DataPart(data_id, extra["size"], extra["etag"], checksum)])
 
@@ -186,10 +192,15 @@ def scan_drives(drives: list[str]) -> Scan:
         except (KeyError, TypeError, ValueError):
             del scan.units[data_id]
             scan.undescribed.append(data_id)
-    for v in scan.versions.values():
+    every = [*scan.versions.values(), *scan.versioned.values()]
+    for v in every:
         _bucket(scan, v.bucket, v.owner, v.mtime)
     for upload, _ in scan._uploads.values():
         _bucket(scan, upload.bucket, upload.owner, upload.initiated)
+    for v in [*every, *(u for u, _ in scan._uploads.values())]:
+        if v.lock_mode or v.legal_hold:
+            b = scan.buckets[v.bucket]
+            b.versioning, b.object_lock = "Enabled", b.object_lock or r.ObjectLockConfig()
     scan.uploads = len(scan._uploads)
     scan.parts = sum(len(p) for _, p in scan._uploads.values())
     return scan

@@ -146,6 +146,12 @@ def _refuse_if_locked(v: r.ObjectVersion, now: float, bypass: bool) -> None:
         raise errors.ObjectLocked(why)
 
 
+def _check_lock_allowed(b: r.Bucket, mode: str, legal_hold: bool | None) -> None:
+    """A retention or legal hold needs the bucket's object lock."""
+    if b.object_lock is None and (mode or legal_hold):
+        raise errors.ObjectLockNotEnabled(b.name)
+
+
 def _default_retention(b: r.Bucket, v: r.ObjectVersion) -> None:
     lock = b.object_lock
     if lock is None or not lock.mode or v.lock_mode:
@@ -183,6 +189,7 @@ def write_version(tx: Tx, b: r.Bucket, v: r.ObjectVersion,
     cur = tx.current(v.bucket, v.key)
     check_condition(_live(cur), cond)
     v.version_id = v.vsort if b.versioned else "null"
+    _check_lock_allowed(b, v.lock_mode, v.legal_hold)
     _default_retention(b, v)
     freed = []
     if not b.versioned:
@@ -298,7 +305,7 @@ def set_object_legal_hold(tx: Tx, m: r.SetObjectLegalHold) -> r.Outcome:
 # ---- multipart uploads ----
 
 def create_upload(tx: Tx, m: r.CreateUpload) -> r.Outcome:
-    _bucket(tx, m.upload.bucket)
+    _check_lock_allowed(_bucket(tx, m.upload.bucket), m.upload.lock_mode, m.upload.legal_hold)
     tx.insert_upload(m.upload)
     return r.Outcome()
 

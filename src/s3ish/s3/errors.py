@@ -149,6 +149,15 @@ _RENAMED = {
                                            "lock."),
     "ObjectLockNotEnabled": lambda e: InvalidRequest("Bucket is missing Object Lock "
                                                      "Configuration"),
+    "InvalidLockConfiguration": lambda e: MalformedXML(),
+    "InvalidRetentionPeriod": lambda e: InvalidArgument(str(e), ArgumentName=e.name,
+                                                        ArgumentValue=str(e.value)),
+    "InvalidLockMode": lambda e: InvalidArgument("Unknown wormMode directive.",
+                                                 ArgumentName="x-amz-object-lock-mode",
+                                                 ArgumentValue=str(e)),
+    "RetainUntilInPast": lambda e: InvalidArgument(
+        "The retain until date must be in the future!",
+        ArgumentName="x-amz-object-lock-retain-until-date"),
     "InvalidBucketState": lambda e: InvalidBucketState(str(e) or None),
     "PartChecksumMissing": lambda e: InvalidRequest(str(e)),
     "InvalidTag": lambda e: InvalidTag(str(e) or None,

@@ -8,8 +8,8 @@ handler authenticates a signed form itself: browser POST uploads).
 from dataclasses import dataclass
 
 from .handlers import attributes, bucket_tagging
-from .handlers import (bucket, copy, listing, multipart, object_read, object_write,
-                       post_object, tagging, versioning)
+from .handlers import (bucket, copy, listing, multipart, object_lock, object_read,
+                       object_write, post_object, tagging, versioning)
 
 
 @dataclass(frozen=True)
@@ -34,6 +34,8 @@ ROUTES: tuple[Route, ...] = (
     _r("GET", "bucket", "versioning", versioning.GetBucketVersioning),
     _r("PUT", "bucket", "versioning", versioning.PutBucketVersioning),
     _r("GET", "bucket", "versions", versioning.ListObjectVersions),
+    _r("GET", "bucket", "object-lock", object_lock.GetObjectLockConfiguration),
+    _r("PUT", "bucket", "object-lock", object_lock.PutObjectLockConfiguration),
     _r("GET", "bucket", "uploads", multipart.ListMultipartUploads),
     _r("GET", "bucket", "tagging", bucket_tagging.GetBucketTagging),
     _r("PUT", "bucket", "tagging", bucket_tagging.PutBucketTagging),
@@ -53,6 +55,10 @@ ROUTES: tuple[Route, ...] = (
     _r("GET", "object", "tagging", tagging.GetObjectTagging),
     _r("PUT", "object", "tagging", tagging.PutObjectTagging),
     _r("DELETE", "object", "tagging", tagging.DeleteObjectTagging),
+    _r("GET", "object", "retention", object_lock.GetObjectRetention),
+    _r("PUT", "object", "retention", object_lock.PutObjectRetention),
+    _r("GET", "object", "legal-hold", object_lock.GetObjectLegalHold),
+    _r("PUT", "object", "legal-hold", object_lock.PutObjectLegalHold),
     _r("GET", "object", "uploadId", multipart.ListParts),
     _r("GET", "object", "attributes", attributes.GetObjectAttributes),
     _r("DELETE", "object", "uploadId", multipart.AbortMultipartUpload),

@@ -11,6 +11,7 @@ from ...util.numbers import ascii_int
 from .. import errors
 from ..xml import codec, shapes
 from .header_rules import check_name, check_value
+from .lock_headers import lock_fields, lock_response_headers
 
 MAX_USER_META = 2048
 STORED_HEADERS = ("cache-control", "content-disposition", "content-encoding",
@@ -22,8 +23,7 @@ UNSUPPORTED_HEADERS = ("x-amz-server-side-encryption",
                        "x-amz-server-side-encryption-aws-kms-key-id",
                        "x-amz-server-side-encryption-context",
                        "x-amz-server-side-encryption-bucket-key-enabled",
-                       "x-amz-object-lock-mode", "x-amz-object-lock-retain-until-date",
-                       "x-amz-object-lock-legal-hold", "x-amz-object-lock-event-hold",
+                       "x-amz-object-lock-event-hold",
                        "x-amz-object-lock-event-hold-duration-days",
                        "x-amz-object-lock-event-hold-duration-years",
                        "x-amz-website-redirect-location",
@@ -85,7 +85,8 @@ def refuse_unsupported(headers: dict) -> None:
 
 
 def object_spec_fields(headers: dict) -> dict:
-    """Content type, stored standard headers, user metadata and storage class of a write."""
+    """Content type, stored standard headers, user metadata, storage class and object lock
+    (retention, legal hold) of a write."""
     refuse_unsupported(headers)
     stored = {}
     for name in STORED_HEADERS:
@@ -115,7 +116,8 @@ def object_spec_fields(headers: dict) -> dict:
     if storage_class not in STORAGE_CLASSES:
         raise errors.InvalidStorageClass(StorageClassRequested=storage_class)
     return {"content_type": headers.get("content-type") or "binary/octet-stream",
-            "headers": stored, "user_meta": meta, "storage_class": storage_class}
+            "headers": stored, "user_meta": meta, "storage_class": storage_class,
+            **lock_fields(headers)}
 
 
 def object_headers(v) -> list[tuple[str, str]]:
@@ -130,7 +132,7 @@ def object_headers(v) -> list[tuple[str, str]]:
         h.append((f"x-amz-meta-{name}", value))
     if v.storage_class != "STANDARD":
         h.append(("x-amz-storage-class", v.storage_class))
-    return h
+    return h + lock_response_headers(v)
 
 
 def write_condition(headers: dict):

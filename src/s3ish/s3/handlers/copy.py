@@ -8,6 +8,7 @@ from .. import errors
 from ..xml import shapes
 from .common import object_spec_fields, quote_etag, write_condition, xml
 from .multipart import MAX_PART, checksum_fields, part_number_arg, upload_of
+from .object_lock import check_lock_write
 from .object_read import check_conditions, range_number
 from .tagging import tags_from_header
 from .versioning import version_header
@@ -85,6 +86,7 @@ async def CopyObject(ctx):
             "This copy request is illegal because it is trying to copy an object to itself "
             "without changing the object's metadata, storage class, website redirect "
             "location or encryption attributes.")
+    check_lock_write(ctx.bucket_record, PutSpec(ctx.owner, **fields))
     algorithm = h.get("x-amz-checksum-algorithm", "").upper()
     new_tags = tags_from_header(h)
 
@@ -98,7 +100,9 @@ async def CopyObject(ctx):
     def make_spec(src):
         base = fields if directive == "REPLACE" else {
             "content_type": src.content_type, "headers": src.headers,
-            "user_meta": src.user_meta, "storage_class": fields["storage_class"]}
+            "user_meta": src.user_meta, "storage_class": fields["storage_class"],
+            # The source's retention and legal hold are not copied; the request's apply.
+            **{k: fields[k] for k in ("lock_mode", "lock_until", "legal_hold")}}
         keep = src.checksum_algorithm if src.checksum_type == "FULL_OBJECT" else ""
         return PutSpec(owner=ctx.owner, checksum_algorithm=algorithm or keep or DEFAULT_CHECKSUM,
                        tags=new_tags if tag_directive == "REPLACE" else src.tags, **base)

@@ -12,6 +12,7 @@ from .common import (CHECKSUM_HEADERS, ChecksumRequest, body_length,
                      checksum_response_headers, content_md5, make_verifier, object_spec_fields,
                      owner_of, quote_etag, read_xml, write_condition, xml)
 from .listing import encoder
+from .object_lock import check_lock_write
 from .tagging import tags_from_header
 from .versioning import version_header
 
@@ -72,6 +73,7 @@ async def CreateMultipartUpload(ctx) -> Response:
     algorithm, ctype = _checksum_choice(ctx.req.headers)
     spec = PutSpec(owner=ctx.owner, checksum_algorithm=algorithm, checksum_type=ctype,
                    tags=tags_from_header(ctx.req.headers), **object_spec_fields(ctx.req.headers))
+    check_lock_write(ctx.bucket_record, spec)
     u = await ctx.svc.multipart.create_multipart_upload(ctx.bucket, ctx.key, spec)
     resp = xml(shapes.InitiateMultipartUploadResult(ctx.bucket, ctx.key, u.upload_id))
     if algorithm:
@@ -111,6 +113,7 @@ async def UploadPart(ctx) -> Response:
         raise errors.InvalidRequest(f"Checksum Type mismatch occurred, expected checksum Type: "
                                     f"{upload.checksum_algorithm.lower()}, actual checksum "
                                     f"Type: {actual}")
+    check_lock_write(ctx.bucket_record, upload, md5, ck, "Put Part")
     part = await ctx.svc.multipart.upload_part(upload, number, req.body, ck.algorithm,
                                                make_verifier(req, md5, ck))
     headers = [("ETag", quote_etag(part.etag))]

@@ -10,6 +10,8 @@ from ..xml import codec, shapes
 from .common import (ChecksumRequest, body_length, checksum_response_headers, content_md5,
                      make_verifier, object_spec_fields, quote_etag, read_xml, write_condition,
                      xml)
+from .lock_headers import bypass_governance
+from .object_lock import check_lock_write
 from .tagging import tags_from_header
 from .versioning import deletion_headers, version_arg, version_header
 
@@ -46,6 +48,7 @@ async def PutObject(ctx) -> Response:
     ck = ChecksumRequest(req.headers, default=DEFAULT_CHECKSUM)
     spec = PutSpec(owner=ctx.owner, checksum_algorithm=ck.algorithm,
                    tags=tags_from_header(req.headers), **object_spec_fields(req.headers))
+    check_lock_write(ctx.bucket_record, spec, md5, ck, "Put Object")
     v = await ctx.svc.engine.put_object(ctx.bucket, ctx.key, req.body, spec,
                                         make_verifier(req, md5, ck),
                                         write_condition(req.headers))
@@ -54,10 +57,6 @@ async def PutObject(ctx) -> Response:
         headers += checksum_response_headers(v.checksum_algorithm, v.checksum_value,
                                              v.checksum_type)
     return Response(200, headers)
-
-
-def _bypass(headers: dict) -> bool:
-    return headers.get("x-amz-bypass-governance-retention", "").lower() == "true"
 
 
 def _delete_condition(etag: str | None, mtime, size) -> Condition | None:
@@ -91,7 +90,7 @@ def _header_condition(h: dict) -> Condition | None:
 async def DeleteObject(ctx) -> Response:
     h = ctx.req.headers
     out = await ctx.svc.engine.delete_object(ctx.bucket, ctx.key, version_arg(ctx.req),
-                                             ctx.owner, _bypass(h), _header_condition(h))
+                                             ctx.owner, bypass_governance(h), _header_condition(h))
     return Response(204, deletion_headers(ctx.bucket_record, out))
 
 
@@ -100,7 +99,7 @@ async def DeleteObjects(ctx) -> Response:
     if not doc.Object or len(doc.Object) > MAX_DELETE_KEYS:
         raise errors.MalformedXML()
     result = shapes.DeleteResult()
-    bypass = _bypass(ctx.req.headers)
+    bypass = bypass_governance(ctx.req.headers)
     for obj in doc.Object:
         try:
             if not obj.Key or len(obj.Key.encode()) > MAX_KEY:
