@@ -15,6 +15,16 @@ default retention) are not in the headers: a rebuild from headers shows what was
 upload. A bucket holding a version with a retention or legal hold comes back with object lock
 (and versioning) on, as only such a bucket could hold one. An object deleted just before a crash, whose
 data was not yet removed, comes back: a header rebuild may keep too much, never too little.
+
+Versions: every version with data comes back with its version id (its sort key) and its
+place in the key's history, a `null` version as `null`. What cannot come back:
+- delete markers (no data unit): a key whose current version was a marker shows its newest
+  version as current again;
+- a bucket's versioning state as set last: it is the state its newest version was written
+  in (Enabled, or Suspended for a `null` version written after versioned ones); a bucket
+  whose versioning was switched on but holds no versioned unit comes back unversioned;
+- object lock on a bucket none of whose versions or uploads carries a retention or legal
+  hold, and every other bucket configuration (lifecycle, tags, default retention).
 """
 import dataclasses
 import json
@@ -28,6 +38,7 @@ from ..storage.erasure_store import ErasureDataStore
 from ..storage.shardfile import ShardCorrupt, ShardReader
 from ..util import checksums
 from ..util.errors import QuorumError
+from ..util.ids import version_sort_at
 from .types import Digests, PutSpec
 
 _KEEP = ("owner", "content_type", "headers", "user_meta", "storage_class",
@@ -102,19 +113,47 @@ class Scan:
         return len(self.versions) + len(self.versioned)
 
     def mutations(self) -> list:
-        """Buckets, then each key's null version, then (versioning switched on where any
-        unit was written with it) the versioned ones, oldest first. Delete markers have no
-        data unit: the shard headers cannot bring them back."""
-        out = [r.CreateBucket(b) for b in self.buckets.values()]
-        out += [r.PutObject(v) for v in self.versions.values()]
-        out += [r.SetBucketVersioning(name, "Enabled")
-                for name in sorted({b for b, _, _ in self.versioned})]
-        out += [r.PutObject(self.versioned[k])
-                for k in sorted(self.versioned, key=lambda k: k[2], reverse=True)]
+        """Buckets, then every version of every key oldest first, each written in the
+        versioning state it was written in (a bucket is switched to Enabled before a version
+        written with its own id, to Suspended before a `null` version that follows one), then
+        open uploads. A bucket's object lock is switched on before the first version that
+        needs it, or at the end. Delete markers have no data unit: the shard headers cannot
+        bring them back."""
+        locks = {b.name: b.object_lock for b in self.buckets.values() if b.object_lock}
+        out = [r.CreateBucket(dataclasses.replace(b, versioning="", object_lock=None))
+               for b in self.buckets.values()]
+        state: dict[str, str] = {}
+        writes = [(v, False) for v in self.versions.values()]
+        writes += [(v, True) for v in self.versioned.values()]
+        # Sort keys grow older as they grow: the largest first is the oldest first.
+        writes.sort(key=lambda w: w[0].vsort or version_sort_at(w[0].mtime), reverse=True)
+        for v, versioned in writes:
+            if v.bucket in locks and (v.lock_mode or v.legal_hold):
+                out += _lock(state, v.bucket, locks.pop(v.bucket))
+            wanted = "Enabled" if versioned else ("Suspended" if state.get(v.bucket) else "")
+            out += _switch(state, v.bucket, wanted)
+            out.append(r.PutObject(v))
+        for name, lock in locks.items():
+            out += _lock(state, name, lock)
         for upload, parts in self._uploads.values():
             out.append(r.CreateUpload(upload))
             out += [r.PutPart(p) for p in parts.values()]
         return out
+
+
+def _lock(state: dict, bucket: str, lock: r.ObjectLockConfig) -> list:
+    out = [*_switch(state, bucket, "Enabled"), r.SetBucketObjectLock(bucket, lock)]
+    state[bucket] = "locked"
+    return out
+
+
+def _switch(state: dict, bucket: str, wanted: str) -> list:
+    """The record that puts `bucket` in versioning state `wanted`, if it is not there yet
+    (a bucket never goes back to "", and one with object lock stays Enabled)."""
+    if not wanted or state.get(bucket) in (wanted, "locked"):
+        return []
+    state[bucket] = wanted
+    return [r.SetBucketVersioning(bucket, wanted)]
 
 
 def _headers(drives: list[str]) -> dict:
