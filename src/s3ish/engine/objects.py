@@ -284,7 +284,8 @@ class Engine:
         for _ in range(5):
             v = await self.head_object(bucket, key, version_id)
             rng = plan(v)
-            if rng is None or v.inline is not None:
+            if rng is None or v.inline is not None or rng[1] < rng[0]:
+                # No body, an inline one, or an empty object (in a data unit on drives).
                 return v, rng, _inline_stream(v, rng)
             try:
                 if rng[1] - rng[0] < READ_BLOCK and len(v.parts) == 1:
