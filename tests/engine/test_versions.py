@@ -63,6 +63,9 @@ class DictTx:
 
     def demote(self, v):
         del self.cur[(v.bucket, v.key)]
+        self.put_noncurrent(v)
+
+    def put_noncurrent(self, v):
         self.old[(v.bucket, v.key, v.vsort)] = copy.deepcopy(v)
 
     def remove(self, v, current):
@@ -199,6 +202,34 @@ def test_suspended_replaces_only_the_null_version(tx):
     v2 = put(tx, data="d4")
     assert tx.history("b", "k") == [(v2.version_id, False), ("null", True),
                                     (v1.version_id, False)]
+
+
+def test_newest_version_id_wins_whatever_the_commit_order(tx):
+    """A long upload overtaken by a later, shorter one (or a delete) commits last: it goes in
+    as noncurrent, so the current version is the newest of the history."""
+    versioning(tx, "Enabled")
+    slow, mid, fast, marker = version_id(), version_id(), version_id(), version_id()
+
+    def put_at(vsort, data):
+        v = r.ObjectVersion(bucket="b", key="k", size=1, etag="e", mtime=NOW, owner="o",
+                            parts=[r.DataPart(data, 1)], vsort=vsort)
+        return rules.apply(tx, r.PutObject(v))
+
+    put_at(fast, "d2")
+    out = put_at(slow, "d1")
+    assert out.version_id == slow and out.freed == []
+    assert tx.history("b", "k") == [(fast, False), (slow, False)]
+    rules.apply(tx, r.DeleteObject("b", "k", None, marker, NOW, False))
+    late = put_at(version_id(), "d3")
+    assert tx.history("b", "k") == [(late.version_id, False), (marker, True), (fast, False),
+                                    (slow, False)]
+    assert delete(tx, version=late.version_id).freed == ["d3"]
+    assert tx.current("b", "k").version_id == marker
+    delete(tx, version=marker)
+    versioning(tx, "Suspended")     # a null version older than the current one: noncurrent
+    old_null = put_at(mid, "d4")
+    assert old_null.version_id == "null"
+    assert tx.history("b", "k") == [(fast, False), ("null", False), (slow, False)]
 
 
 def test_conditions_see_the_current_live_version(tx):

@@ -29,6 +29,7 @@ class Tx(Protocol):
     def version(self, bucket: str, key: str, version_id: str) -> r.ObjectVersion | None: ...
     def put_current(self, v: r.ObjectVersion) -> None: ...     # the key has no current row
     def demote(self, v: r.ObjectVersion) -> None: ...          # current -> noncurrent
+    def put_noncurrent(self, v: r.ObjectVersion) -> None: ...  # older than the current one
     def remove(self, v: r.ObjectVersion, current: bool) -> None: ...
     def promote_newest(self, bucket: str, key: str) -> None: ...
     def update_version(self, v: r.ObjectVersion, current: bool) -> None: ...
@@ -194,11 +195,23 @@ def write_version(tx: Tx, b: r.Bucket, v: r.ObjectVersion,
     freed = []
     if not b.versioned:
         freed, cur = _drop_null(tx, v.bucket, v.key, cur, v.mtime, False)
+    _place(tx, cur, v)
+    tx.count(v.bucket, 1, v.size)
+    return r.Outcome(freed, v.version_id)
+
+
+def _place(tx: Tx, cur: r.ObjectVersion | None, v: r.ObjectVersion) -> None:
+    """Add `v` to its key's history. Of concurrent writes to one key the newest version id
+    wins (S3: "the request with the latest timestamp wins"), in whatever order they commit:
+    a write that started before the current version's but commits after it (a long upload
+    overtaken by a short one, in this or another worker) goes in as noncurrent, so a key's
+    current version is always the newest of its history."""
+    if cur is not None and cur.vsort and v.vsort > cur.vsort:
+        tx.put_noncurrent(v)
+        return
     if cur is not None:
         tx.demote(cur)
     tx.put_current(v)
-    tx.count(v.bucket, 1, v.size)
-    return r.Outcome(freed, v.version_id)
 
 
 def put_object(tx: Tx, m: r.PutObject) -> r.Outcome:
@@ -230,9 +243,7 @@ def delete_object(tx: Tx, m: r.DeleteObject) -> r.Outcome:
         # Suspended: the marker is the `null` version, replacing any earlier one.
         marker.version_id = "null"
         freed, cur = _drop_null(tx, m.bucket, m.key, cur, m.now, m.bypass_governance)
-    if cur is not None:
-        tx.demote(cur)
-    tx.put_current(marker)
+    _place(tx, cur, marker)
     return r.Outcome(freed, marker.version_id, delete_marker=True)
 
 

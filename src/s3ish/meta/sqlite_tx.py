@@ -184,6 +184,9 @@ class SqliteTx:
         if not v.vsort:     # a row written before versions had sort keys
             v.vsort = version_sort_at(v.mtime)
         self.db.execute("DELETE FROM objects WHERE bucket=? AND key=?", (v.bucket, v.key))
+        self.put_noncurrent(v)
+
+    def put_noncurrent(self, v):
         self.db.execute(f"INSERT INTO versions ({OBJ_COLS}, null_version) "
                         "VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
                         _row(v) + (int(v.version_id == "null"),))
