@@ -5,7 +5,18 @@ moto_server on 127.0.0.1, runs `s3ish bench` for every cell on both, alternating
 first, and prints the medians and the ratio s3ish/moto. Also prints the MD5 bound of this
 machine (the ceiling for PUT throughput, since every PUT computes an MD5 ETag).
 
+Then the version listings (issue 9), s3ish alone, in a bucket of their own with versioning
+on: one key with 10,000 versions, and 100,000 keys with 5 versions each (`--skip-big` leaves
+the latter out). Moto cannot take them: each PUT to a key costs it time in proportion to the
+key's versions (6.5 PUT/s at 5,600 versions of one key, 5 min to get there), and it loses
+versions when one key is written by concurrent connections. The versions are written once
+per cell (0-byte PUTs, 32 connections; the big cell's server runs with --no-fsync, which a
+listing never notices) and every repetition lists them again (`bench versions --prefilled`).
+
     .venv/bin/python scripts/bench_matrix.py [--reps 3] [--duration 5] [--json out.json]
+        [--skip-big]
+    .venv/bin/python scripts/bench_matrix.py --compare-src /tmp/old/src
+        (small PUT/GET of this tree against another source tree, same venv, interleaved)
 """
 import argparse
 import hashlib
@@ -37,6 +48,13 @@ CELLS = [  # name, bench arguments, repetitions factor (LIST pre-populates 10,00
 ]
 
 
+VERSION_BUCKET = "matrix-versions"
+ONE_KEY = ("ListObjectVersions 1 key x 10k versions c4",
+           ["versions", "--objects", "1", "--versions", "10000", "--size", "0", "-c", "4"])
+MANY_KEYS = ("ListObjectVersions 100k keys x 5 c4",
+             ["versions", "--objects", "100000", "--versions", "5", "--size", "0", "-c", "4"])
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -56,14 +74,18 @@ def wait_http(url: str, timeout: float = 30) -> None:
     raise RuntimeError(f"{url} did not come up")
 
 
-def start_s3ish(workers: int, tmp: str, drives: int = 1):
+def start_s3ish(workers: int, tmp: str, drives: int = 1, src: str | None = None,
+                extra=()):
+    """`src`: run the server from another source tree (PYTHONPATH), same interpreter."""
     port = free_port()
     data = tempfile.mkdtemp(dir=tmp)
     folders = [data] if drives == 1 else [os.path.join(data, f"d{i}") for i in range(drives)]
     env = {**os.environ, "S3ISH_ROOT_USER": KEY, "S3ISH_ROOT_PASSWORD": SECRET}
+    if src:
+        env["PYTHONPATH"] = src
     proc = subprocess.Popen([sys.executable, "-m", "s3ish", "server", "--listen",
                              f"127.0.0.1:{port}", *[a for f in folders for a in ("--data", f)],
-                             "--workers", str(workers), "--scrub-rate", "0",
+                             "--workers", str(workers), "--scrub-rate", "0", *extra,
                              "--log-level", "warning"], env=env, stdout=subprocess.DEVNULL,
                             stderr=subprocess.DEVNULL, start_new_session=True)
     wait_http(f"http://127.0.0.1:{port}/_ready")
@@ -79,10 +101,11 @@ def start_moto():
     return proc, f"http://127.0.0.1:{port}"
 
 
-def bench(endpoint: str, args: list, duration: float) -> dict:
+def bench(endpoint: str, args: list, duration: float, bucket: str = "matrix") -> dict:
+    # The bench is always this tree's client (PYTHONPATH as given to this script).
     out = subprocess.run([sys.executable, "-m", "s3ish", "bench", *args, "--endpoint", endpoint,
                           "--duration", str(duration), "--no-progress", "--json", "-",
-                          "--bucket", "matrix"],
+                          "--bucket", bucket],
                          env={**os.environ, "AWS_ACCESS_KEY_ID": KEY,
                               "AWS_SECRET_ACCESS_KEY": SECRET},
                          capture_output=True, text=True, timeout=1800)
@@ -112,9 +135,17 @@ def main() -> None:
     ap.add_argument("--json")
     ap.add_argument("--drives", action="store_true",
                     help="instead: 1 drive vs 4 erasure-coded drives (2+2), and scrub speed")
+    ap.add_argument("--skip-big", action="store_true",
+                    help="leave out the 100k keys x 5 versions listing (~5 min to fill)")
+    ap.add_argument("--compare-src", metavar="SRC",
+                    help="instead: 4 KiB PUT/GET c16 of this tree vs the s3ish in SRC")
+    ap.add_argument("--only-versions", action="store_true",
+                    help="run only the version listing cells")
     opts = ap.parse_args()
     if opts.drives:
         return compare_drives(opts)
+    if opts.compare_src:
+        return compare_src(opts)
     tmp = tempfile.mkdtemp(prefix="s3ish-matrix-", dir=os.environ.get("TMPDIR", "/tmp"))
     bound = md5_bound()
     print(f"MD5 bound on this machine: {bound:.0f} MB/s (one core); 64MiB PUT target 60% = "
@@ -123,7 +154,7 @@ def main() -> None:
     moto, moto_url = start_moto()
     results = {}
     try:
-        for name, args, factor in CELLS:
+        for name, args, factor in [] if opts.only_versions else CELLS:
             reps = max(1, opts.reps * factor)
             runs = {"s3ish": [], "moto": []}
             for rep in range(reps):
@@ -132,20 +163,10 @@ def main() -> None:
                     runs[target].append(bench(url, args, opts.duration))
             results[name] = summarize_cell(runs)
             print_cell(name, results[name])
+        results.update(version_cells(opts, tmp, s3ish_url))
         stop(s3ish)
-        one, one_url = start_s3ish(1, tmp)
-        two, two_url = start_s3ish(2, tmp)
-        runs = {"s3ish": [], "moto": []}     # here: "s3ish" = 2 workers, "moto" = 1 worker
-        for rep in range(opts.reps):
-            order = [("s3ish", two_url), ("moto", one_url)]
-            for target, url in order if rep % 2 == 0 else order[::-1]:
-                runs[target].append(bench(url, ["get", "--size", "4KiB", "-c", "64"],
-                                          opts.duration))
-        stop(one)
-        stop(two)
-        results["4KiB GET c64: 2 workers / 1 worker"] = summarize_cell(runs)
-        print_cell("4KiB GET c64: 2 workers / 1 worker", results[
-            "4KiB GET c64: 2 workers / 1 worker"])
+        if not opts.only_versions:
+            workers_cell(opts, tmp, results)
     finally:
         for p in (s3ish, moto):
             if p.poll() is None:
@@ -154,6 +175,90 @@ def main() -> None:
     if opts.json:
         with open(opts.json, "w") as f:
             json.dump({"md5_bound_mb_s": bound, "cells": results}, f, indent=2)
+
+
+def workers_cell(opts, tmp: str, results: dict) -> None:
+    """4 KiB GET c64 on 2 workers against 1 worker."""
+    one, one_url = start_s3ish(1, tmp)
+    two, two_url = start_s3ish(2, tmp)
+    runs = {"s3ish": [], "moto": []}     # here: "s3ish" = 2 workers, "moto" = 1 worker
+    try:
+        for rep in range(opts.reps):
+            order = [("s3ish", two_url), ("moto", one_url)]
+            for target, url in order if rep % 2 == 0 else order[::-1]:
+                runs[target].append(bench(url, ["get", "--size", "4KiB", "-c", "64"],
+                                          opts.duration))
+    finally:
+        stop(one)
+        stop(two)
+    name = "4KiB GET c64: 2 workers / 1 worker"
+    results[name] = summarize_cell(runs)
+    print_cell(name, results[name])
+
+
+def fill_versions(url: str, args: list, prefix: str) -> float:
+    """Write a versions cell's versions once (kept for the repetitions); returns seconds."""
+    t = time.perf_counter()
+    r = bench(url, [*args, "--prefix", prefix, "--keep", "--count", "1"], 0, VERSION_BUCKET)
+    if r["errors"]:
+        raise RuntimeError(f"filling {prefix} at {url}: {r}")
+    return time.perf_counter() - t
+
+
+def version_cells(opts, tmp: str, s3ish_url: str) -> dict:
+    """The version listings, s3ish alone: each cell's versions written once, then listed
+    `reps` times."""
+    results = {}
+    cells = [(ONE_KEY, s3ish_url, None)]
+    if not opts.skip_big:
+        # Its own server: filled without fsync (500,000 PUTs); listings never sync.
+        cells.append((MANY_KEYS, None, start_s3ish(2, tmp, extra=["--no-fsync"])))
+    for (name, args), url, server in cells:
+        url = url or server[1]
+        try:
+            fill = fill_versions(url, args, "v/")
+            rs = [bench(url, [*args, "--prefix", "v/", "--prefilled", "--keep"],
+                        opts.duration, VERSION_BUCKET) for _ in range(opts.reps)]
+        finally:
+            if server:
+                stop(server[0])
+        cell = summarize_cell({"s3ish": rs, "moto": rs})["s3ish"]
+        cell["fill_s"] = fill
+        cell["versions_per_full_listing"] = rs[0]["objects"] * rs[0]["versions"]
+        results[name] = {"s3ish": cell, "moto": None}
+        print(f"{name:36s} s3ish {cell['ops_per_s']:9.1f} pages/s (1000 versions each), "
+              f"p99 {cell['p99_ms']:.1f} ms per page | moto not run | errors {cell['errors']} "
+              f"| versions written in {fill:.0f} s", flush=True)
+    return results
+
+
+def compare_src(opts) -> None:
+    """Small PUT/GET of this tree ("s3ish") against another source tree ("moto" slot),
+    interleaved, one fresh unversioned folder each, 2 workers."""
+    tmp = tempfile.mkdtemp(prefix="s3ish-src-", dir=os.environ.get("TMPDIR", "/tmp"))
+    new, new_url = start_s3ish(2, tmp)
+    old, old_url = start_s3ish(2, tmp, src=opts.compare_src)
+    results = {}
+    try:
+        for name, args, _ in [c for c in CELLS if c[0] in ("4KiB PUT c16", "4KiB GET c16")]:
+            runs = {"s3ish": [], "moto": []}
+            for rep in range(opts.reps):
+                order = [("s3ish", new_url), ("moto", old_url)]
+                for target, url in order if rep % 2 == 0 else order[::-1]:
+                    runs[target].append(bench(url, args, opts.duration))
+            results[name] = summarize_cell(runs)
+            results[name]["runs_ops_per_s"] = {t: [r["ops_per_s"] for r in rs]
+                                               for t, rs in runs.items()}
+            print_cell(f"{name} this tree / {opts.compare_src}", results[name])
+            print(f"  runs: this tree {results[name]['runs_ops_per_s']['s3ish']}, other "
+                  f"{results[name]['runs_ops_per_s']['moto']}", flush=True)
+    finally:
+        stop(new)
+        stop(old)
+        shutil.rmtree(tmp, ignore_errors=True)
+    if opts.json:
+        with open(opts.json, "w") as f:
+            json.dump({"compare_src": opts.compare_src, "cells": results}, f, indent=2)
 
 
 DRIVE_CELLS = [c for c in CELLS if c[0] in ("4KiB PUT c16", "4KiB GET c64", "64MiB PUT c4",

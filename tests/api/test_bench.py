@@ -19,9 +19,10 @@ WORKLOADS = {
     "list": ["--objects", "250", "--max-keys", "100", "--count", "9"],
     "multipart": ["--size", "6MiB", "--part-size", "5MiB", "--count", "2"],
     "delete": ["--objects", "30"],
+    "versions": ["--objects", "20", "--versions", "3", "--max-keys", "25", "--count", "9"],
 }
 OPERATIONS = {"put": {"PUT"}, "get": {"GET"}, "mixed": {"GET", "PUT", "DELETE"},
-              "list": {"LIST"}, "delete": {"DELETE"},
+              "list": {"LIST"}, "delete": {"DELETE"}, "versions": {"LIST-VERSIONS"},
               "multipart": {"CreateMultipartUpload", "UploadPart", "CompleteMultipartUpload",
                             "object"}}
 
@@ -68,6 +69,19 @@ def test_existing_bucket_is_kept_and_only_the_run_prefix_removed(server, s3, buc
     assert result["errors"] == 0 and result["operations"]["GET"]["ops"] == 20
     keys = [o["Key"] for o in s3.list_objects_v2(Bucket=bucket).get("Contents", [])]
     assert keys == ["keep-me"]
+
+
+def test_prefilled_versions_are_listed_again_then_removed(server, s3, bucket, tmp_path):
+    """--keep then --prefilled: the second run lists what the first wrote (its full listings
+    check the count), then removes every version for good."""
+    args = ["--objects", "1", "--versions", "40", "--max-keys", "15", "--prefix", "vp/",
+            "--size", "0", "--access-key", ROOT_USER, "--secret-key", ROOT_PASSWORD]
+    first, _ = bench(server, tmp_path, "versions", bucket, *args, "--count", "3", "--keep")
+    assert len(s3.list_object_versions(Bucket=bucket)["Versions"]) == 40
+    again, _ = bench(server, tmp_path, "versions", bucket, *args, "--count", "6", "--prefilled")
+    assert first["errors"] == again["errors"] == 0 and again["ops"] == 6
+    listed = s3.list_object_versions(Bucket=bucket)
+    assert not listed.get("Versions") and not listed.get("DeleteMarkers")
 
 
 def test_errors_are_counted_and_reported(server, tmp_path):

@@ -14,7 +14,7 @@ import sys
 _UNITS = {"": 1, "b": 1, "k": 1 << 10, "kib": 1 << 10, "kb": 1000, "m": 1 << 20,
           "mib": 1 << 20, "mb": 1000 ** 2, "g": 1 << 30, "gib": 1 << 30, "gb": 1000 ** 3,
           "t": 1 << 40, "tib": 1 << 40, "tb": 1000 ** 4}
-WORKLOAD_NAMES = ("put", "get", "mixed", "list", "multipart", "delete")
+WORKLOAD_NAMES = ("put", "get", "mixed", "list", "multipart", "delete", "versions")
 
 
 def parse_size(value: str) -> int:
@@ -77,11 +77,20 @@ def add_bench_parser(sub) -> argparse.ArgumentParser:
     b.add_argument("--count", "-n", type=_positive_int, default=None,
                    help="stop after this many operations (multipart: objects)")
     b.add_argument("--objects", type=_positive_int, default=None,
-                   help="objects to pre-populate for get/mixed/list/delete (list: 10000)")
+                   help="objects to pre-populate for get/mixed/list/delete/versions (list: "
+                   "10000; versions: keys)")
     b.add_argument("--mix", type=parse_mix, default=(60.0, 30.0, 10.0),
                    help="mixed workload GET:PUT:DELETE weights (default 60:30:10)")
     b.add_argument("--max-keys", type=_positive_int, default=1000,
                    help="list workload page size (default 1000)")
+    b.add_argument("--versions", type=_positive_int, default=5,
+                   help="versions workload: versions per key (default 5)")
+    b.add_argument("--fill-concurrency", type=_positive_int, default=32,
+                   help="versions workload: connections writing the versions beforehand "
+                   "(default 32; 1 for servers that lose concurrent writes to one key)")
+    b.add_argument("--prefilled", action="store_true",
+                   help="the objects (versions) are already under --prefix, from an earlier "
+                   "run of the same workload and counts with --keep: do not write them again")
     b.add_argument("--prefix", default=None,
                    help="key prefix for this run (default a random bench-XXXXXXXX/)")
     b.add_argument("--json", metavar="FILE", help="also write the result as JSON ('-': stdout)")
@@ -103,11 +112,16 @@ def run_bench(args) -> int:
     if not (access and secret):
         raise SystemExit("s3ish bench: no credentials: pass --access-key/--secret-key or set "
                          "AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY")
+    if args.prefilled and not args.prefix:
+        raise SystemExit("s3ish bench: --prefilled needs the --prefix of the run that wrote "
+                         "the objects")
     cfg = BenchConfig(workload=args.workload, endpoint=args.endpoint, access_key=access,
                       secret_key=secret, region=args.region, bucket=args.bucket,
                       size=args.size, part_size=args.part_size, concurrency=args.concurrency,
                       duration=args.duration, count=args.count, objects=args.objects,
                       mix=args.mix, max_keys=args.max_keys, prefix=args.prefix,
+                      versions=args.versions, prefilled=args.prefilled,
+                      fill_concurrency=args.fill_concurrency,
                       progress=not args.no_progress, cleanup=not args.keep,
                       timeout=args.timeout, verify_tls=not args.insecure)
     try:

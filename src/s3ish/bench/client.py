@@ -19,6 +19,10 @@ _MESSAGE = re.compile(rb"<Message>(.*?)</Message>", re.S)
 _UPLOAD_ID = re.compile(rb"<UploadId>(.*?)</UploadId>", re.S)
 _TOKEN = re.compile(rb"<NextContinuationToken>(.*?)</NextContinuationToken>", re.S)
 _KEY = re.compile(rb"<Key>(.*?)</Key>", re.S)
+_VERSION = re.compile(rb"<(?:Version|DeleteMarker)>.*?<Key>(.*?)</Key>.*?"
+                      rb"<VersionId>(.*?)</VersionId>", re.S)
+_NEXT_KEY = re.compile(rb"<NextKeyMarker>(.*?)</NextKeyMarker>", re.S)
+_NEXT_VID = re.compile(rb"<NextVersionIdMarker>(.*?)</NextVersionIdMarker>", re.S)
 
 
 class S3Error(Exception):
@@ -110,6 +114,40 @@ class S3:
         next_token = _TOKEN.search(resp.body)
         return resp, keys, unescape(next_token.group(1).decode()) if next_token else None
 
+    async def list_versions_page(self, conn: Connection, prefix: str,
+                                 marker: tuple[str, str] | None, max_keys: int
+                                 ) -> tuple[Response, list[tuple[bytes, bytes]],
+                                            tuple[str, str] | None]:
+        """One ListObjectVersions page: (response, raw (key, version id) of its versions and
+        delete markers, the next (key marker, version id marker) or None at the end)."""
+        params = {"versions": "", "prefix": prefix, "max-keys": str(max_keys)}
+        if marker:
+            params["key-marker"], params["version-id-marker"] = marker
+        resp = await self._call("ListObjectVersions", conn, self._head(
+            "GET", self._bucket_path, encode_query(params), payload_hash=EMPTY_SHA256),
+            keep_body=True)
+        found = _VERSION.findall(resp.body)
+        if b"<IsTruncated>true</IsTruncated>" not in resp.body:
+            return resp, found, None
+        key, vid = _NEXT_KEY.search(resp.body), _NEXT_VID.search(resp.body)
+        return resp, found, (unescape(key.group(1).decode()) if key else "",
+                             unescape(vid.group(1).decode()) if vid else "")
+
+    async def put_versioning(self, conn: Connection, status: str = "Enabled") -> None:
+        body = (f'<VersioningConfiguration xmlns="http://s3.amazonaws.com/doc/2006-03-01/">'
+                f"<Status>{status}</Status></VersioningConfiguration>").encode()
+        md5 = base64.b64encode(hashlib.md5(body).digest()).decode()
+        await self._call("PutBucketVersioning", conn, self._head(
+            "PUT", self._bucket_path, "versioning=", length=len(body),
+            payload_hash=hashlib.sha256(body).hexdigest(), extra=(("content-md5", md5),)),
+            body)
+
+    async def delete_versions(self, conn: Connection, versions: list[tuple[str, str]]) -> None:
+        """DeleteObjects (quiet) of up to 1000 (key, version id): removes them for good."""
+        objects = "".join(f"<Object><Key>{escape(k)}</Key><VersionId>{escape(v)}</VersionId>"
+                          f"</Object>" for k, v in versions)
+        await self._delete_batch(conn, objects)
+
     # -- multipart -----------------------------------------------------------------------
     async def create_multipart(self, conn: Connection, path: str) -> str:
         resp = await self._call("CreateMultipartUpload", conn,
@@ -175,6 +213,9 @@ class S3:
     async def delete_objects(self, conn: Connection, keys: list[str]) -> None:
         """DeleteObjects (quiet) for up to 1000 keys; raises if any key failed."""
         objects = "".join(f"<Object><Key>{escape(k)}</Key></Object>" for k in keys)
+        await self._delete_batch(conn, objects)
+
+    async def _delete_batch(self, conn: Connection, objects: str) -> None:
         body = f"<Delete><Quiet>true</Quiet>{objects}</Delete>".encode()
         md5 = base64.b64encode(hashlib.md5(body).digest()).decode()
         head = self._head("POST", self._bucket_path, "delete=", length=len(body),

@@ -36,6 +36,9 @@ class BenchConfig:
     objects: int | None = None
     mix: tuple = (60, 30, 10)
     max_keys: int = 1000
+    versions: int = 5
+    prefilled: bool = False
+    fill_concurrency: int = 32
     prefix: str | None = None
     progress: bool = True
     cleanup: bool = True
@@ -67,6 +70,8 @@ class Run:
         self.part_size = cfg.part_size
         self.mix = cfg.mix
         self.max_keys = cfg.max_keys
+        self.versions = cfg.versions
+        self.prefilled = cfg.prefilled
         self.objects = default_objects(cfg)
         self.prefix = cfg.prefix or f"bench-{uuid.uuid4().hex[:8]}/"
         n = min(cfg.size, cfg.part_size) if cfg.workload == "multipart" else cfg.size
@@ -106,7 +111,13 @@ class Run:
     async def fill(self, n: int) -> list[str]:
         """PUT n objects of --size under the run's prefix; return their encoded paths."""
         paths = [self.s3.key_path(f"{self.prefix}{i:08d}") for i in range(n)]
-        body, todo = self.payload[:self.size], iter(paths)
+        if not self.prefilled:
+            await self.fill_with(self.conns, iter(paths), n)
+        return paths
+
+    async def fill_with(self, conns, todo, n: int) -> None:
+        """PUT --size bodies to the paths `todo` yields (n of them), on `conns` at once."""
+        body = self.payload[:self.size]
         rec = Recorder()
         progress = Progress(rec, f"preparing {n} objects:") if self.cfg.progress else None
         if progress:
@@ -117,13 +128,12 @@ class Run:
                 await self.s3.put(conn, path, body)
                 rec.ok("PUT", 0.0)
         try:
-            await asyncio.gather(*(put(c) for c in self.conns))
+            await asyncio.gather(*(put(c) for c in conns))
         except ERRORS as e:
             raise RuntimeError(f"pre-populating the bucket failed: {e}") from None
         finally:
             if progress:
                 progress.stop()
-        return paths
 
     async def cleanup(self, delete_bucket: bool) -> None:
         """Delete what the run wrote (and the bucket if the run created it)."""
@@ -185,7 +195,7 @@ async def run(cfg: BenchConfig) -> dict:
                          f"were deleted (--objects sets how many)")
         if cfg.cleanup:
             try:
-                await r.cleanup(created)
+                await getattr(workload, "cleanup", r.cleanup)(created)
             except ERRORS as e:
                 notes.append(f"warning: clean-up failed: {e}")
     finally:
@@ -207,6 +217,8 @@ async def run(cfg: BenchConfig) -> dict:
         result["part_size"] = cfg.part_size
     if workload.prefill:
         result["objects"] = r.objects
+    if cfg.workload == "versions":
+        result["versions"] = cfg.versions
     if cfg.workload == "mixed":
         result["mix"] = dict(zip(("get", "put", "delete"), cfg.mix))
     return result

@@ -8,6 +8,9 @@
   page); every complete listing must return exactly the keys written.
 - multipart: create / upload parts of --part-size / complete, for objects of --size.
 - delete: pre-populate --objects objects, then DELETE each one once.
+- versions: switch versioning on, pre-populate --objects keys with --versions versions each,
+  then page through them with ListObjectVersions (--max-keys per page); every complete
+  listing must return exactly the versions written, each (key, version id) once.
 
 Every worker owns one connection; `Run.take()` decides whether another operation may start
 (duration, --count, or the workload running out of objects).
@@ -15,6 +18,8 @@ Every worker owns one connection; `Run.take()` decides whether another operation
 import asyncio
 import random
 from time import perf_counter
+
+from xml.sax.saxutils import unescape
 
 from .client import S3Error
 from .http import HTTPError
@@ -258,4 +263,71 @@ class Delete(Workload):
             rec.ok("DELETE", perf_counter() - t)
 
 
-WORKLOADS = {w.name: w for w in (Put, Get, Mixed, List, Multipart, Delete)}
+class Versions(Workload):
+    name, ops, prefill = "versions", ("LIST-VERSIONS",), True
+
+    async def prepare(self):
+        run = self.run
+        try:
+            await run.s3.put_versioning(run.conns[0])
+        except ERRORS as e:
+            raise RuntimeError(f"cannot switch versioning on: {e}") from None
+        self.expected = run.objects * run.versions
+        if run.prefilled:
+            return
+        paths = [run.s3.key_path(f"{run.prefix}{i:08d}") for i in range(run.objects)]
+        # Round-robin over the keys: a key's versions are written by many connections.
+        todo = (p for _ in range(run.versions) for p in paths)
+        conns = [run.s3.connection(run.cfg.timeout) for _ in range(run.cfg.fill_concurrency)]
+        try:
+            await run.fill_with(conns, todo, self.expected)
+        finally:
+            for c in conns:
+                c.close()
+
+    async def worker(self, index, conn):
+        run, s3, rec = self.run, self.run.s3, self.run.rec
+        while True:
+            marker, seen = None, set()
+            while True:
+                if not run.take():
+                    return
+                t = perf_counter()
+                try:
+                    resp, found, marker = await s3.list_versions_page(conn, run.prefix, marker,
+                                                                      run.max_keys)
+                except ERRORS as e:
+                    rec.error("LIST-VERSIONS", e)
+                    break
+                rec.ok("LIST-VERSIONS", perf_counter() - t, len(resp.body))
+                before = len(seen)
+                seen.update(k + b" " + v for k, v in found)
+                if len(seen) - before != len(found):
+                    rec.error("LIST-VERSIONS", "a version was listed twice")
+                    break
+                if marker is None:
+                    if len(seen) != self.expected:
+                        rec.error("LIST-VERSIONS", f"a full listing returned {len(seen)} "
+                                                   f"versions, expected {self.expected}")
+                    break
+
+    async def cleanup(self, delete_bucket: bool) -> None:
+        """Remove every version under the run's prefix for good (a plain delete would only
+        stack delete markers), then the bucket if the run created it."""
+        run, conn = self.run, self.run.conns[0]
+        last = None
+        while True:
+            # Always the first page: some servers lose their place once its versions are gone.
+            _, found, _ = await run.s3.list_versions_page(conn, run.prefix, None, 1000)
+            if not found:
+                break
+            if found[0] == last:
+                raise S3Error("DeleteObjects", 200, "", "versions deleted are still listed")
+            last = found[0]
+            await run.s3.delete_versions(conn, [(unescape(k.decode()), unescape(v.decode()))
+                                                for k, v in found])
+        if delete_bucket:
+            await run.s3.delete_bucket(conn)
+
+
+WORKLOADS = {w.name: w for w in (Put, Get, Mixed, List, Multipart, Delete, Versions)}
