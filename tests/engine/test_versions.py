@@ -57,6 +57,12 @@ class DictTx:
                 return copy.deepcopy(v)
         return None
 
+    def noncurrent(self, bucket, key, vid):
+        for (b, k, _), v in self.old.items():
+            if (b, k) == (bucket, key) and v.version_id == vid:
+                return copy.deepcopy(v)
+        return None
+
     def put_current(self, v):
         assert (v.bucket, v.key) not in self.cur
         self.cur[(v.bucket, v.key)] = copy.deepcopy(v)

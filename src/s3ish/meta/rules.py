@@ -27,6 +27,8 @@ class Tx(Protocol):
     def uploads_of(self, bucket: str) -> list[str]: ...
     def current(self, bucket: str, key: str) -> r.ObjectVersion | None: ...
     def version(self, bucket: str, key: str, version_id: str) -> r.ObjectVersion | None: ...
+    def noncurrent(self, bucket: str, key: str,
+                   version_id: str) -> r.ObjectVersion | None: ...
     def put_current(self, v: r.ObjectVersion) -> None: ...     # the key has no current row
     def demote(self, v: r.ObjectVersion) -> None: ...          # current -> noncurrent
     def remove(self, v: r.ObjectVersion, current: bool) -> None: ...
@@ -167,14 +169,16 @@ def _remove(tx: Tx, v: r.ObjectVersion, current: bool) -> list[str]:
     return v.data_ids()
 
 
-def _drop_null(tx: Tx, bucket: str, key: str, cur: r.ObjectVersion | None, now: float,
+def _drop_null(tx: Tx, b: r.Bucket, key: str, cur: r.ObjectVersion | None, now: float,
                bypass: bool) -> tuple[list[str], r.ObjectVersion | None]:
     """Remove the key's `null` version, wherever it is, before a new one replaces it.
     Returns (freed data ids, the current version left, if any)."""
     if cur is not None and cur.version_id == "null":
         _refuse_if_locked(cur, now, bypass)
         return _remove(tx, cur, current=True), None
-    old = tx.version(bucket, key, "null")
+    if not b.versioning:
+        return [], cur      # never versioned: a key has no version but its current one
+    old = tx.noncurrent(b.name, key, "null")
     if old is None:
         return [], cur
     _refuse_if_locked(old, now, bypass)
@@ -193,7 +197,7 @@ def write_version(tx: Tx, b: r.Bucket, v: r.ObjectVersion,
     _default_retention(b, v)
     freed = []
     if not b.versioned:
-        freed, cur = _drop_null(tx, v.bucket, v.key, cur, v.mtime, False)
+        freed, cur = _drop_null(tx, b, v.key, cur, v.mtime, False)
     if cur is not None:
         tx.demote(cur)
     tx.put_current(v)
@@ -229,7 +233,7 @@ def delete_object(tx: Tx, m: r.DeleteObject) -> r.Outcome:
     else:
         # Suspended: the marker is the `null` version, replacing any earlier one.
         marker.version_id = "null"
-        freed, cur = _drop_null(tx, m.bucket, m.key, cur, m.now, m.bypass_governance)
+        freed, cur = _drop_null(tx, b, m.key, cur, m.now, m.bypass_governance)
     if cur is not None:
         tx.demote(cur)
     tx.put_current(marker)
