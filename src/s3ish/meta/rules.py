@@ -118,10 +118,13 @@ def set_bucket_tags(tx: Tx, m: r.SetBucketTags) -> r.Outcome:
 # ---- object versions ----
 
 def check_condition(cur: r.ObjectVersion | None, cond: r.Condition | None) -> None:
-    """`cur` is the current version (None if the key has none or it is a delete marker)."""
+    """`cur` is the version the condition is about: for writes the current live version
+    (None if the key has none or its current version is a delete marker), for deletes the
+    current version itself, which may be a delete marker: it has a time and a size (0) but no
+    ETag, so If-Match never matches it."""
     if cond is None:
         return
-    if cond.if_none_match and cur is not None:
+    if cond.if_none_match and cur is not None and not cur.delete_marker:
         raise errors.PreconditionFailed("If-None-Match")
     wants = (cond.if_match, cond.if_match_mtime, cond.if_match_size)
     if wants == (None, None, None):
@@ -130,7 +133,8 @@ def check_condition(cur: r.ObjectVersion | None, cond: r.Condition | None) -> No
         if cond.if_match is None:
             return      # only time / size conditions: nothing there to differ, nothing to do
         raise errors.NoSuchKey()
-    if cond.if_match is not None and cond.if_match not in ("*", cur.etag):
+    if cond.if_match is not None and (cur.delete_marker
+                                      or cond.if_match not in ("*", cur.etag)):
         raise errors.PreconditionFailed("If-Match")
     if cond.if_match_mtime is not None and int(cond.if_match_mtime) != int(cur.mtime):
         raise errors.PreconditionFailed("x-amz-if-match-last-modified-time")
@@ -214,7 +218,7 @@ def delete_object(tx: Tx, m: r.DeleteObject) -> r.Outcome:
     if m.version_id is not None:
         return _delete_version(tx, m)
     cur = tx.current(m.bucket, m.key)
-    check_condition(_live(cur), m.condition)
+    check_condition(cur, m.condition)
     if not b.versioning:
         # Never versioned: the key's only version is `null`; removing it leaves nothing.
         if cur is None:
@@ -247,7 +251,7 @@ def _delete_version(tx: Tx, m: r.DeleteObject) -> r.Outcome:
         return r.Outcome([], m.version_id)
     cur = tx.current(m.bucket, m.key)
     is_current = cur is not None and cur.version_id == v.version_id
-    check_condition(_live(v), m.condition)
+    check_condition(v, m.condition)
     _refuse_if_locked(v, m.now, m.bypass_governance)
     freed = _remove(tx, v, is_current)
     if is_current:

@@ -13,7 +13,7 @@ from .object_lock import check_lock_write
 from .object_write import DEFAULT_CHECKSUM, MAX_PUT
 from .tagging import tags_from_header, validate_tags
 from ..xml import codec, shapes
-from .versioning import version_header
+from .versioning import new_version_header
 
 # Form fields that carry the SigV4 signature, not a property of the object.
 _SIGNATURE_FIELDS = frozenset({"x-amz-algorithm", "x-amz-credential", "x-amz-date",
@@ -70,7 +70,7 @@ async def PostObject(ctx) -> Response:
     except FormError as e:
         raise errors.MalformedPOSTRequest(str(e)) from None
     resp = _success(ctx, fields, key, v)
-    resp.headers += version_header(record, v.version_id)
+    resp.headers += new_version_header(v.version_id)
     return resp
 
 
