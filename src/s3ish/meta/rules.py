@@ -286,11 +286,15 @@ def set_object_tags(tx: Tx, m: r.SetObjectTags) -> r.Outcome:
     return r.Outcome([], v.version_id)
 
 
-def set_object_retention(tx: Tx, m: r.SetObjectRetention) -> r.Outcome:
-    b = _bucket(tx, m.bucket)
-    if b.object_lock is None:
+def _lock_target(tx: Tx, m) -> tuple[r.ObjectVersion, bool]:
+    """The version a retention or legal-hold change names, in a bucket with object lock."""
+    if _bucket(tx, m.bucket).object_lock is None:
         raise errors.ObjectLockNotEnabled(m.bucket)
-    v, current = _target(tx, m.bucket, m.key, m.version_id)
+    return _target(tx, m.bucket, m.key, m.version_id)
+
+
+def set_object_retention(tx: Tx, m: r.SetObjectRetention) -> r.Outcome:
+    v, current = _lock_target(tx, m)
     if v.lock_mode and v.lock_until > m.now:
         weaker = m.until < v.lock_until or m.mode != v.lock_mode
         if weaker and (v.lock_mode == "COMPLIANCE" or not m.bypass_governance):
@@ -301,10 +305,7 @@ def set_object_retention(tx: Tx, m: r.SetObjectRetention) -> r.Outcome:
 
 
 def set_object_legal_hold(tx: Tx, m: r.SetObjectLegalHold) -> r.Outcome:
-    b = _bucket(tx, m.bucket)
-    if b.object_lock is None:
-        raise errors.ObjectLockNotEnabled(m.bucket)
-    v, current = _target(tx, m.bucket, m.key, m.version_id)
+    v, current = _lock_target(tx, m)
     v.legal_hold = m.on
     tx.update_version(v, current)
     return r.Outcome([], v.version_id)
