@@ -14,7 +14,7 @@ from .common import (CHECKSUM_HEADERS, ChecksumRequest, body_length,
 from .listing import encoder
 from .object_lock import check_lock_write
 from .tagging import tags_from_header
-from .versioning import version_header
+from .versioning import new_version_header
 
 MAX_PART = 5 * 1024 ** 3
 MAX_PARTS = 10000
@@ -149,7 +149,7 @@ async def CompleteMultipartUpload(ctx) -> Response:
     resp = xml(result)
     resp.headers += checksum_response_headers(v.checksum_algorithm, v.checksum_value,
                                               v.checksum_type)
-    resp.headers += version_header(ctx.bucket_record, v.version_id)
+    resp.headers += new_version_header(v.version_id)
     return resp
 
 
