@@ -212,8 +212,11 @@ class SqliteMetaStore:
             bound = "" if upper is None else " AND key < ?"
             if upper is not None:
                 args.append(upper)
-            old_where = "key >= ?" if vpos is None else "key >= ? AND (key > ? OR vsort > ?)"
-            args += [bucket, key] + ([] if vpos is None else [key, vpos])
+            # A row-value comparison seeks straight to the position in the primary key (an
+            # OR of key and vsort scanned every earlier version of the key: a deep page of a
+            # key with many versions cost in proportion to its depth).
+            old_where = "key >= ?" if vpos is None else "(key, vsort) > (?, ?)"
+            args += [bucket, key] + ([] if vpos is None else [vpos])
             if upper is not None:
                 args.append(upper)
             sql = (f"SELECT key, '' AS vpos, {OBJ_COLS} FROM objects WHERE bucket=? AND "
