@@ -38,6 +38,9 @@ class Tx(Protocol):
     def delete_upload(self, upload_id: str) -> list[str]: ...  # its parts' data ids
     def part_ids(self, upload_id: str) -> set[str]: ...
     def put_part(self, p: r.Part) -> str | None: ...           # the replaced part's data id
+    # The lifecycle worker's schedule: look at this key (upload_id "") or upload from `t` on.
+    def lc_schedule(self, bucket: str, key: str, upload_id: str, t: float) -> None: ...
+    def lc_reset(self, bucket: str, schedule: bool) -> None: ...  # every key, or none
 
 
 def apply(tx: Tx, m) -> r.Outcome:
@@ -103,6 +106,7 @@ def set_bucket_lifecycle(tx: Tx, m: r.SetBucketLifecycle) -> r.Outcome:
     b = _bucket(tx, m.bucket)
     b.lifecycle = m.rules
     tx.update_bucket(b)
+    tx.lc_reset(b.name, bool(m.rules))
     return r.Outcome()
 
 
@@ -152,6 +156,12 @@ def _default_retention(b: r.Bucket, v: r.ObjectVersion) -> None:
     v.lock_mode, v.lock_until = lock.mode, v.mtime + days * DAY
 
 
+def _lc_touch(tx: Tx, b: r.Bucket, key: str, t: float) -> None:
+    """A key of a bucket with lifecycle rules changed: the lifecycle worker looks at it."""
+    if b.lifecycle:
+        tx.lc_schedule(b.name, key, "", t)
+
+
 def _remove(tx: Tx, v: r.ObjectVersion, current: bool) -> list[str]:
     tx.remove(v, current)
     if not v.delete_marker:
@@ -189,6 +199,7 @@ def write_version(tx: Tx, b: r.Bucket, v: r.ObjectVersion,
         tx.demote(cur)
     tx.put_current(v)
     tx.count(v.bucket, 1, v.size)
+    _lc_touch(tx, b, v.key, v.mtime)
     return r.Outcome(freed, v.version_id)
 
 
@@ -199,7 +210,7 @@ def put_object(tx: Tx, m: r.PutObject) -> r.Outcome:
 def delete_object(tx: Tx, m: r.DeleteObject) -> r.Outcome:
     b = _bucket(tx, m.bucket)
     if m.version_id is not None:
-        return _delete_version(tx, m)
+        return _delete_version(tx, b, m)
     cur = tx.current(m.bucket, m.key)
     check_condition(_live(cur), m.condition)
     if not b.versioning:
@@ -209,6 +220,7 @@ def delete_object(tx: Tx, m: r.DeleteObject) -> r.Outcome:
         _refuse_if_locked(cur, m.now, m.bypass_governance)
         freed = _remove(tx, cur, current=True)
         tx.promote_newest(m.bucket, m.key)
+        _lc_touch(tx, b, m.key, m.now)
         return r.Outcome(freed, cur.version_id)
     if not m.marker:
         raise ValueError("a delete in a versioned bucket needs its marker's sort key")
@@ -224,10 +236,11 @@ def delete_object(tx: Tx, m: r.DeleteObject) -> r.Outcome:
     if cur is not None:
         tx.demote(cur)
     tx.put_current(marker)
+    _lc_touch(tx, b, m.key, m.now)
     return r.Outcome(freed, marker.version_id, delete_marker=True)
 
 
-def _delete_version(tx: Tx, m: r.DeleteObject) -> r.Outcome:
+def _delete_version(tx: Tx, b: r.Bucket, m: r.DeleteObject) -> r.Outcome:
     v = tx.version(m.bucket, m.key, m.version_id)
     if v is None:
         # S3 answers success for a version that is not there (already deleted).
@@ -239,6 +252,7 @@ def _delete_version(tx: Tx, m: r.DeleteObject) -> r.Outcome:
     freed = _remove(tx, v, is_current)
     if is_current:
         tx.promote_newest(m.bucket, m.key)
+    _lc_touch(tx, b, m.key, m.now)     # e.g. a delete marker left alone
     return r.Outcome(freed, v.version_id, v.delete_marker)
 
 
@@ -266,6 +280,7 @@ def set_object_tags(tx: Tx, m: r.SetObjectTags) -> r.Outcome:
     v, current = _target(tx, m.bucket, m.key, m.version_id)
     v.tags = m.tags
     tx.update_version(v, current)
+    _lc_touch(tx, _bucket(tx, m.bucket), m.key, v.mtime)     # tag filters may now match
     return r.Outcome([], v.version_id)
 
 
@@ -280,6 +295,7 @@ def set_object_retention(tx: Tx, m: r.SetObjectRetention) -> r.Outcome:
             raise errors.ObjectLocked(v.lock_mode)
     v.lock_mode, v.lock_until = m.mode, m.until if m.mode else 0.0
     tx.update_version(v, current)
+    _lc_touch(tx, b, m.key, m.now)
     return r.Outcome([], v.version_id)
 
 
@@ -290,14 +306,17 @@ def set_object_legal_hold(tx: Tx, m: r.SetObjectLegalHold) -> r.Outcome:
     v, current = _target(tx, m.bucket, m.key, m.version_id)
     v.legal_hold = m.on
     tx.update_version(v, current)
+    _lc_touch(tx, b, m.key, v.mtime)
     return r.Outcome([], v.version_id)
 
 
 # ---- multipart uploads ----
 
 def create_upload(tx: Tx, m: r.CreateUpload) -> r.Outcome:
-    _bucket(tx, m.upload.bucket)
+    b = _bucket(tx, m.upload.bucket)
     tx.insert_upload(m.upload)
+    if b.lifecycle:
+        tx.lc_schedule(b.name, m.upload.key, m.upload.upload_id, m.upload.initiated)
     return r.Outcome()
 
 
