@@ -7,8 +7,8 @@ handler authenticates a signed form itself: browser POST uploads).
 """
 from dataclasses import dataclass
 
-from .handlers import (bucket, copy, listing, multipart, object_read, object_write,
-                       post_object, tagging)
+from .handlers import (bucket, copy, lifecycle, listing, multipart, object_read,
+                       object_write, post_object, tagging)
 
 
 @dataclass(frozen=True)
@@ -31,6 +31,9 @@ ROUTES: tuple[Route, ...] = (
 
     _r("GET", "bucket", "location", bucket.GetBucketLocation),
     _r("GET", "bucket", "versioning", bucket.GetBucketVersioning),
+    _r("GET", "bucket", "lifecycle", lifecycle.GetBucketLifecycleConfiguration),
+    _r("PUT", "bucket", "lifecycle", lifecycle.PutBucketLifecycleConfiguration),
+    _r("DELETE", "bucket", "lifecycle", lifecycle.DeleteBucketLifecycle),
     _r("GET", "bucket", "uploads", multipart.ListMultipartUploads),
     _r("GET", "bucket", "list-type", listing.ListObjectsV2),
     _r("GET", "bucket", None, listing.ListObjects),

@@ -7,6 +7,7 @@ from ...util.clock import from_ts
 from .. import errors
 from ..xml import shapes
 from .common import object_spec_fields, quote_etag, write_condition, xml
+from .lifecycle import expiration_headers
 from .multipart import MAX_PART, checksum_fields, part_number_arg, upload_of
 from .object_read import check_conditions, range_number
 from .tagging import tags_from_header
@@ -94,10 +95,12 @@ async def CopyObject(ctx):
 
     _, v = await ctx.svc.engine.copy_object(src_bucket, src_key, plan, ctx.bucket, ctx.key,
                                             make_spec, write_condition(h))
-    return xml(shapes.CopyObjectResult(quote_etag(v.etag), from_ts(v.mtime),
+    resp = xml(shapes.CopyObjectResult(quote_etag(v.etag), from_ts(v.mtime),
                                        v.checksum_type or None,
                                        **checksum_fields(v.checksum_algorithm,
                                                           v.checksum_value)))
+    resp.headers += expiration_headers(ctx, v)
+    return resp
 
 
 async def UploadPartCopy(ctx):

@@ -10,6 +10,7 @@ from ..xml import codec, shapes
 from .common import (CHECKSUM_HEADERS, ChecksumRequest, body_length,
                      checksum_response_headers, content_md5, make_verifier, object_spec_fields,
                      owner_of, quote_etag, read_xml, write_condition, xml)
+from .lifecycle import expiration_headers
 from .listing import encoder
 from .tagging import tags_from_header
 
@@ -139,7 +140,7 @@ async def CompleteMultipartUpload(ctx) -> Response:
         **checksum_fields(v.checksum_algorithm, v.checksum_value))
     resp = xml(result)
     resp.headers += checksum_response_headers(v.checksum_algorithm, v.checksum_value,
-                                              v.checksum_type)
+                                              v.checksum_type) + expiration_headers(ctx, v)
     return resp
 
 

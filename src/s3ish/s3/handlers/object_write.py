@@ -7,6 +7,7 @@ from ..xml import codec, shapes
 from .common import (ChecksumRequest, body_length, checksum_response_headers, content_md5,
                      make_verifier, object_spec_fields, quote_etag, read_xml, write_condition,
                      xml)
+from .lifecycle import expiration_headers
 from .tagging import tags_from_header
 
 MAX_PUT = 5 * 1024 ** 3
@@ -45,7 +46,7 @@ async def PutObject(ctx) -> Response:
     v = await ctx.svc.engine.put_object(ctx.bucket, ctx.key, req.body, spec,
                                         make_verifier(req, md5, ck),
                                         write_condition(req.headers))
-    headers = [("ETag", quote_etag(v.etag))]
+    headers = [("ETag", quote_etag(v.etag))] + expiration_headers(ctx, v)
     if ck.requested:
         headers += checksum_response_headers(v.checksum_algorithm, v.checksum_value,
                                              v.checksum_type)
