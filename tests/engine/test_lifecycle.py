@@ -11,7 +11,7 @@ from s3ish.engine.multipart import Multipart
 from s3ish.engine.objects import Engine
 from s3ish.engine.types import PutSpec
 from s3ish.meta.bucketconf import (LifecycleFilter, LifecycleNoncurrentTransition,
-                                   LifecycleRule, LifecycleTransition, ObjectLockConfig)
+                                   LifecycleRule, LifecycleTransition)
 from s3ish.meta.records import ObjectVersion
 from s3ish.meta.sqlite import SqliteMetaStore
 from s3ish.storage.datastore import MemoryDataStore
@@ -297,7 +297,3 @@ def test_configuration_removed_drops_the_schedule():
         await e.head_object("b", "k")
         await e.meta.close()
     asyncio.run(go())
-
-
-def test_object_lock_config_untouched():
-    assert ObjectLockConfig().enabled
