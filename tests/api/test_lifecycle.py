@@ -193,12 +193,22 @@ def test_expiration_header_on_put_get_head_copy(c, b):
 
 # ---- the worker ----
 
-def test_objects_expire_by_prefix(c, b):
+def _metric(srv, name: str) -> float:
+    url, headers = signed_request(srv, "GET", "/_metrics")
+    text = send("GET", url, headers).text
+    return sum(float(line.rsplit(" ", 1)[1]) for line in text.splitlines()
+               if line.startswith(name))
+
+
+def test_objects_expire_by_prefix(srv, c, b):
+    before = _metric(srv, 's3ish_lifecycle_expired_total{kind="current"}')
     for k in ("expire/a", "expire/b", "keep/a"):
         c.put_object(Bucket=b, Key=k, Body=b"data")
     put_rules(c, b, [{"ID": "r", "Expiration": {"Days": 1}, "Prefix": "expire/",
                       "Status": "Enabled"}])
     assert wait_for(lambda: keys(c, b) == ["keep/a"])
+    assert _metric(srv, 's3ish_lifecycle_expired_total{kind="current"}') == before + 2
+    assert wait_for(lambda: _metric(srv, "s3ish_lifecycle_due") == 0)
 
 
 def test_size_filter_selects_objects(c, b):
