@@ -28,7 +28,10 @@ def bucket(s3):
 
 
 def empty_bucket(s3, name):
-    for page in s3.get_paginator("list_objects_v2").paginate(Bucket=name):
-        keys = [{"Key": o["Key"]} for o in page.get("Contents", [])]
+    """Remove every version and delete marker (a versioned bucket is empty only then)."""
+    for page in s3.get_paginator("list_object_versions").paginate(Bucket=name):
+        keys = [{"Key": o["Key"], "VersionId": o["VersionId"]}
+                for o in page.get("Versions", []) + page.get("DeleteMarkers", [])]
         if keys:
-            s3.delete_objects(Bucket=name, Delete={"Objects": keys, "Quiet": True})
+            s3.delete_objects(Bucket=name, Delete={"Objects": keys, "Quiet": True},
+                              BypassGovernanceRetention=True)

@@ -83,11 +83,16 @@ def test_1000_keys_of_1024_bytes(s3, bucket):
     assert "Contents" not in s3.list_objects_v2(Bucket=bucket)
 
 
-def test_conditional_delete_entries_are_refused(s3, bucket):
-    """An entry with ETag/Size conditions is not deleted unconditionally."""
-    s3.put_object(Bucket=bucket, Key="cond", Body=b"x")
+def test_conditional_delete_entries(s3, bucket):
+    """ETag / Size / LastModifiedTime on an entry: a mismatch is refused, the object kept."""
+    put = s3.put_object(Bucket=bucket, Key="cond", Body=b"x")
+    mtime = s3.head_object(Bucket=bucket, Key="cond")["LastModified"]
     r = s3.delete_objects(Bucket=bucket, Delete={"Objects": [
         {"Key": "cond", "ETag": '"0123456789abcdef0123456789abcdef"'},
         {"Key": "cond", "Size": 5}]})
-    assert [e["Code"] for e in r["Errors"]] == ["NotImplemented", "NotImplemented"]
+    assert [e["Code"] for e in r["Errors"]] == ["PreconditionFailed", "PreconditionFailed"]
     assert s3.get_object(Bucket=bucket, Key="cond")["Body"].read() == b"x"
+    r = s3.delete_objects(Bucket=bucket, Delete={"Objects": [
+        {"Key": "cond", "ETag": put["ETag"], "Size": 1, "LastModifiedTime": mtime}]})
+    assert "Errors" not in r and [d["Key"] for d in r["Deleted"]] == ["cond"]
+    assert "Contents" not in s3.list_objects_v2(Bucket=bucket)

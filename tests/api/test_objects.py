@@ -369,10 +369,28 @@ def test_sse_c_is_refused_on_every_operation(s3, bucket):
     s3.abort_multipart_upload(Bucket=bucket, Key="mp", UploadId=up)
 
 
+@pytest.mark.parametrize("header,value", [
+    ("If-Match", '"0123"'),
+    ("x-amz-if-match-size", "4"),
+    ("x-amz-if-match-last-modified-time", "Wed, 21 Oct 2015 07:28:00 GMT"),
+])
+def test_conditional_delete_headers(server, s3, bucket, header, value):
+    """A conditional delete whose condition fails keeps the object (412)."""
+    s3.put_object(Bucket=bucket, Key="kept", Body=b"kept!")
+    url, headers = signed_request(server, "DELETE", f"/{bucket}/kept", b"",
+                                  headers={header: value})
+    r = send("DELETE", url, headers, b"")
+    assert r.status_code == 412 and error_code(r) == "PreconditionFailed", r.text
+    assert s3.get_object(Bucket=bucket, Key="kept")["Body"].read() == b"kept!"
+    etag = s3.head_object(Bucket=bucket, Key="kept")["ETag"]
+    s3.delete_object(Bucket=bucket, Key="kept", IfMatch=etag)
+    assert "Contents" not in s3.list_objects_v2(Bucket=bucket)
+    with pytest.raises(botocore.exceptions.ClientError) as e:
+        s3.delete_object(Bucket=bucket, Key="kept", IfMatch=etag)
+    assert _code(e) == "NoSuchKey"
+
+
 @pytest.mark.parametrize("method,query,header,value", [
-    ("DELETE", "", "If-Match", '"0123"'),
-    ("DELETE", "", "x-amz-if-match-size", "5"),
-    ("DELETE", "", "x-amz-if-match-last-modified-time", "Wed, 21 Oct 2015 07:28:00 GMT"),
     ("PUT", "", "x-amz-write-offset-bytes", "5"),
     ("PUT", "", "x-amz-checksum-xxhash3", "AAAAAAAAAAA="),
     ("PUT", "", "x-amz-server-side-encryption-aws-kms-key-id", "key"),

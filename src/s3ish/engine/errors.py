@@ -15,3 +15,24 @@ class DataGone(DomainError):
 
 class InvalidVersionId(DomainError):
     """A version id this store never issues (S3: 400 InvalidArgument)."""
+
+
+class InvalidLockConfiguration(DomainError):
+    """An object lock configuration that does not follow the schema (S3: MalformedXML)."""
+
+
+class InvalidRetentionPeriod(DomainError):
+    """A default retention period out of range (S3: 400 InvalidArgument naming the field)."""
+
+    def __init__(self, message: str, name: str, value: int):
+        super().__init__(message)
+        self.name = name
+        self.value = value
+
+
+class InvalidLockMode(DomainError):
+    """A retention mode other than GOVERNANCE or COMPLIANCE."""
+
+
+class RetainUntilInPast(DomainError):
+    """A retention whose retain-until date is not in the future."""

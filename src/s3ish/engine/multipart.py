@@ -8,12 +8,26 @@ from ..meta import records as r
 from ..util import checksums
 from ..util.ids import upload_id as new_upload_id, version_id as new_version_id
 from . import errors, selfdescribe
-from .listing import group_prefix, next_after
+from .listing import group_prefix, next_after, skip_scan
 from .objects import Engine
 from .types import PutSpec, UploadListing
 
 MIN_PART_SIZE = 5 * 1024 * 1024
 MAX_PARTS = 10000
+# As for single PUTs, S3 gives an upload created without a checksum algorithm a CRC64NVME
+# FULL_OBJECT checksum: parts sent without a checksum get a CRC64NVME (the only algorithm
+# whose digest has 8 bytes, so a part's checksum tells which it is), and the object the
+# combination of those when every part has one.
+DEFAULT_CHECKSUM = "CRC64NVME"
+
+
+class PartChecksumMissing(errors.DomainError):
+    """A composite-checksum upload completed with a part listed without its checksum."""
+
+    def __init__(self, algorithm: str, part_number: int):
+        super().__init__(f"The upload was created using a {algorithm.lower()} checksum. The "
+                         "complete request must include the checksum for each part. It was "
+                         f"missing for part {part_number} in the request.")
 
 
 class Multipart:
@@ -23,6 +37,7 @@ class Multipart:
 
     async def create_multipart_upload(self, bucket: str, key: str, spec: PutSpec) -> r.Upload:
         await self.engine.get_bucket(bucket)
+        await self.engine.check_lock_request(bucket, spec)
         u = r.Upload(new_upload_id(), bucket, key, time.time(), spec.owner, spec.content_type,
                      spec.headers, spec.user_meta, spec.storage_class, spec.checksum_algorithm,
                      spec.checksum_type or ("COMPOSITE" if spec.checksum_algorithm else ""),
@@ -39,6 +54,9 @@ class Multipart:
 
     async def upload_part(self, upload: r.Upload, part_number: int, body, algorithm: str,
                           verify=None) -> r.Part:
+        """`algorithm`: of the checksum the client sent ("" for none: the upload's, or the
+        default)."""
+        algorithm = algorithm or upload.checksum_algorithm or DEFAULT_CHECKSUM
         _, parts, digests = await self.engine.ingest(
             body, algorithm, verify, allow_inline=False,
             describe=lambda: selfdescribe.part_meta(upload, part_number))
@@ -66,32 +84,27 @@ class Multipart:
         await self.engine.get_bucket(bucket)
         upper = next_after(prefix) if prefix else None
         # The scan returns uploads after (key, uid): (key > K) or (key == K and id > U).
-        key, uid = prefix, ""
+        cursor = (prefix, "")
         if key_marker >= prefix and key_marker:
             # key-marker alone skips every upload of that key; with upload-id-marker, only
             # those up to that id. A marker that is a rolled-up prefix skips the whole group.
-            key, uid = key_marker, upload_id_marker or "\U0010ffff"
+            cursor = (key_marker, upload_id_marker or "\U0010ffff")
             cp = group_prefix(key_marker, prefix, delimiter)
             if cp is not None and key_marker == cp:
-                key, uid = next_after(cp), ""
-        uploads, prefixes, last = [], [], ("", "")
-        while True:
-            batch = await self.meta.scan_uploads(bucket, key, uid, upper, 1000)
-            if not batch:
-                return UploadListing(uploads, prefixes, False, *last)
-            for u in batch:
-                key, uid = u.key, u.upload_id
-                cp = group_prefix(u.key, prefix, delimiter)
-                if cp is not None and prefixes and prefixes[-1] == cp:
-                    continue    # already rolled up into the last common prefix
-                if len(uploads) + len(prefixes) >= max_uploads:
-                    return UploadListing(uploads, prefixes, True, *last)
-                if cp is not None:
-                    prefixes.append(cp)
-                    last = (cp, "")
-                    continue
-                uploads.append(u)
-                last = (u.key, u.upload_id)
+                cursor = (next_after(cp), "")
+
+        async def fetch(c, limit):
+            return await self.meta.scan_uploads(bucket, c[0], c[1], upper, limit)
+
+        page = await skip_scan(fetch, lambda u: (u.key, u.upload_id),
+                               lambda cp: (next_after(cp), ""), cursor, prefix, delimiter,
+                               max_uploads)
+        last = ("", "")
+        if isinstance(page.last, str):
+            last = (page.last, "")
+        elif page.last is not None:
+            last = (page.last.key, page.last.upload_id)
+        return UploadListing(page.items, page.prefixes, page.truncated, *last)
 
     async def expire_uploads(self, older_than: float, limit: int = 100) -> int:
         """Abort uploads initiated before `older_than`; returns how many were aborted."""
@@ -123,7 +136,7 @@ class Multipart:
                 break
             have.update((p.part_number, p) for p in batch)
             after = batch[-1].part_number
-        chosen = _validate(wanted, have)
+        chosen = _validate(wanted, have, upload)
         v = r.ObjectVersion(
             bucket=upload.bucket, key=upload.key, size=sum(p.size for p in chosen),
             etag=multipart_etag(chosen), mtime=time.time(), owner=upload.owner,
@@ -131,11 +144,13 @@ class Multipart:
             user_meta=upload.user_meta, storage_class=upload.storage_class, tags=upload.tags,
             vsort=new_version_id(), lock_mode=upload.lock_mode, lock_until=upload.lock_until,
             legal_hold=upload.legal_hold, parts=[r.DataPart(p.data_id, p.size, p.etag, p.checksum) for p in chosen])
-        algorithm = upload.checksum_algorithm
+        algorithm, ctype = upload.checksum_algorithm, upload.checksum_type
+        if not algorithm and all(_is_default(p.checksum) for p in chosen):
+            algorithm, ctype = DEFAULT_CHECKSUM, "FULL_OBJECT"
         if algorithm and all(p.checksum for p in chosen):
             v.checksum_algorithm = algorithm
-            v.checksum_type = upload.checksum_type
-            if upload.checksum_type == "FULL_OBJECT":
+            v.checksum_type = ctype
+            if ctype == "FULL_OBJECT":
                 v.checksum_value = checksums.combine(algorithm,
                                                      [(p.checksum, p.size) for p in chosen])
             else:
@@ -150,14 +165,20 @@ class Multipart:
         return v
 
 
-def _validate(wanted, have) -> list[r.Part]:
+def _validate(wanted, have, upload: r.Upload) -> list[r.Part]:
+    """The parts to assemble, as S3 checks a completion: ascending numbers (1, 2, 3, ...
+    with no gap when the upload has a checksum algorithm), each uploaded with that ETag and
+    checksum, a composite upload's listing every part's checksum, all but the last of the
+    minimum size."""
     if not wanted:
         raise errors.InvalidPart("no parts")
     chosen, last = [], 0
     for number, etag, sums in wanted:
-        if number <= last:
+        if number <= last or (upload.checksum_algorithm and number != last + 1):
             raise errors.InvalidPartOrder(str(number))
         last = number
+        if upload.checksum_type == "COMPOSITE" and not sums.get(upload.checksum_algorithm):
+            raise PartChecksumMissing(upload.checksum_algorithm, number)
         p = have.get(number)
         if p is None or etag.strip('"').lower() != p.etag:
             raise errors.InvalidPart(str(number))
@@ -168,6 +189,19 @@ def _validate(wanted, have) -> list[r.Part]:
         if p.size < MIN_PART_SIZE:
             raise errors.EntityTooSmall(str(p.part_number))
     return chosen
+
+
+def _is_default(checksum: str) -> bool:
+    return bool(checksum) and \
+        len(base64.b64decode(checksum)) == checksums.DIGEST_SIZES[DEFAULT_CHECKSUM]
+
+
+def part_algorithm(upload: r.Upload, checksum: str) -> str:
+    """The algorithm of a part's checksum: the upload's, else the default one S3 computed
+    ("" for a checksum the client chose for a part of an upload without an algorithm)."""
+    if upload.checksum_algorithm:
+        return upload.checksum_algorithm
+    return DEFAULT_CHECKSUM if _is_default(checksum) else ""
 
 
 def multipart_etag(parts) -> str:

@@ -13,8 +13,9 @@ from ..util import checksums
 from ..util.errors import QuorumError
 from ..util.ids import is_version_id, version_id as new_version_id
 from ..util.threads import run_io
-from . import errors, selfdescribe
+from . import errors, objectlock, selfdescribe
 from .listing import list_objects
+from .versions import VersionListing, list_object_versions
 from .types import Digests, ListResult, PutSpec
 
 log = logging.getLogger("s3ish.engine")
@@ -54,6 +55,8 @@ class Engine:
         await self.meta.apply(r.SetBucketVersioning(bucket, status))
 
     async def set_bucket_object_lock(self, bucket: str, config: r.ObjectLockConfig) -> None:
+        """Enable object lock (for good) with `config`'s default retention; build `config`
+        with objectlock.default_retention, which checks it."""
         await self.meta.apply(r.SetBucketObjectLock(bucket, config))
 
     async def set_bucket_lifecycle(self, bucket: str, rules: list) -> None:
@@ -70,8 +73,10 @@ class Engine:
         """Set (mode "" removes) a version's retention; shortening or removing a retention in
         force needs GOVERNANCE mode and the bypass (COMPLIANCE: never)."""
         check_version_id(version_id)
+        now = time.time()
+        objectlock.check_retention(mode, until, now)
         return await self.meta.apply(r.SetObjectRetention(
-            bucket, key, version_id, mode, until, time.time(), bypass_governance))
+            bucket, key, version_id, mode, until if mode else 0.0, now, bypass_governance))
 
     async def set_object_legal_hold(self, bucket: str, key: str, version_id: str | None,
                                     on: bool) -> r.Outcome:
@@ -84,9 +89,12 @@ class Engine:
         """Store `body` (an async iterator of bytes) as `bucket/key`. `verify(digests)` runs
         after the last byte and before commit; whatever it raises aborts the write. The
         condition is checked atomically with the commit."""
+        vsort = new_version_id()
+        versioned = self.data.self_describing and (await self.get_bucket(bucket)).versioned
+        await self.check_lock_request(bucket, spec)
         inline, parts, digests = await self.ingest(
             body, spec.checksum_algorithm, verify, allow_inline=True,
-            describe=lambda: selfdescribe.object_meta(bucket, key, spec))
+            describe=lambda: selfdescribe.object_meta(bucket, key, spec, vsort, versioned))
         v = r.ObjectVersion(
             bucket=bucket, key=key, size=digests.size, etag=digests.md5.hex(),
             mtime=digests.mtime, owner=spec.owner, content_type=spec.content_type,
@@ -94,11 +102,21 @@ class Engine:
             checksum_algorithm=spec.checksum_algorithm,
             checksum_value=checksums.b64(digests.checksum) if digests.checksum else "",
             checksum_type="FULL_OBJECT" if digests.checksum else "",
-            inline=inline, parts=parts, tags=spec.tags, vsort=new_version_id(),
+            inline=inline, parts=parts, tags=spec.tags, vsort=vsort,
             lock_mode=spec.lock_mode, lock_until=spec.lock_until, legal_hold=spec.legal_hold)
         out = await self.commit(r.PutObject(v, condition), v.data_ids())
         v.version_id = out.version_id
         return v
+
+    async def check_lock_request(self, bucket: str, spec: PutSpec) -> None:
+        """A write asking for a retention or a legal hold: refused before any byte is stored
+        if the retention is invalid or the bucket has no object lock (the rules check the
+        latter again at commit)."""
+        if not spec.lock_mode and spec.legal_hold is None:
+            return
+        objectlock.check_retention(spec.lock_mode, spec.lock_until, time.time())
+        if (await self.get_bucket(bucket)).object_lock is None:
+            raise errors.ObjectLockNotEnabled(bucket)
 
     async def copy_object(self, src_bucket: str, src_key: str, plan, dst_bucket: str,
                           dst_key: str, make_spec, condition: r.Condition | None = None,
@@ -190,11 +208,13 @@ class Engine:
         """Store a version's record as a small data unit of its own (multipart objects on
         self-describing drives): the drives alone then hold everything about the object."""
         body = selfdescribe.manifest_body(v)
+        versioned = (await self.get_bucket(v.bucket)).versioned
 
         async def one():
             yield body
-        _, parts, _ = await self.ingest(one(), "", None, allow_inline=False,
-                                        describe=lambda: selfdescribe.manifest_meta(v))
+        _, parts, _ = await self.ingest(
+            one(), "", None, allow_inline=False,
+            describe=lambda: selfdescribe.manifest_meta(v, versioned))
         return parts[0].data_id
 
     async def commit(self, mutation, new_ids: list[str]) -> r.Outcome:
@@ -277,6 +297,13 @@ class Engine:
                 continue   # overwritten between lookup and open: look again
             return v, rng, _stream(handles)
         raise errors.DataGone(f"{bucket}/{key}")
+
+    async def list_object_versions(self, bucket: str, prefix: str = "", delimiter: str = "",
+                                   key_marker: str = "", version_id_marker: str = "",
+                                   max_keys: int = 1000) -> VersionListing:
+        await self.get_bucket(bucket)
+        return await list_object_versions(self.meta, bucket, prefix, delimiter, key_marker,
+                                          version_id_marker, max_keys)
 
     async def list_objects(self, bucket: str, prefix: str = "", delimiter: str = "",
                            start_after: str = "", max_keys: int = 1000) -> ListResult:

@@ -4,14 +4,16 @@ index rebuilt from it when every journal copy and snapshot is lost.
 What a unit carries (the `extra` field of its shard headers, see storage/shardfile.py):
 - "object": a simple object's version record, without its data layout (the unit is its
   only part): bucket, key, version id, owner, content type, standard headers, user metadata,
-  storage class, tags given at upload, checksum algorithm; at commit the size, ETag,
-  checksum and time.
+  storage class, tags given at upload, checksum algorithm, the retention and legal hold
+  asked at upload; at commit the size, ETag, checksum and time.
 - "part": a multipart part: bucket, key, upload (the CreateMultipartUpload record), part
   number; at commit size, ETag, checksum, time.
 - "manifest": a unit whose bytes are a completed multipart object's whole version record
   (with its part list), written at CompleteMultipartUpload.
-Changes made later without new data (tags set afterwards) are not in the headers: a rebuild
-from headers shows the tags given at upload. An object deleted just before a crash, whose
+Changes made later without new data (tags, retention or legal hold set afterwards, a bucket's
+default retention) are not in the headers: a rebuild from headers shows what was given at
+upload. A bucket holding a version with a retention or legal hold comes back with object lock
+(and versioning) on, as only such a bucket could hold one. An object deleted just before a crash, whose
 data was not yet removed, comes back: a header rebuild may keep too much, never too little.
 """
 import dataclasses
@@ -32,10 +34,17 @@ _KEEP = ("owner", "content_type", "headers", "user_meta", "storage_class",
          "checksum_algorithm", "tags")
 
 
-def object_meta(bucket: str, key: str, spec: PutSpec) -> dict:
+_LOCK = {"lock_mode": "", "lock_until": 0.0, "legal_hold": None}   # absent in older units
+
+
+def object_meta(bucket: str, key: str, spec: PutSpec, vsort: str = "",
+                versioned: bool = False) -> dict:
+    """`versioned`: the bucket gave new versions ids of their own when this was written (the
+    version's id is then its sort key; else it is the key's `null` version)."""
     return {"kind": "object", "bucket": bucket, "key": key, "version_id": "null",
-            **{name: getattr(spec, name) for name in _KEEP},
-            "checksum_type": "FULL_OBJECT" if spec.checksum_algorithm else ""}
+            **{name: getattr(spec, name) for name in (*_KEEP, *_LOCK)},
+            "checksum_type": "FULL_OBJECT" if spec.checksum_algorithm else "",
+            "vsort": vsort, "versioned": versioned}
 
 
 def part_meta(upload: r.Upload, part_number: int) -> dict:
@@ -48,8 +57,8 @@ def final_meta(digests: Digests) -> dict:
             "checksum": checksums.b64(digests.checksum) if digests.checksum else ""}
 
 
-def manifest_meta(v: r.ObjectVersion) -> dict:
-    return {"kind": "manifest", "bucket": v.bucket, "key": v.key}
+def manifest_meta(v: r.ObjectVersion, versioned: bool = False) -> dict:
+    return {"kind": "manifest", "bucket": v.bucket, "key": v.key, "versioned": versioned}
 
 
 def manifest_body(v: r.ObjectVersion) -> bytes:
@@ -66,10 +75,11 @@ def _version_from_manifest(body: bytes) -> r.ObjectVersion:
 
 def _version_from_object(data_id: str, extra: dict) -> r.ObjectVersion:
     checksum = extra.get("checksum", "")
-    return r.ObjectVersion(
+    return r.ObjectVersion(vsort=extra.get("vsort", ""),
         bucket=extra["bucket"], key=extra["key"], size=extra["size"], etag=extra["etag"],
         mtime=extra["mtime"], version_id=extra.get("version_id", "null"),
         **{name: extra[name] for name in _KEEP},
+        **{name: extra.get(name, default) for name, default in _LOCK.items()},
         checksum_value=checksum, checksum_type=extra.get("checksum_type", "") if checksum
         else "", parts=[r.DataPart(data_id, extra["size"], extra["etag"], checksum)])
 
@@ -79,7 +89,9 @@ class Scan:
     """What the shard headers of a set of drives say."""
     units: dict = field(default_factory=dict)        # data id -> header extra
     undescribed: list = field(default_factory=list)  # data ids without metadata
-    versions: dict = field(default_factory=dict)     # (bucket, key) -> newest ObjectVersion
+    versions: dict = field(default_factory=dict)     # (bucket, key) -> newest null version
+    # (bucket, key, vsort) -> a version written while its bucket had versioning on
+    versioned: dict = field(default_factory=dict)
     uploads: int = 0
     parts: int = 0
     buckets: dict = field(default_factory=dict)      # name -> Bucket
@@ -87,11 +99,18 @@ class Scan:
 
     @property
     def objects(self) -> int:
-        return len(self.versions)
+        return len(self.versions) + len(self.versioned)
 
     def mutations(self) -> list:
+        """Buckets, then each key's null version, then (versioning switched on where any
+        unit was written with it) the versioned ones, oldest first. Delete markers have no
+        data unit: the shard headers cannot bring them back."""
         out = [r.CreateBucket(b) for b in self.buckets.values()]
         out += [r.PutObject(v) for v in self.versions.values()]
+        out += [r.SetBucketVersioning(name, "Enabled")
+                for name in sorted({b for b, _, _ in self.versioned})]
+        out += [r.PutObject(self.versioned[k])
+                for k in sorted(self.versioned, key=lambda k: k[2], reverse=True)]
         for upload, parts in self._uploads.values():
             out.append(r.CreateUpload(upload))
             out += [r.PutPart(p) for p in parts.values()]
@@ -149,17 +168,17 @@ def scan_drives(drives: list[str]) -> Scan:
     for data_id, extra in list(scan.units.items()):
         try:
             if extra["kind"] == "object":
-                _offer(scan, _version_from_object(data_id, extra))
+                _offer(scan, _version_from_object(data_id, extra), extra.get("versioned"))
             elif extra["kind"] == "manifest":
                 v = _version_from_manifest(_read_unit(store, data_id))
                 v.manifest = data_id
-                _offer(scan, v)
+                _offer(scan, v, extra.get("versioned"))
         except (KeyError, TypeError, ValueError, OSError, QuorumError):
             # Metadata that does not make a record (damaged beyond its CRC, an unreadable
             # manifest): the unit counts as undescribed, and the rebuild is refused.
             del scan.units[data_id]
             scan.undescribed.append(data_id)
-    for v in scan.versions.values():
+    for v in list(scan.versions.values()) + list(scan.versioned.values()):
         used.update(v.data_ids())
     # Uploads some kept object was completed from: their leftover parts were not chosen.
     completed = {scan.units[i]["upload"].get("upload_id") for i in used
@@ -173,10 +192,15 @@ def scan_drives(drives: list[str]) -> Scan:
         except (KeyError, TypeError, ValueError):
             del scan.units[data_id]
             scan.undescribed.append(data_id)
-    for v in scan.versions.values():
+    every = [*scan.versions.values(), *scan.versioned.values()]
+    for v in every:
         _bucket(scan, v.bucket, v.owner, v.mtime)
     for upload, _ in scan._uploads.values():
         _bucket(scan, upload.bucket, upload.owner, upload.initiated)
+    for v in [*every, *(u for u, _ in scan._uploads.values())]:
+        if v.lock_mode or v.legal_hold:
+            b = scan.buckets[v.bucket]
+            b.versioning, b.object_lock = "Enabled", b.object_lock or r.ObjectLockConfig()
     scan.uploads = len(scan._uploads)
     scan.parts = sum(len(p) for _, p in scan._uploads.values())
     return scan
@@ -209,9 +233,12 @@ def _read_unit(store: ErasureDataStore, data_id: str) -> bytes:
         handle.close()
 
 
-def _offer(scan: Scan, v: r.ObjectVersion) -> None:
-    """Keep the newest version of each key (an overwrite whose old data was not removed
-    yet leaves both on the drives)."""
+def _offer(scan: Scan, v: r.ObjectVersion, versioned: bool = False) -> None:
+    """Keep every versioned version, and the newest null version of each key (an overwrite
+    whose old data was not removed yet leaves both on the drives)."""
+    if versioned and v.vsort:
+        scan.versioned[(v.bucket, v.key, v.vsort)] = v
+        return
     have = scan.versions.get((v.bucket, v.key))
     if have is None or (v.mtime, v.data_ids()) > (have.mtime, have.data_ids()):
         scan.versions[(v.bucket, v.key)] = v

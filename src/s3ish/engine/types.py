@@ -15,7 +15,7 @@ class PutSpec:
     tags: dict = field(default_factory=dict)
     lock_mode: str = ""               # object lock retention asked for this object
     lock_until: float = 0.0
-    legal_hold: bool = False
+    legal_hold: bool | None = None    # None: no legal hold asked (neither ON nor OFF)
 
 
 @dataclass

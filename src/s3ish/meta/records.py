@@ -72,7 +72,7 @@ class ObjectVersion:
     delete_marker: bool = False
     lock_mode: str = ""       # object lock retention: GOVERNANCE | COMPLIANCE | ""
     lock_until: float = 0.0   # retain until (epoch seconds)
-    legal_hold: bool = False
+    legal_hold: bool | None = None    # None: never set (S3 tells that apart from OFF)
 
     _COLUMNS = ("bucket", "key", "size", "etag", "mtime", "owner", "storage_class", "inline",
                 "vsort", "delete_marker")
@@ -127,7 +127,7 @@ class Upload:
     tags: dict = field(default_factory=dict)
     lock_mode: str = ""
     lock_until: float = 0.0
-    legal_hold: bool = False
+    legal_hold: bool | None = None
 
     def to_json(self) -> str:
         return json.dumps(dataclasses.asdict(self), separators=(",", ":"))

@@ -129,6 +129,8 @@ def check_condition(cur: r.ObjectVersion | None, cond: r.Condition | None) -> No
     if wants == (None, None, None):
         return
     if cur is None:
+        if cond.if_match is None:
+            return      # only time / size conditions: nothing there to differ, nothing to do
         raise errors.NoSuchKey()
     if cond.if_match is not None and cond.if_match not in ("*", cur.etag):
         raise errors.PreconditionFailed("If-Match")
@@ -146,6 +148,12 @@ def _refuse_if_locked(v: r.ObjectVersion, now: float, bypass: bool) -> None:
     why = v.locked(now)
     if why and not (why == "GOVERNANCE" and bypass):
         raise errors.ObjectLocked(why)
+
+
+def _check_lock_allowed(b: r.Bucket, mode: str, legal_hold: bool | None) -> None:
+    """A retention or legal hold needs the bucket's object lock."""
+    if b.object_lock is None and (mode or legal_hold):
+        raise errors.ObjectLockNotEnabled(b.name)
 
 
 def _default_retention(b: r.Bucket, v: r.ObjectVersion) -> None:
@@ -191,6 +199,7 @@ def write_version(tx: Tx, b: r.Bucket, v: r.ObjectVersion,
     cur = tx.current(v.bucket, v.key)
     check_condition(_live(cur), cond)
     v.version_id = v.vsort if b.versioned else "null"
+    _check_lock_allowed(b, v.lock_mode, v.legal_hold)
     _default_retention(b, v)
     freed = []
     if not b.versioned:
@@ -314,6 +323,7 @@ def set_object_legal_hold(tx: Tx, m: r.SetObjectLegalHold) -> r.Outcome:
 
 def create_upload(tx: Tx, m: r.CreateUpload) -> r.Outcome:
     b = _bucket(tx, m.upload.bucket)
+    _check_lock_allowed(b, m.upload.lock_mode, m.upload.legal_hold)
     tx.insert_upload(m.upload)
     if b.lifecycle:
         tx.lc_schedule(b.name, m.upload.key, m.upload.upload_id, m.upload.initiated)

@@ -7,8 +7,9 @@ handler authenticates a signed form itself: browser POST uploads).
 """
 from dataclasses import dataclass
 
-from .handlers import (bucket, copy, lifecycle, listing, multipart, object_read,
-                       object_write, post_object, tagging)
+from .handlers import attributes, bucket_tagging
+from .handlers import (bucket, copy, lifecycle, listing, multipart, object_lock, object_read,
+                       object_write, post_object, tagging, versioning)
 
 
 @dataclass(frozen=True)
@@ -30,11 +31,18 @@ ROUTES: tuple[Route, ...] = (
     _r("GET", "service", None, bucket.ListBuckets, "user"),
 
     _r("GET", "bucket", "location", bucket.GetBucketLocation),
-    _r("GET", "bucket", "versioning", bucket.GetBucketVersioning),
+    _r("GET", "bucket", "versioning", versioning.GetBucketVersioning),
+    _r("PUT", "bucket", "versioning", versioning.PutBucketVersioning),
+    _r("GET", "bucket", "versions", versioning.ListObjectVersions),
+    _r("GET", "bucket", "object-lock", object_lock.GetObjectLockConfiguration),
+    _r("PUT", "bucket", "object-lock", object_lock.PutObjectLockConfiguration),
     _r("GET", "bucket", "lifecycle", lifecycle.GetBucketLifecycleConfiguration),
     _r("PUT", "bucket", "lifecycle", lifecycle.PutBucketLifecycleConfiguration),
     _r("DELETE", "bucket", "lifecycle", lifecycle.DeleteBucketLifecycle),
     _r("GET", "bucket", "uploads", multipart.ListMultipartUploads),
+    _r("GET", "bucket", "tagging", bucket_tagging.GetBucketTagging),
+    _r("PUT", "bucket", "tagging", bucket_tagging.PutBucketTagging),
+    _r("DELETE", "bucket", "tagging", bucket_tagging.DeleteBucketTagging),
     _r("GET", "bucket", "list-type", listing.ListObjectsV2),
     _r("GET", "bucket", None, listing.ListObjects),
     _r("HEAD", "bucket", None, bucket.HeadBucket),
@@ -50,7 +58,12 @@ ROUTES: tuple[Route, ...] = (
     _r("GET", "object", "tagging", tagging.GetObjectTagging),
     _r("PUT", "object", "tagging", tagging.PutObjectTagging),
     _r("DELETE", "object", "tagging", tagging.DeleteObjectTagging),
+    _r("GET", "object", "retention", object_lock.GetObjectRetention),
+    _r("PUT", "object", "retention", object_lock.PutObjectRetention),
+    _r("GET", "object", "legal-hold", object_lock.GetObjectLegalHold),
+    _r("PUT", "object", "legal-hold", object_lock.PutObjectLegalHold),
     _r("GET", "object", "uploadId", multipart.ListParts),
+    _r("GET", "object", "attributes", attributes.GetObjectAttributes),
     _r("DELETE", "object", "uploadId", multipart.AbortMultipartUpload),
     _r("GET", "object", None, object_read.GetObject),
     _r("HEAD", "object", None, object_read.HeadObject),

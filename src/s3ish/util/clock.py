@@ -47,3 +47,13 @@ def parse_amz_date(value: str) -> _dt.datetime | None:
         return _dt.datetime.strptime(value, "%Y%m%dT%H%M%SZ").replace(tzinfo=UTC)
     except (TypeError, ValueError):
         return None
+
+
+def parse_iso(value: str) -> _dt.datetime | None:
+    """An ISO-8601 timestamp as S3 documents carry them (`2026-12-07T03:40:00.000Z`); a value
+    without a zone is UTC."""
+    try:
+        dt = _dt.datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
+    except (TypeError, ValueError):
+        return None
+    return dt if dt.tzinfo is not None else dt.replace(tzinfo=UTC)

@@ -1,5 +1,5 @@
 """Service and bucket operations: ListBuckets, CreateBucket, HeadBucket, DeleteBucket,
-GetBucketLocation, GetBucketVersioning."""
+GetBucketLocation."""
 import base64
 import ipaddress
 import re
@@ -85,10 +85,11 @@ async def CreateBucket(ctx) -> Response:
         raise errors.InvalidBucketName(f"The specified bucket is not valid. {problem}",
                                        BucketName=ctx.bucket)
     refuse_unsupported({k: v for k, v in ctx.req.headers.items() if k != "x-amz-acl"})
-    if ctx.req.headers.get("x-amz-acl", "private") != "private" or \
-            ctx.req.headers.get("x-amz-bucket-object-lock-enabled", "false") == "true":
-        raise errors.NotImplemented("ACLs other than private and object lock are not "
-                                    "supported yet.")
+    if ctx.req.headers.get("x-amz-acl", "private") != "private":
+        raise errors.NotImplemented("ACLs other than private are not supported yet.")
+    # Object lock at creation turns versioning on for good.
+    object_lock = ctx.req.headers.get("x-amz-bucket-object-lock-enabled",
+                                      "").strip().lower() == "true"
     region = ctx.svc.region
     raw = await ctx.req.read_all(64 * 1024)
     if raw is None:
@@ -105,7 +106,7 @@ async def CreateBucket(ctx) -> Response:
                 raise errors.InvalidLocationConstraint(
                     LocationConstraint=conf.LocationConstraint)
             region = conf.LocationConstraint
-    await ctx.svc.engine.create_bucket(ctx.bucket, ctx.owner, region)
+    await ctx.svc.engine.create_bucket(ctx.bucket, ctx.owner, region, object_lock)
     return Response(200, [("Location", f"/{ctx.bucket}")])
 
 
@@ -124,9 +125,3 @@ async def GetBucketLocation(ctx) -> Response:
     body = ('<?xml version="1.0" encoding="UTF-8"?>\n<LocationConstraint xmlns="'
             f'{codec.S3_NS}">{"" if region == "us-east-1" else region}</LocationConstraint>')
     return Response(200, [("Content-Type", "application/xml")], body.encode())
-
-
-async def GetBucketVersioning(ctx) -> Response:
-    # Versioning has never been enabled on any bucket (it is not built yet): S3 answers an
-    # empty configuration for such buckets.
-    return xml(shapes.VersioningConfiguration())

@@ -11,6 +11,7 @@ from ...util.numbers import ascii_int
 from .. import errors
 from ..xml import codec, shapes
 from .header_rules import check_name, check_value
+from .lock_headers import lock_fields, lock_response_headers
 
 MAX_USER_META = 2048
 STORED_HEADERS = ("cache-control", "content-disposition", "content-encoding",
@@ -22,8 +23,7 @@ UNSUPPORTED_HEADERS = ("x-amz-server-side-encryption",
                        "x-amz-server-side-encryption-aws-kms-key-id",
                        "x-amz-server-side-encryption-context",
                        "x-amz-server-side-encryption-bucket-key-enabled",
-                       "x-amz-object-lock-mode", "x-amz-object-lock-retain-until-date",
-                       "x-amz-object-lock-legal-hold", "x-amz-object-lock-event-hold",
+                       "x-amz-object-lock-event-hold",
                        "x-amz-object-lock-event-hold-duration-days",
                        "x-amz-object-lock-event-hold-duration-years",
                        "x-amz-website-redirect-location",
@@ -37,7 +37,6 @@ SSE_C_PREFIXES = ("x-amz-server-side-encryption-customer-",
 # Headers that change what one operation does and that s3ish cannot honour yet: refused, so
 # that, say, a conditional delete never deletes unconditionally.
 UNSUPPORTED_BY_OPERATION = {
-    "DeleteObject": ("if-match", "x-amz-if-match-last-modified-time", "x-amz-if-match-size"),
     "AbortMultipartUpload": ("x-amz-if-match-initiated-time",),
     "PutObject": ("x-amz-write-offset-bytes",),
     "CopyObject": ("x-amz-object-annotation-directive",),
@@ -86,7 +85,8 @@ def refuse_unsupported(headers: dict) -> None:
 
 
 def object_spec_fields(headers: dict) -> dict:
-    """Content type, stored standard headers, user metadata and storage class of a write."""
+    """Content type, stored standard headers, user metadata, storage class and object lock
+    (retention, legal hold) of a write."""
     refuse_unsupported(headers)
     stored = {}
     for name in STORED_HEADERS:
@@ -116,7 +116,8 @@ def object_spec_fields(headers: dict) -> dict:
     if storage_class not in STORAGE_CLASSES:
         raise errors.InvalidStorageClass(StorageClassRequested=storage_class)
     return {"content_type": headers.get("content-type") or "binary/octet-stream",
-            "headers": stored, "user_meta": meta, "storage_class": storage_class}
+            "headers": stored, "user_meta": meta, "storage_class": storage_class,
+            **lock_fields(headers)}
 
 
 def object_headers(v) -> list[tuple[str, str]]:
@@ -131,7 +132,7 @@ def object_headers(v) -> list[tuple[str, str]]:
         h.append((f"x-amz-meta-{name}", value))
     if v.storage_class != "STANDARD":
         h.append(("x-amz-storage-class", v.storage_class))
-    return h
+    return h + lock_response_headers(v)
 
 
 def write_condition(headers: dict):
@@ -165,7 +166,10 @@ class ChecksumRequest:
     """Which additional checksum a write carries: algorithm, and the expected value from a
     header now or from a trailer after the body."""
 
-    def __init__(self, headers: dict, default: str = ""):
+    def __init__(self, headers: dict, default: str = "", form: bool = False):
+        """`form`: the fields of a browser POST, where an algorithm alone asks s3ish to
+        compute that checksum (a request's x-amz-sdk-checksum-algorithm only names the
+        checksum it carries)."""
         for name in headers:
             if name.startswith("x-amz-checksum-") and name not in CHECKSUM_HEADERS \
                     and name not in _CHECKSUM_SETTINGS:
@@ -192,11 +196,18 @@ class ChecksumRequest:
             if not checksums.valid_b64_digest(self.algorithm, self.expected):
                 raise errors.InvalidRequest(f"Value for {name} header is invalid.")
         sdk = headers.get("x-amz-sdk-checksum-algorithm", "").upper()
-        if sdk and not self.algorithm:
+        if sdk:
             if sdk not in checksums.ALGORITHMS:
                 raise errors.InvalidRequest("Checksum algorithm provided is unsupported. Please "
                                             "try again with any of the valid types: [CRC32, "
                                             "CRC32C, CRC64NVME, SHA1, SHA256]")
+            if not self.algorithm and not form:
+                raise errors.InvalidRequest("x-amz-sdk-checksum-algorithm specified, but no "
+                                            "corresponding x-amz-checksum-* or x-amz-trailer "
+                                            "headers were found.")
+            if self.algorithm and sdk != self.algorithm:
+                raise errors.InvalidRequest("Value for x-amz-sdk-checksum-algorithm header is "
+                                            "invalid.")
             self.algorithm = sdk
         self.requested = bool(self.algorithm)
         self.algorithm = self.algorithm or default
@@ -231,6 +242,26 @@ def checksum_response_headers(algorithm: str, value: str, ctype: str) -> list[tu
     if not algorithm or not value:
         return []
     return [(f"x-amz-checksum-{algorithm.lower()}", value), ("x-amz-checksum-type", ctype)]
+
+
+def read_checksum_headers(headers: dict, v, part_number: int | None,
+                          ranged: bool) -> list[tuple[str, str]]:
+    """The checksum a GET/HEAD reports with x-amz-checksum-mode: ENABLED, as AWS does: the
+    object's for a whole read, none for a range; for a partNumber read the part's own
+    checksum if the object's is COMPOSITE, the object's when that part is the whole object,
+    else none (a FULL_OBJECT checksum says nothing of one part)."""
+    if headers.get("x-amz-checksum-mode", "").upper() != "ENABLED":
+        return []
+    if part_number is None:
+        return [] if ranged else checksum_response_headers(
+            v.checksum_algorithm, v.checksum_value, v.checksum_type)
+    if not v.is_multipart or len(v.parts) == 1 and v.checksum_type == "FULL_OBJECT":
+        return checksum_response_headers(v.checksum_algorithm, v.checksum_value,
+                                         v.checksum_type)
+    if v.checksum_type == "COMPOSITE" and part_number <= len(v.parts):
+        return checksum_response_headers(v.checksum_algorithm,
+                                         v.parts[part_number - 1].checksum, "COMPOSITE")
+    return []
 
 
 def verify_small_body(req, body: bytes, required: bool = False,

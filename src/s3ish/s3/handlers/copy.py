@@ -9,8 +9,10 @@ from ..xml import shapes
 from .common import object_spec_fields, quote_etag, write_condition, xml
 from .lifecycle import expiration_headers
 from .multipart import MAX_PART, checksum_fields, part_number_arg, upload_of
+from .object_lock import check_lock_write
 from .object_read import check_conditions, range_number
 from .tagging import tags_from_header
+from .versioning import version_header
 
 MAX_COPY = 5 * 1024 ** 3
 DEFAULT_CHECKSUM = "CRC64NVME"
@@ -28,8 +30,9 @@ def parse_copy_range(value: str) -> tuple[int, int]:
     return range_number(m.group(1)), range_number(m.group(2))
 
 
-async def _source(ctx) -> tuple[str, str]:
-    """The copy source `[/]bucket/key[?versionId=...]`, URL-encoded, owned by the caller."""
+async def _source(ctx):
+    """The copy source `[/]bucket/key[?versionId=...]`, URL-encoded, owned by the caller.
+    Returns (bucket, key, version id or None)."""
     value = ctx.req.headers["x-amz-copy-source"]
     path, _, query = value.partition("?")
     bucket, sep, key = unquote(path).lstrip("/").partition("/")
@@ -37,8 +40,9 @@ async def _source(ctx) -> tuple[str, str]:
         raise errors.InvalidArgument("Copy Source must mention the source bucket and key: "
                                      "sourcebucket/sourcekey",
                                      ArgumentName="x-amz-copy-source", ArgumentValue=value)
-    version = parse_qs(query).get("versionId", ["null"])[0]
-    if version != "null":
+    versions = parse_qs(query, keep_blank_values=True).get("versionId")
+    version = versions[0] if versions else None
+    if version == "":
         raise errors.InvalidArgument("Invalid version id specified",
                                      ArgumentName="x-amz-copy-source", ArgumentValue=value)
     record = await ctx.svc.engine.get_bucket(bucket)
@@ -47,7 +51,15 @@ async def _source(ctx) -> tuple[str, str]:
     expected = ctx.req.headers.get("x-amz-source-expected-bucket-owner")
     if expected is not None and expected != record.owner:
         raise errors.AccessDenied()
-    return bucket, key
+    return bucket, key, version
+
+
+def _source_headers(ctx, src_bucket: str, src, version: str | None):
+    """x-amz-copy-source-version-id: the version copied, when the source names one or its
+    bucket has versioning."""
+    if version is not None or src.version_id != "null":
+        return [("x-amz-copy-source-version-id", src.version_id)]
+    return []
 
 
 def _check_source_conditions(headers: dict, v) -> None:
@@ -63,18 +75,19 @@ def _check_source_conditions(headers: dict, v) -> None:
 
 async def CopyObject(ctx):
     h = ctx.req.headers
-    src_bucket, src_key = await _source(ctx)
+    src_bucket, src_key, src_version = await _source(ctx)
     directive = h.get("x-amz-metadata-directive", "COPY").upper()
     tag_directive = h.get("x-amz-tagging-directive", "COPY").upper()
     if directive not in ("COPY", "REPLACE") or tag_directive not in ("COPY", "REPLACE"):
         raise errors.InvalidArgument("Unknown metadata directive.")
     fields = object_spec_fields(h)    # validated even under COPY: bad input is refused
-    same = (src_bucket, src_key) == (ctx.bucket, ctx.key)
+    same = (src_bucket, src_key) == (ctx.bucket, ctx.key) and src_version is None
     if same and directive == "COPY" and "x-amz-storage-class" not in h:
         raise errors.InvalidRequest(
             "This copy request is illegal because it is trying to copy an object to itself "
             "without changing the object's metadata, storage class, website redirect "
             "location or encryption attributes.")
+    check_lock_write(ctx.bucket_record, PutSpec(ctx.owner, **fields))
     algorithm = h.get("x-amz-checksum-algorithm", "").upper()
     new_tags = tags_from_header(h)
 
@@ -88,25 +101,29 @@ async def CopyObject(ctx):
     def make_spec(src):
         base = fields if directive == "REPLACE" else {
             "content_type": src.content_type, "headers": src.headers,
-            "user_meta": src.user_meta, "storage_class": fields["storage_class"]}
+            "user_meta": src.user_meta, "storage_class": fields["storage_class"],
+            # The source's retention and legal hold are not copied; the request's apply.
+            **{k: fields[k] for k in ("lock_mode", "lock_until", "legal_hold")}}
         keep = src.checksum_algorithm if src.checksum_type == "FULL_OBJECT" else ""
         return PutSpec(owner=ctx.owner, checksum_algorithm=algorithm or keep or DEFAULT_CHECKSUM,
                        tags=new_tags if tag_directive == "REPLACE" else src.tags, **base)
 
-    _, v = await ctx.svc.engine.copy_object(src_bucket, src_key, plan, ctx.bucket, ctx.key,
-                                            make_spec, write_condition(h))
+    src, v = await ctx.svc.engine.copy_object(src_bucket, src_key, plan, ctx.bucket, ctx.key,
+                                              make_spec, write_condition(h), src_version)
     resp = xml(shapes.CopyObjectResult(quote_etag(v.etag), from_ts(v.mtime),
                                        v.checksum_type or None,
                                        **checksum_fields(v.checksum_algorithm,
                                                           v.checksum_value)))
-    resp.headers += expiration_headers(ctx, v)
+    resp.headers += (_source_headers(ctx, src_bucket, src, src_version)
+                     + version_header(ctx.bucket_record, v.version_id)
+                     + expiration_headers(ctx, v))
     return resp
 
 
 async def UploadPartCopy(ctx):
     h = ctx.req.headers
     number = part_number_arg(ctx.req.query)
-    src_bucket, src_key = await _source(ctx)
+    src_bucket, src_key, src_version = await _source(ctx)
     upload = await upload_of(ctx)
     rng_header = h.get("x-amz-copy-source-range")
     rng = parse_copy_range(rng_header) if rng_header is not None else None
@@ -121,8 +138,10 @@ async def UploadPartCopy(ctx):
             raise errors.EntityTooLarge(MaxSizeAllowed=str(MAX_PART))
         return start, end
 
-    _, part = await ctx.svc.multipart.upload_part_copy(upload, number, src_bucket, src_key,
-                                                       plan)
-    return xml(shapes.CopyPartResult(quote_etag(part.etag), from_ts(part.mtime),
+    src, part = await ctx.svc.multipart.upload_part_copy(upload, number, src_bucket, src_key,
+                                                         plan, src_version)
+    resp = xml(shapes.CopyPartResult(quote_etag(part.etag), from_ts(part.mtime),
                                      **checksum_fields(upload.checksum_algorithm,
                                                         part.checksum)))
+    resp.headers += _source_headers(ctx, src_bucket, src, src_version)
+    return resp

@@ -9,7 +9,7 @@ from ..xml import shapes
 from .common import owner_of, quote_etag, xml
 
 
-def _max_keys(q) -> int:
+def max_keys_arg(q) -> int:
     value = q.get("max-keys", "1000")
     try:
         n = int(value)
@@ -34,7 +34,7 @@ def encoder(q):
 
 async def _list(ctx, start_after: str):
     q = ctx.req.query
-    max_keys = _max_keys(q)
+    max_keys = max_keys_arg(q)
     res = await ctx.svc.engine.list_objects(ctx.bucket, q.get("prefix", ""),
                                             q.get("delimiter", ""), start_after, max_keys)
     return res, max_keys

@@ -1,5 +1,6 @@
 """Multipart uploads: CreateMultipartUpload, UploadPart, CompleteMultipartUpload,
 AbortMultipartUpload, ListParts."""
+from ...engine.multipart import part_algorithm
 from ...engine.types import PutSpec
 from ...http.asgi import Response
 from ...util import checksums
@@ -12,7 +13,9 @@ from .common import (CHECKSUM_HEADERS, ChecksumRequest, body_length,
                      owner_of, quote_etag, read_xml, write_condition, xml)
 from .lifecycle import expiration_headers
 from .listing import encoder
+from .object_lock import check_lock_write
 from .tagging import tags_from_header
+from .versioning import version_header
 
 MAX_PART = 5 * 1024 ** 3
 MAX_PARTS = 10000
@@ -58,12 +61,12 @@ def _checksum_choice(headers: dict) -> tuple[str, str]:
     if not algorithm:
         return "", ""
     ctype = ctype or ("FULL_OBJECT" if algorithm == "CRC64NVME" else "COMPOSITE")
-    if ctype == "FULL_OBJECT" and not checksums.combinable(algorithm):
-        raise errors.InvalidRequest(f"The {algorithm} checksum algorithm does not support the "
-                                    "FULL_OBJECT checksum type.")
-    if ctype == "COMPOSITE" and algorithm == "CRC64NVME":
-        raise errors.InvalidRequest("The CRC64NVME checksum algorithm does not support the "
-                                    "COMPOSITE checksum type.")
+    # CRCs combine into a whole-object checksum, SHAs do not; CRC64NVME has no composite
+    # form. The message is AWS's.
+    if ctype == "FULL_OBJECT" and not checksums.combinable(algorithm) \
+            or ctype == "COMPOSITE" and algorithm == "CRC64NVME":
+        raise errors.InvalidRequest(f"The {ctype} checksum type cannot be used with the "
+                                    f"{algorithm.lower()} checksum algorithm.")
     return algorithm, ctype
 
 
@@ -71,6 +74,7 @@ async def CreateMultipartUpload(ctx) -> Response:
     algorithm, ctype = _checksum_choice(ctx.req.headers)
     spec = PutSpec(owner=ctx.owner, checksum_algorithm=algorithm, checksum_type=ctype,
                    tags=tags_from_header(ctx.req.headers), **object_spec_fields(ctx.req.headers))
+    check_lock_write(ctx.bucket_record, spec)
     u = await ctx.svc.multipart.create_multipart_upload(ctx.bucket, ctx.key, spec)
     resp = xml(shapes.InitiateMultipartUploadResult(ctx.bucket, ctx.key, u.upload_id))
     if algorithm:
@@ -102,10 +106,15 @@ async def UploadPart(ctx) -> Response:
     upload = await upload_of(ctx)
     md5 = content_md5(req.headers)
     ck = ChecksumRequest(req.headers, default=upload.checksum_algorithm)
-    if upload.checksum_algorithm and ck.algorithm != upload.checksum_algorithm:
+    # An upload created with an algorithm takes parts that carry that checksum, no other
+    # and not none (AWS: "actual checksum Type: null").
+    if upload.checksum_algorithm and (not ck.requested
+                                      or ck.algorithm != upload.checksum_algorithm):
+        actual = ck.algorithm.lower() if ck.requested else "null"
         raise errors.InvalidRequest(f"Checksum Type mismatch occurred, expected checksum Type: "
                                     f"{upload.checksum_algorithm.lower()}, actual checksum "
-                                    f"Type: {ck.algorithm.lower()}")
+                                    f"Type: {actual}")
+    check_lock_write(ctx.bucket_record, upload, md5, ck, "Put Part")
     part = await ctx.svc.multipart.upload_part(upload, number, req.body, ck.algorithm,
                                                make_verifier(req, md5, ck))
     headers = [("ETag", quote_etag(part.etag))]
@@ -140,7 +149,9 @@ async def CompleteMultipartUpload(ctx) -> Response:
         **checksum_fields(v.checksum_algorithm, v.checksum_value))
     resp = xml(result)
     resp.headers += checksum_response_headers(v.checksum_algorithm, v.checksum_value,
-                                              v.checksum_type) + expiration_headers(ctx, v)
+                                              v.checksum_type)
+    resp.headers += (version_header(ctx.bucket_record, v.version_id)
+                     + expiration_headers(ctx, v))
     return resp
 
 
@@ -206,7 +217,7 @@ async def ListParts(ctx) -> Response:
         NextPartNumberMarker=parts[-1].part_number if parts else 0, MaxParts=max_parts,
         IsTruncated=truncated,
         Part=[shapes.PartEntry(p.part_number, from_ts(p.mtime), quote_etag(p.etag), p.size,
-                               **checksum_fields(upload.checksum_algorithm, p.checksum))
+                               **checksum_fields(part_algorithm(upload, p.checksum), p.checksum))
               for p in parts],
         Initiator=owner, Owner=owner, StorageClass=upload.storage_class,
         ChecksumAlgorithm=upload.checksum_algorithm or None,

@@ -5,10 +5,11 @@ from ...http.asgi import Response
 from ...util.clock import parse_http_date
 from ...util.numbers import ascii_int
 from .. import errors
-from .common import checksum_response_headers, object_headers
+from .common import object_headers, read_checksum_headers
 from .lifecycle import expiration_headers
 from .header_rules import check_value, wire_form
 from .tagging import tag_count_header
+from .versioning import version_arg, version_header
 
 _RANGE = re.compile(r"^bytes=([0-9]*)-([0-9]*)$")
 _MAX_DIGITS = 4000  # int() refuses 4300+ digits; longer numbers are past any size anyway
@@ -128,8 +129,7 @@ async def HeadObject(ctx) -> Response:
 async def _read(ctx, body: bool) -> Response:
     req = ctx.req
     part_number = _part_number(req)
-    if "versionId" in req.query and req.query["versionId"] != "null":
-        raise errors.NotImplemented("Object versions are not supported yet.")
+    version_id = version_arg(req)
     overrides = _overrides(req.query)
     state = {}
 
@@ -144,19 +144,19 @@ async def _read(ctx, body: bool) -> Response:
             return None
         return rng if rng is not None else (0, v.size - 1)
 
-    v, _, stream = await ctx.svc.engine.get_object(ctx.bucket, ctx.key, plan)
+    v, _, stream = await ctx.svc.engine.get_object(ctx.bucket, ctx.key, plan, version_id)
     rng = state["range"]
-    headers = object_headers(v) + tag_count_header(v.tags) + expiration_headers(ctx, v)
+    headers = (object_headers(v) + tag_count_header(v.tags)
+               + version_header(ctx.bucket_record, v.version_id)
+               + expiration_headers(ctx, v))
     if part_number is not None and v.is_multipart:
         headers.append(("x-amz-mp-parts-count", str(len(v.parts))))
     if overrides:
         names = {h for h, _ in overrides}
         headers = [(k, val) for k, val in headers if k not in names] + overrides
+    headers += read_checksum_headers(req.headers, v, part_number, rng is not None)
     if rng is None:
         status, length = 200, v.size
-        if req.headers.get("x-amz-checksum-mode", "").upper() == "ENABLED":
-            headers += checksum_response_headers(v.checksum_algorithm, v.checksum_value,
-                                                 v.checksum_type)
     else:
         status, length = 206, rng[1] - rng[0] + 1
         headers.append(("Content-Range", f"bytes {rng[0]}-{rng[1]}/{v.size}"))

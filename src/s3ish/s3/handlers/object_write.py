@@ -2,13 +2,19 @@
 from ...engine.types import PutSpec
 from ...http.asgi import Response
 from ...meta.errors import DomainError
+from ...meta.records import Condition
+from ...util.clock import parse_http_date, parse_iso
+from ...util.numbers import ascii_int
 from .. import errors
 from ..xml import codec, shapes
 from .common import (ChecksumRequest, body_length, checksum_response_headers, content_md5,
                      make_verifier, object_spec_fields, quote_etag, read_xml, write_condition,
                      xml)
 from .lifecycle import expiration_headers
+from .lock_headers import bypass_governance
+from .object_lock import check_lock_write
 from .tagging import tags_from_header
+from .versioning import deletion_headers, version_arg, version_header
 
 MAX_PUT = 5 * 1024 ** 3
 MAX_DELETE_KEYS = 1000
@@ -43,21 +49,51 @@ async def PutObject(ctx) -> Response:
     ck = ChecksumRequest(req.headers, default=DEFAULT_CHECKSUM)
     spec = PutSpec(owner=ctx.owner, checksum_algorithm=ck.algorithm,
                    tags=tags_from_header(req.headers), **object_spec_fields(req.headers))
+    check_lock_write(ctx.bucket_record, spec, md5, ck, "Put Object")
     v = await ctx.svc.engine.put_object(ctx.bucket, ctx.key, req.body, spec,
                                         make_verifier(req, md5, ck),
                                         write_condition(req.headers))
-    headers = [("ETag", quote_etag(v.etag))] + expiration_headers(ctx, v)
+    headers = ([("ETag", quote_etag(v.etag))] + version_header(ctx.bucket_record, v.version_id)
+               + expiration_headers(ctx, v))
     if ck.requested:
         headers += checksum_response_headers(v.checksum_algorithm, v.checksum_value,
                                              v.checksum_type)
     return Response(200, headers)
 
 
+def _delete_condition(etag: str | None, mtime, size) -> Condition | None:
+    """A conditional delete (If-Match, last-modified time, size), checked in the transaction
+    against the current version (or the version named)."""
+    if (etag, mtime, size) == (None, None, None):
+        return None
+    return Condition(if_match=etag.strip().strip('"') if etag is not None else None,
+                     if_match_mtime=mtime, if_match_size=size)
+
+
+def _header_condition(h: dict) -> Condition | None:
+    mtime = size = None
+    if "x-amz-if-match-last-modified-time" in h:
+        value = h["x-amz-if-match-last-modified-time"]
+        when = parse_http_date(value) or parse_iso(value)
+        if when is None:
+            raise errors.InvalidArgument("Invalid x-amz-if-match-last-modified-time",
+                                         ArgumentName="x-amz-if-match-last-modified-time",
+                                         ArgumentValue=value)
+        mtime = when.timestamp()
+    if "x-amz-if-match-size" in h:
+        size = ascii_int(h["x-amz-if-match-size"])
+        if size is None:
+            raise errors.InvalidArgument("Invalid x-amz-if-match-size",
+                                         ArgumentName="x-amz-if-match-size",
+                                         ArgumentValue=h["x-amz-if-match-size"])
+    return _delete_condition(h.get("if-match"), mtime, size)
+
+
 async def DeleteObject(ctx) -> Response:
-    if "versionId" in ctx.req.query and ctx.req.query["versionId"] != "null":
-        raise errors.NotImplemented("Object versions are not supported yet.")
-    await ctx.svc.engine.delete_object(ctx.bucket, ctx.key)
-    return Response(204)
+    h = ctx.req.headers
+    out = await ctx.svc.engine.delete_object(ctx.bucket, ctx.key, version_arg(ctx.req),
+                                             ctx.owner, bypass_governance(h), _header_condition(h))
+    return Response(204, deletion_headers(ctx.bucket_record, out))
 
 
 async def DeleteObjects(ctx) -> Response:
@@ -65,21 +101,46 @@ async def DeleteObjects(ctx) -> Response:
     if not doc.Object or len(doc.Object) > MAX_DELETE_KEYS:
         raise errors.MalformedXML()
     result = shapes.DeleteResult()
+    bypass = bypass_governance(ctx.req.headers)
     for obj in doc.Object:
         try:
-            if obj.VersionId not in (None, "null"):
-                raise errors.NotImplemented("Object versions are not supported yet.")
-            if (obj.ETag, obj.LastModifiedTime, obj.Size) != (None, None, None):
-                # A conditional delete must never delete unconditionally.
-                raise errors.NotImplemented("Conditional deletes are not supported yet.")
             if not obj.Key or len(obj.Key.encode()) > MAX_KEY:
                 raise errors.InvalidArgument("Invalid key")
-            await ctx.svc.engine.delete_object(ctx.bucket, obj.Key)
+            if obj.VersionId == "":
+                raise errors.InvalidArgument("Version id cannot be the empty string")
+            out = await ctx.svc.engine.delete_object(
+                ctx.bucket, obj.Key, obj.VersionId, ctx.owner, bypass, _entry_condition(obj))
         except (errors.S3Error, DomainError) as e:
             err = e if isinstance(e, errors.S3Error) else (errors.from_domain(e)
                                                             or errors.InternalError())
-            result.Error.append(shapes.DeleteError(obj.Key, err.code, err.message))
+            result.Error.append(shapes.DeleteError(obj.Key, err.code, err.message,
+                                                   obj.VersionId))
             continue
         if not doc.Quiet:
-            result.Deleted.append(shapes.DeletedObject(obj.Key))
+            result.Deleted.append(_deleted(ctx, obj, out))
     return xml(result)
+
+
+def _deleted(ctx, obj, out) -> shapes.DeletedObject:
+    if obj.VersionId is not None:
+        # A version removed for good (a delete marker too: then it says so).
+        return shapes.DeletedObject(obj.Key, obj.VersionId, True if out.delete_marker else None,
+                                    out.version_id if out.delete_marker else None)
+    if out.delete_marker:
+        return shapes.DeletedObject(obj.Key, None, True, out.version_id)
+    return shapes.DeletedObject(obj.Key)
+
+
+def _entry_condition(obj) -> Condition | None:
+    mtime = size = None
+    if obj.LastModifiedTime is not None:
+        # The model says RFC 1123 here (botocore sends that); ISO 8601 is accepted too.
+        when = parse_http_date(obj.LastModifiedTime) or parse_iso(obj.LastModifiedTime)
+        if when is None:
+            raise errors.MalformedXML()
+        mtime = when.timestamp()
+    if obj.Size is not None:
+        size = ascii_int(obj.Size)
+        if size is None:
+            raise errors.MalformedXML()
+    return _delete_condition(obj.ETag, mtime, size)

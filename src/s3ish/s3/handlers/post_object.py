@@ -9,6 +9,7 @@ from .. import errors
 from ..auth.post_policy import authenticate_post, check_conditions
 from .common import STORED_HEADERS, ChecksumRequest, object_spec_fields, quote_etag, xml
 from .header_rules import check_value, wire_form
+from .object_lock import check_lock_write
 from .object_write import DEFAULT_CHECKSUM, MAX_PUT
 from .tagging import tags_from_header, validate_tags
 from ..xml import codec, shapes
@@ -47,10 +48,11 @@ async def PostObject(ctx) -> Response:
     if redirect:
         check_value("success_action_redirect", wire_form(redirect))
     headers = _object_headers(fields)
-    ck = ChecksumRequest(headers, default=DEFAULT_CHECKSUM)
+    ck = ChecksumRequest(headers, default=DEFAULT_CHECKSUM, form=True)
     spec = PutSpec(owner=ident.owner_id, checksum_algorithm=ck.algorithm,
                    tags=_tags(fields) or tags_from_header(headers),
                    **object_spec_fields(headers))
+    check_lock_write(record, spec)
 
     def verify(d):
         low, high = length_range or (0, MAX_PUT)

@@ -5,6 +5,7 @@ from ...http.asgi import Response
 from .. import errors
 from ..xml import shapes
 from .common import read_xml, xml
+from .versioning import version_arg, version_header
 
 MAX_TAGS = 10
 # The largest legal Tagging document: 10 tags of a 128-character key and a 256-character value,
@@ -43,8 +44,10 @@ def tag_count_header(tags: dict) -> list[tuple[str, str]]:
 
 
 async def GetObjectTagging(ctx) -> Response:
-    v = await ctx.svc.engine.head_object(ctx.bucket, ctx.key)
-    return xml(shapes.Tagging(shapes.TagSet([shapes.Tag(k, val) for k, val in v.tags.items()])))
+    v = await ctx.svc.engine.head_object(ctx.bucket, ctx.key, version_arg(ctx.req))
+    resp = xml(shapes.Tagging(shapes.TagSet([shapes.Tag(k, val) for k, val in v.tags.items()])))
+    resp.headers += version_header(ctx.bucket_record, v.version_id)
+    return resp
 
 
 async def PutObjectTagging(ctx) -> Response:
@@ -53,10 +56,10 @@ async def PutObjectTagging(ctx) -> Response:
         # TagSet is required: <Tagging/> is malformed, <Tagging><TagSet/></Tagging> clears.
         raise errors.MalformedXML()
     tags = validate_tags([(t.Key, t.Value) for t in doc.TagSet.Tag])
-    await ctx.svc.engine.set_object_tags(ctx.bucket, ctx.key, tags)
-    return Response(200)
+    out = await ctx.svc.engine.set_object_tags(ctx.bucket, ctx.key, tags, version_arg(ctx.req))
+    return Response(200, version_header(ctx.bucket_record, out.version_id))
 
 
 async def DeleteObjectTagging(ctx) -> Response:
-    await ctx.svc.engine.set_object_tags(ctx.bucket, ctx.key, {})
-    return Response(204)
+    out = await ctx.svc.engine.set_object_tags(ctx.bucket, ctx.key, {}, version_arg(ctx.req))
+    return Response(204, version_header(ctx.bucket_record, out.version_id))

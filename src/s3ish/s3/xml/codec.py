@@ -57,8 +57,9 @@ def _value(tag: str, value, out: list) -> None:
     if value is None:
         return
     if isinstance(value, list):
+        # An item may name its own element (lists that interleave two kinds, in order).
         for item in value:
-            _value(tag, item, out)
+            _value(getattr(item, "XML_ELEMENT", tag), item, out)
         return
     out.append(f"<{tag}>")
     if dataclasses.is_dataclass(value):

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import datetime as _dt
 from dataclasses import dataclass, field
+from typing import ClassVar
 
 
 @dataclass(kw_only=True)
@@ -142,7 +143,7 @@ class ListPartsResult:
 class ObjectIdentifier:
     Key: str
     VersionId: str | None = None
-    ETag: str | None = None                 # conditional deletes: not supported yet
+    ETag: str | None = None                 # conditional deletes
     LastModifiedTime: str | None = None
     Size: str | None = None
 
@@ -156,6 +157,9 @@ class Delete:
 @dataclass
 class DeletedObject:
     Key: str
+    VersionId: str | None = None
+    DeleteMarker: bool | None = None
+    DeleteMarkerVersionId: str | None = None
 
 
 @dataclass
@@ -163,6 +167,7 @@ class DeleteError:
     Key: str
     Code: str
     Message: str
+    VersionId: str | None = None
 
 
 @dataclass
@@ -174,6 +179,49 @@ class DeleteResult:
 @dataclass
 class VersioningConfiguration:
     Status: str | None = None
+    MfaDelete: str | None = None
+
+
+@dataclass
+class VersionEntry:
+    XML_ELEMENT: ClassVar[str] = "Version"
+    Key: str
+    VersionId: str
+    IsLatest: bool
+    LastModified: _dt.datetime
+    ETag: str
+    Size: int
+    StorageClass: str
+    Owner: Owner | None = None
+    ChecksumAlgorithm: str | None = None
+    ChecksumType: str | None = None
+
+
+@dataclass
+class DeleteMarkerEntry:
+    XML_ELEMENT: ClassVar[str] = "DeleteMarker"
+    Key: str
+    VersionId: str
+    IsLatest: bool
+    LastModified: _dt.datetime
+    Owner: Owner | None = None
+
+
+@dataclass
+class ListVersionsResult:
+    Name: str
+    Prefix: str
+    KeyMarker: str
+    VersionIdMarker: str
+    NextKeyMarker: str | None = None
+    NextVersionIdMarker: str | None = None
+    MaxKeys: int = 1000
+    Delimiter: str | None = None
+    EncodingType: str | None = None
+    IsTruncated: bool = False
+    # Version and DeleteMarker elements interleaved in listing order, as S3 sends them.
+    Version: list = field(default_factory=list)
+    CommonPrefixes: list[CommonPrefix] = field(default_factory=list)
 
 
 @dataclass
@@ -311,3 +359,33 @@ class LifecycleRuleShape:
 @dataclass
 class LifecycleConfiguration:
     Rule: list[LifecycleRuleShape] = field(default_factory=list)
+
+
+@dataclass(kw_only=True)
+class ObjectChecksum(Checksums):
+    ChecksumType: str | None = None
+
+
+@dataclass
+class ObjectPart(Checksums):
+    PartNumber: int
+    Size: int
+
+
+@dataclass
+class GetObjectAttributesParts:
+    PartsCount: int                           # TotalPartsCount in the model, named so on the wire
+    PartNumberMarker: int | None = None
+    NextPartNumberMarker: int | None = None
+    MaxParts: int | None = None
+    IsTruncated: bool | None = None
+    Part: list[ObjectPart] = field(default_factory=list)
+
+
+@dataclass
+class GetObjectAttributesResponse:
+    ETag: str | None = None
+    Checksum: ObjectChecksum | None = None
+    ObjectParts: GetObjectAttributesParts | None = None
+    StorageClass: str | None = None
+    ObjectSize: int | None = None
