@@ -242,3 +242,50 @@ def test_disabled_rules_do_nothing_and_admin_runs_a_pass(srv, c, b):
     assert r.status_code == 200, r.text
     assert r.json()["lifecycle"]["expired"] == 0
     assert keys(c, b) == ["k"]
+
+
+def versions(c, bucket) -> tuple[list[str], list[str]]:
+    r = c.list_object_versions(Bucket=bucket)
+    return ([v["VersionId"] for v in r.get("Versions", [])],
+            [m["VersionId"] for m in r.get("DeleteMarkers", [])])
+
+
+def test_noncurrent_versions_expire_keeping_the_newest(c, b):
+    c.put_bucket_versioning(Bucket=b, VersioningConfiguration={"Status": "Enabled"})
+    ids = [c.put_object(Bucket=b, Key="k", Body=b"v%d" % i)["VersionId"] for i in range(6)]
+    put_rules(c, b, [{"ID": "r", "Filter": {"Prefix": ""}, "Status": "Enabled",
+                      "NoncurrentVersionExpiration": {"NoncurrentDays": 1,
+                                                      "NewerNoncurrentVersions": 2}}])
+    # The current one and the two newest noncurrent ones stay.
+    assert wait_for(lambda: versions(c, b)[0] == ids[:2:-1])
+
+
+def test_expiration_in_versioned_bucket_then_lone_marker_removed(c, b):
+    c.put_bucket_versioning(Bucket=b, VersioningConfiguration={"Status": "Enabled"})
+    c.put_object(Bucket=b, Key="k", Body=b"x")
+    put_rules(c, b, [{"ID": "cur", "Prefix": "", "Status": "Enabled",
+                      "Expiration": {"Days": 1}},
+                     {"ID": "old", "Prefix": "", "Status": "Enabled",
+                      "NoncurrentVersionExpiration": {"NoncurrentDays": 2}},
+                     {"ID": "dm", "Prefix": "", "Status": "Enabled",
+                      "Expiration": {"ExpiredObjectDeleteMarker": True}}])
+    # Day 1: a delete marker hides the object; day 3: the old version goes, then the marker.
+    assert wait_for(lambda: len(versions(c, b)[1]) == 1)
+    assert len(versions(c, b)[0]) == 1
+    assert wait_for(lambda: versions(c, b) == ([], []), 6)
+
+
+def test_a_locked_version_is_not_expired(c):
+    name = unique_bucket("lock")
+    c.create_bucket(Bucket=name, ObjectLockEnabledForBucket=True)
+    until = datetime.datetime.now(datetime.timezone.utc) + datetime.timedelta(hours=1)
+    locked = c.put_object(Bucket=name, Key="k", Body=b"old", ObjectLockMode="GOVERNANCE",
+                          ObjectLockRetainUntilDate=until)["VersionId"]
+    free = c.put_object(Bucket=name, Key="k", Body=b"older")["VersionId"]
+    c.put_object(Bucket=name, Key="k", Body=b"new")
+    put_rules(c, name, [{"ID": "r", "Prefix": "", "Status": "Enabled",
+                         "NoncurrentVersionExpiration": {"NoncurrentDays": 1}}])
+    assert wait_for(lambda: free not in versions(c, name)[0])
+    time.sleep(1.5)
+    assert locked in versions(c, name)[0]
+    c.delete_object(Bucket=name, Key="k", VersionId=locked, BypassGovernanceRetention=True)
