@@ -297,3 +297,38 @@ def test_configuration_removed_drops_the_schedule():
         await e.head_object("b", "k")
         await e.meta.close()
     asyncio.run(go())
+
+
+# ---- the schedule the rules keep, over both Tx implementations ----
+
+def _schedule(tx) -> dict:
+    if hasattr(tx, "due"):
+        return dict(tx.due)
+    return {(b, k, u): t for b, k, u, t in tx.db.execute(
+        "SELECT bucket, key, upload_id, due FROM lc_due")}
+
+
+@pytest.mark.parametrize("kind", ["dict", "sql"])
+def test_rules_schedule_what_changes_in_lifecycle_buckets_only(kind):
+    from s3ish.meta import records as rec, rules
+    from tests.engine.test_versions import DictTx, SqlTx
+    tx = DictTx() if kind == "dict" else SqlTx()
+    for name in ("b", "plain"):
+        rules.apply(tx, rec.CreateBucket(rec.Bucket(name, "o", 0.0)))
+
+    def put(bucket, key, t):
+        rules.apply(tx, rec.PutObject(ObjectVersion(bucket=bucket, key=key, size=1, etag="e",
+                                                    mtime=t, owner="o")))
+    put("b", "old", 10.0)
+    put("plain", "x", 10.0)
+    rules.apply(tx, rec.SetBucketLifecycle("b", [rule(expiration_days=1)]))
+    assert _schedule(tx) == {("b", "old", ""): 10.0}           # every key, once
+    put("b", "new", 20.0)
+    put("plain", "y", 20.0)
+    rules.apply(tx, rec.SetObjectTags("b", "old", {"t": "1"}))
+    rules.apply(tx, rec.DeleteObject("b", "new", now=30.0))
+    rules.apply(tx, rec.CreateUpload(rec.Upload("u1", "b", "up", 40.0, "o")))
+    assert _schedule(tx) == {("b", "old", ""): 10.0, ("b", "new", ""): 20.0,
+                             ("b", "up", "u1"): 40.0}
+    rules.apply(tx, rec.SetBucketLifecycle("b", []))
+    assert _schedule(tx) == {}
