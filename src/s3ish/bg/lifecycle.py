@@ -51,13 +51,15 @@ class LifecycleWorker:
 
     async def _step(self, now: float) -> int:
         rows = await self.meta.lifecycle_due(now, self.batch)
+        settled = []
         for row in rows:
             try:
                 due = await self._one(row, now)
             except Exception:
                 log.exception("lifecycle of %s/%s failed", row.bucket, row.key)
                 due = now + self.day       # try again later, not in a tight loop
-            await self.meta.lifecycle_settle(row, due)
+            settled.append((row, due))
+        await self.meta.lifecycle_settle(settled)
         await self._publish(now)
         return len(rows)
 

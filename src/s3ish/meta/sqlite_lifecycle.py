@@ -30,19 +30,29 @@ class LifecycleStoreMixin:
         return await self._scan(lambda db: tuple(db.execute(
             "SELECT count(*), min(due) FROM lc_due WHERE due <= ?", (now,)).fetchone()))
 
-    async def lifecycle_settle(self, row: DueRow, due: float | None) -> bool:
-        """Look at the row again at `due` (None: only when a write schedules it), unless a
-        write bumped it meanwhile. Returns whether it applied."""
+    async def lifecycle_settle(self, settled: list[tuple[DueRow, float | None]]) -> int:
+        """Look at each row again at its new due time (None: only when a write schedules
+        it), unless a write bumped it meanwhile; one transaction for the lot. Returns how
+        many applied."""
         def w():
-            key = (row.bucket, row.key, row.upload_id, row.gen)
-            if due is None:
-                cur = self._db.execute("DELETE FROM lc_due WHERE bucket=? AND key=? AND "
-                                       "upload_id=? AND gen=?", key)
-            else:
-                cur = self._db.execute("UPDATE lc_due SET due=? WHERE bucket=? AND key=? AND "
-                                       "upload_id=? AND gen=?", (due,) + key)
-            return cur.rowcount == 1
-        return await self._call(w)
+            db, applied = self._db, 0
+            db.execute("BEGIN IMMEDIATE")
+            try:
+                for row, due in settled:
+                    key = (row.bucket, row.key, row.upload_id, row.gen)
+                    if due is None:
+                        cur = db.execute("DELETE FROM lc_due WHERE bucket=? AND key=? AND "
+                                         "upload_id=? AND gen=?", key)
+                    else:
+                        cur = db.execute("UPDATE lc_due SET due=? WHERE bucket=? AND key=? "
+                                         "AND upload_id=? AND gen=?", (due,) + key)
+                    applied += cur.rowcount
+                db.execute("COMMIT")
+            except BaseException:
+                db.execute("ROLLBACK")
+                raise
+            return applied
+        return await self._call(w) if settled else 0
 
     async def key_versions(self, bucket: str, key: str
                            ) -> tuple[ObjectVersion | None, list[ObjectVersion]]:
