@@ -219,6 +219,20 @@ def test_size_filter_selects_objects(c, b):
     assert wait_for(lambda: keys(c, b) == ["small"])
 
 
+def test_abort_date_headers(c, b):
+    put_rules(c, b, [{"ID": "mpu", "Prefix": "tmp/", "Status": "Enabled",
+                      "AbortIncompleteMultipartUpload": {"DaysAfterInitiation": 7}}])
+    now = datetime.datetime.now(datetime.timezone.utc)
+    up = c.create_multipart_upload(Bucket=b, Key="tmp/x")
+    assert up["AbortRuleId"] == "mpu" and (up["AbortDate"] - now).days == 7
+    parts = c.list_parts(Bucket=b, Key="tmp/x", UploadId=up["UploadId"])
+    assert parts["AbortRuleId"] == "mpu" and parts["AbortDate"] == up["AbortDate"]
+    other = c.create_multipart_upload(Bucket=b, Key="keep/x")
+    assert "AbortDate" not in other and "AbortRuleId" not in other
+    for u in (up, other):
+        c.abort_multipart_upload(Bucket=b, Key=u["Key"], UploadId=u["UploadId"])
+
+
 def test_incomplete_uploads_are_aborted(c, b):
     doomed = c.create_multipart_upload(Bucket=b, Key="tmp/x")["UploadId"]
     kept = c.create_multipart_upload(Bucket=b, Key="keep/x")["UploadId"]

@@ -381,6 +381,14 @@ def _locked(plan: Plan, v: ObjectVersion, now: float, day: float) -> bool:
 def upload_due(rules: list[LifecycleRule], key: str, initiated: float,
                day: float) -> float | None:
     """When AbortIncompleteMultipartUpload aborts an upload of `key` (None: never)."""
+    found = upload_rule(rules, key, initiated, day)
+    return None if found is None else found[0]
+
+
+def upload_rule(rules: list[LifecycleRule], key: str, initiated: float,
+                day: float = DAY) -> tuple[float, str] | None:
+    """(when, rule id) of the earliest AbortIncompleteMultipartUpload for an upload of `key`
+    (calendar days by default: the x-amz-abort-date header)."""
     best = None
     for rule in rules:
         if rule.status != "Enabled" or rule.abort_incomplete_days is None:
@@ -388,5 +396,6 @@ def upload_due(rules: list[LifecycleRule], key: str, initiated: float,
         if rule.filter.prefix and not key.startswith(rule.filter.prefix):
             continue
         due = after_days(initiated, rule.abort_incomplete_days, day)
-        best = due if best is None else min(best, due)
+        if best is None or due < best[0]:
+            best = (due, rule.id)
     return best

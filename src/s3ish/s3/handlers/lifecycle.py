@@ -12,6 +12,7 @@ from ...engine import lifecycle
 from ...http.asgi import Response
 from ...meta.bucketconf import (LifecycleFilter, LifecycleNoncurrentTransition,
                                 LifecycleRule, LifecycleTransition)
+from ...util.clock import from_ts, http_date
 from .. import errors
 from ..xml import shapes
 from .common import read_xml, xml
@@ -58,6 +59,16 @@ def expiration_headers(ctx, v) -> list[tuple[str, str]]:
         return []
     value = lifecycle.expiration_header(b.lifecycle, v.key, v.size, v.tags, v.mtime)
     return [("x-amz-expiration", value)] if value is not None else []
+
+
+def abort_headers(ctx, upload) -> list[tuple[str, str]]:
+    """`x-amz-abort-date` / `x-amz-abort-rule-id` for an upload a rule will abort."""
+    b = ctx.bucket_record
+    found = lifecycle.upload_rule(b.lifecycle, upload.key, upload.initiated) if b else None
+    if found is None:
+        return []
+    return [("x-amz-abort-date", http_date(from_ts(found[0]))),
+            ("x-amz-abort-rule-id", found[1])]
 
 
 # ---- document -> records ----
