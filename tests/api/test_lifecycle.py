@@ -4,13 +4,17 @@ is 1 second here: --lifecycle-day-seconds 1)."""
 import base64
 import datetime
 import hashlib
+import os
 import re
+import subprocess
+import sys
 import time
 
 import pytest
 from botocore.exceptions import ClientError
 
-from tests.support import ServerProcess, send, signed_request, unique_bucket
+from tests.support import (ROOT_PASSWORD, ROOT_USER, ServerProcess, send, signed_request,
+                           unique_bucket)
 
 DAY = 1.0
 
@@ -256,6 +260,12 @@ def test_disabled_rules_do_nothing_and_admin_runs_a_pass(srv, c, b):
     assert r.status_code == 200, r.text
     assert r.json()["lifecycle"]["expired"] == 0
     assert keys(c, b) == ["k"]
+    env = {**os.environ, "S3ISH_ROOT_USER": ROOT_USER, "S3ISH_ROOT_PASSWORD": ROOT_PASSWORD}
+    run = subprocess.run([sys.executable, "-m", "s3ish", "admin", "--endpoint", srv.endpoint,
+                          "lifecycle", "run"], env=env, capture_output=True, text=True,
+                         timeout=60)
+    assert run.returncode == 0, run.stderr
+    assert re.search(r"^expired +0$", run.stdout, re.M), run.stdout
 
 
 def versions(c, bucket) -> tuple[list[str], list[str]]:
