@@ -178,6 +178,11 @@ def test_expiration_header_on_put_get_head_copy(c, b):
                      {"ID": "tagged", "Filter": {"Tag": {"Key": "t", "Value": "1"}},
                       "Expiration": {"Days": 900}, "Status": "Enabled"}])
     now = datetime.datetime.utcnow()
+    up = c.create_multipart_upload(Bucket=b, Key="d/mpu")["UploadId"]
+    etag = c.upload_part(Bucket=b, Key="d/mpu", UploadId=up, PartNumber=1, Body=b"p")["ETag"]
+    done = c.complete_multipart_upload(Bucket=b, Key="d/mpu", UploadId=up, MultipartUpload={
+        "Parts": [{"PartNumber": 1, "ETag": etag}]})
+    assert done["Expiration"].endswith('rule-id="far"')
     for resp in (c.put_object(Bucket=b, Key="d/k", Body=b"x"),
                  c.head_object(Bucket=b, Key="d/k"), c.get_object(Bucket=b, Key="d/k"),
                  c.copy_object(Bucket=b, Key="d/copy", CopySource={"Bucket": b,
