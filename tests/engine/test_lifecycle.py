@@ -332,3 +332,23 @@ def test_rules_schedule_what_changes_in_lifecycle_buckets_only(kind):
                              ("b", "up", "u1"): 40.0}
     rules.apply(tx, rec.SetBucketLifecycle("b", []))
     assert _schedule(tx) == {}
+
+
+@pytest.mark.parametrize("kind", ["dict", "sql"])
+def test_only_keys_under_the_rules_prefixes_are_scheduled(kind):
+    from s3ish.meta import records as rec, rules
+    from tests.engine.test_versions import DictTx, SqlTx
+    tx = DictTx() if kind == "dict" else SqlTx()
+    rules.apply(tx, rec.CreateBucket(rec.Bucket("b", "o", 0.0)))
+    for key in ("a%/1", "ab/1", "logs/1", "other"):
+        rules.apply(tx, rec.PutObject(ObjectVersion(bucket="b", key=key, size=1, etag="e",
+                                                    mtime=1.0, owner="o")))
+    rules.apply(tx, rec.SetBucketLifecycle("b", [
+        rule(id="1", expiration_days=1, filter=LifecycleFilter(prefix="a%")),
+        rule(id="2", expiration_days=1, filter=LifecycleFilter(prefix="logs/")),
+        rule(id="3", status="Disabled", expiration_days=1)]))
+    assert set(_schedule(tx)) == {("b", "a%/1", ""), ("b", "logs/1", "")}
+    rules.apply(tx, rec.PutObject(ObjectVersion(bucket="b", key="other", size=1, etag="e",
+                                                mtime=2.0, owner="o")))
+    rules.apply(tx, rec.CreateUpload(rec.Upload("u", "b", "elsewhere", 3.0, "o")))
+    assert set(_schedule(tx)) == {("b", "a%/1", ""), ("b", "logs/1", "")}

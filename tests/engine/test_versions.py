@@ -109,15 +109,14 @@ class DictTx:
         k = (bucket, key, upload_id)
         self.due[k] = min(self.due.get(k, t), t)
 
-    def lc_reset(self, bucket, schedule):
+    def lc_reset(self, bucket, prefixes):
         self.due = {k: t for k, t in self.due.items() if k[0] != bucket}
-        if schedule:
-            for v in [*self.cur.values(), *self.old.values()]:
-                if v.bucket == bucket:
-                    self.lc_schedule(bucket, v.key, "", v.mtime)
-            for u in self.uploads.values():
-                if u.bucket == bucket:
-                    self.lc_schedule(bucket, u.key, u.upload_id, u.initiated)
+        for v in [*self.cur.values(), *self.old.values()]:
+            if v.bucket == bucket and any(v.key.startswith(p) for p in prefixes):
+                self.lc_schedule(bucket, v.key, "", v.mtime)
+        for u in self.uploads.values():
+            if u.bucket == bucket and any(u.key.startswith(p) for p in prefixes):
+                self.lc_schedule(bucket, u.key, u.upload_id, u.initiated)
 
     def history(self, bucket, key):
         """[(version id, delete marker)] newest first, the current one first."""

@@ -40,7 +40,8 @@ class Tx(Protocol):
     def put_part(self, p: r.Part) -> str | None: ...           # the replaced part's data id
     # The lifecycle worker's schedule: look at this key (upload_id "") or upload from `t` on.
     def lc_schedule(self, bucket: str, key: str, upload_id: str, t: float) -> None: ...
-    def lc_reset(self, bucket: str, schedule: bool) -> None: ...  # every key, or none
+    # Schedule afresh the bucket's keys and uploads under these prefixes ([]: none).
+    def lc_reset(self, bucket: str, prefixes: list[str]) -> None: ...
 
 
 def apply(tx: Tx, m) -> r.Outcome:
@@ -106,7 +107,7 @@ def set_bucket_lifecycle(tx: Tx, m: r.SetBucketLifecycle) -> r.Outcome:
     b = _bucket(tx, m.bucket)
     b.lifecycle = m.rules
     tx.update_bucket(b)
-    tx.lc_reset(b.name, bool(m.rules))
+    tx.lc_reset(b.name, _lc_prefixes(b))
     return r.Outcome()
 
 
@@ -164,9 +165,19 @@ def _default_retention(b: r.Bucket, v: r.ObjectVersion) -> None:
     v.lock_mode, v.lock_until = lock.mode, v.mtime + days * DAY
 
 
+def _lc_prefixes(b: r.Bucket) -> list[str]:
+    """The key prefixes the bucket's enabled lifecycle rules cover ([""]: every key)."""
+    found = {rule.filter.prefix or "" for rule in b.lifecycle if rule.status == "Enabled"}
+    return [""] if "" in found else sorted(found)
+
+
+def _lc_covered(b: r.Bucket, key: str) -> bool:
+    return bool(b.lifecycle) and any(key.startswith(p) for p in _lc_prefixes(b))
+
+
 def _lc_touch(tx: Tx, b: r.Bucket, key: str, t: float) -> None:
-    """A key of a bucket with lifecycle rules changed: the lifecycle worker looks at it."""
-    if b.lifecycle:
+    """A key a lifecycle rule may act on changed: the lifecycle worker looks at it."""
+    if _lc_covered(b, key):
         tx.lc_schedule(b.name, key, "", t)
 
 
@@ -325,7 +336,7 @@ def create_upload(tx: Tx, m: r.CreateUpload) -> r.Outcome:
     b = _bucket(tx, m.upload.bucket)
     _check_lock_allowed(b, m.upload.lock_mode, m.upload.legal_hold)
     tx.insert_upload(m.upload)
-    if b.lifecycle:
+    if _lc_covered(b, m.upload.key):
         tx.lc_schedule(b.name, m.upload.key, m.upload.upload_id, m.upload.initiated)
     return r.Outcome()
 

@@ -253,19 +253,21 @@ class SqliteTx:
                         "due = min(due, excluded.due), gen = gen + 1",
                         (bucket, key, upload_id, t))
 
-    def lc_reset(self, bucket, schedule):
+    def lc_reset(self, bucket, prefixes):
         self.db.execute("DELETE FROM lc_due WHERE bucket=?", (bucket,))
-        if not schedule:
-            return
-        # Every key and upload once, due from its oldest time: the worker refines each.
-        self.db.execute(
-            "INSERT INTO lc_due (bucket, key, upload_id, due) SELECT bucket, key, '', min(t) "
-            "FROM (SELECT bucket, key, mtime AS t FROM objects WHERE bucket=:b UNION ALL "
-            "SELECT bucket, key, mtime FROM versions WHERE bucket=:b) GROUP BY bucket, key",
-            {"b": bucket})
-        self.db.execute("INSERT INTO lc_due (bucket, key, upload_id, due) "
-                        "SELECT bucket, key, upload_id, initiated FROM uploads WHERE bucket=?",
-                        (bucket,))
+        # Every key and upload under the prefixes once, due from its oldest time: the worker
+        # refines each. (substr, not LIKE: '%' and '_' are legal in keys.)
+        under = "bucket=:b AND substr(key, 1, length(:p)) = :p"
+        for p in prefixes:
+            args = {"b": bucket, "p": p}
+            self.db.execute(
+                "INSERT OR IGNORE INTO lc_due (bucket, key, upload_id, due) SELECT bucket, key, "
+                f"'', min(t) FROM (SELECT bucket, key, mtime AS t FROM objects WHERE {under} "
+                f"UNION ALL SELECT bucket, key, mtime FROM versions WHERE {under}) "
+                "GROUP BY bucket, key", args)
+            self.db.execute("INSERT OR IGNORE INTO lc_due (bucket, key, upload_id, due) "
+                            f"SELECT bucket, key, upload_id, initiated FROM uploads WHERE {under}",
+                            args)
 
 
 def apply(db: sqlite3.Connection, mutation):
