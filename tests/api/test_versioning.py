@@ -95,7 +95,7 @@ def test_suspended_overwrites_the_null_version(s3, bucket):
     vid = s3.put_object(Bucket=bucket, Key="k", Body=b"versioned")["VersionId"]
     _enable(s3, bucket, "Suspended")
     put = s3.put_object(Bucket=bucket, Key="k", Body=b"suspended")
-    assert put["VersionId"] == "null"
+    assert "VersionId" not in put            # the null version: no id to report
     versions = s3.list_object_versions(Bucket=bucket)["Versions"]
     assert [(v["VersionId"], v["IsLatest"]) for v in versions] == [
         ("null", True), (vid, False)]
@@ -170,3 +170,13 @@ def test_versioned_bucket_cannot_be_deleted_until_empty(s3, bucket):
     s3.delete_object(Bucket=bucket, Key="k")
     r = _err(s3.delete_bucket, Bucket=bucket)
     assert r["Error"]["Code"] == "BucketNotEmpty"
+
+
+def test_list_object_versions_max_keys_zero_and_url_encoding(s3, bucket):
+    _enable(s3, bucket)
+    s3.put_object(Bucket=bucket, Key="a b+c", Body=b"x")
+    page = s3.list_object_versions(Bucket=bucket, MaxKeys=0)
+    assert "Versions" not in page and page["MaxKeys"] == 0
+    # Asked for explicitly, the encoding reaches the caller as it was sent.
+    page = s3.list_object_versions(Bucket=bucket, EncodingType="url")
+    assert [v["Key"] for v in page["Versions"]] == ["a%20b%2Bc"]

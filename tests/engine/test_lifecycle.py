@@ -352,3 +352,20 @@ def test_only_keys_under_the_rules_prefixes_are_scheduled(kind):
                                                 mtime=2.0, owner="o")))
     rules.apply(tx, rec.CreateUpload(rec.Upload("u", "b", "elsewhere", 3.0, "o")))
     assert set(_schedule(tx)) == {("b", "a%/1", ""), ("b", "logs/1", "")}
+
+
+def test_a_lock_lifted_early_lets_the_rule_act():
+    async def go():
+        e, _, w = await _setup(lock=True)
+        await e.set_bucket_lifecycle("b", lc.validate([rule(noncurrent_days=1)]))
+        held = await _put(e, "k", lock_mode="GOVERNANCE", lock_until=time.time() + 3600)
+        await _put(e, "k")
+        await asyncio.sleep(0.25)
+        await w.run_pass()
+        assert len((await e.meta.key_versions("b", "k"))[1]) == 1
+        await e.set_object_retention("b", "k", held.version_id, "", 0.0,
+                                     bypass_governance=True)
+        assert (await w.run_pass())["expired"] == 1     # looked at again at once
+        assert (await e.meta.key_versions("b", "k"))[1] == []
+        await e.meta.close()
+    asyncio.run(go())

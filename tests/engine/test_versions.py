@@ -58,6 +58,12 @@ class DictTx:
                 return copy.deepcopy(v)
         return None
 
+    def noncurrent(self, bucket, key, vid):
+        for (b, k, _), v in self.old.items():
+            if (b, k) == (bucket, key) and v.version_id == vid:
+                return copy.deepcopy(v)
+        return None
+
     def put_current(self, v):
         assert (v.bucket, v.key) not in self.cur
         self.cur[(v.bucket, v.key)] = copy.deepcopy(v)
@@ -221,10 +227,19 @@ def test_conditions_see_the_current_live_version(tx):
     with pytest.raises(errors.PreconditionFailed):
         rules.apply(tx, r.DeleteObject("b", "k", None, version_id(), NOW, False,
                                        r.Condition(if_match="nope")))
-    delete(tx)
-    with pytest.raises(errors.NoSuchKey):     # current is a delete marker: nothing to match
+    marker = delete(tx)
+    with pytest.raises(errors.PreconditionFailed):   # a delete marker has no ETag
         rules.apply(tx, r.DeleteObject("b", "k", None, version_id(), NOW, False,
                                        r.Condition(if_match="*")))
+    with pytest.raises(errors.PreconditionFailed):   # ... but a time and a size (0)
+        rules.apply(tx, r.DeleteObject("b", "k", None, version_id(), NOW, False,
+                                       r.Condition(if_match_size=1)))
+    rules.apply(tx, r.DeleteObject("b", "k", marker.version_id, "", NOW, False,
+                                   r.Condition(if_match_size=0, if_match_mtime=NOW)))
+    with pytest.raises(errors.NoSuchKey):            # nothing at all under the key
+        rules.apply(tx, r.DeleteObject("b", "nothing", None, version_id(), NOW, False,
+                                       r.Condition(if_match="*")))
+    delete(tx)
     v = r.ObjectVersion(bucket="b", key="k", size=1, etag="x", mtime=NOW, owner="o",
                         vsort=version_id())
     rules.apply(tx, r.PutObject(v, r.Condition(if_none_match=True)))   # marker: none live

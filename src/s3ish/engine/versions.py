@@ -37,7 +37,7 @@ async def list_object_versions(meta, bucket: str, prefix: str = "", delimiter: s
                            lambda cp: (next_after(cp), None), cursor, prefix, delimiter,
                            max_keys)
     key, vid = "", ""
-    if page.truncated:
+    if page.truncated and page.last is not None:
         if isinstance(page.last, str):
             key = page.last
         else:

@@ -27,6 +27,8 @@ class Tx(Protocol):
     def uploads_of(self, bucket: str) -> list[str]: ...
     def current(self, bucket: str, key: str) -> r.ObjectVersion | None: ...
     def version(self, bucket: str, key: str, version_id: str) -> r.ObjectVersion | None: ...
+    def noncurrent(self, bucket: str, key: str,
+                   version_id: str) -> r.ObjectVersion | None: ...
     def put_current(self, v: r.ObjectVersion) -> None: ...     # the key has no current row
     def demote(self, v: r.ObjectVersion) -> None: ...          # current -> noncurrent
     def remove(self, v: r.ObjectVersion, current: bool) -> None: ...
@@ -121,10 +123,13 @@ def set_bucket_tags(tx: Tx, m: r.SetBucketTags) -> r.Outcome:
 # ---- object versions ----
 
 def check_condition(cur: r.ObjectVersion | None, cond: r.Condition | None) -> None:
-    """`cur` is the current version (None if the key has none or it is a delete marker)."""
+    """`cur` is the version the condition is about: for writes the current live version
+    (None if the key has none or its current version is a delete marker), for deletes the
+    current version itself, which may be a delete marker: it has a time and a size (0) but no
+    ETag, so If-Match never matches it."""
     if cond is None:
         return
-    if cond.if_none_match and cur is not None:
+    if cond.if_none_match and cur is not None and not cur.delete_marker:
         raise errors.PreconditionFailed("If-None-Match")
     wants = (cond.if_match, cond.if_match_mtime, cond.if_match_size)
     if wants == (None, None, None):
@@ -133,7 +138,8 @@ def check_condition(cur: r.ObjectVersion | None, cond: r.Condition | None) -> No
         if cond.if_match is None:
             return      # only time / size conditions: nothing there to differ, nothing to do
         raise errors.NoSuchKey()
-    if cond.if_match is not None and cond.if_match not in ("*", cur.etag):
+    if cond.if_match is not None and (cur.delete_marker
+                                      or cond.if_match not in ("*", cur.etag)):
         raise errors.PreconditionFailed("If-Match")
     if cond.if_match_mtime is not None and int(cond.if_match_mtime) != int(cur.mtime):
         raise errors.PreconditionFailed("x-amz-if-match-last-modified-time")
@@ -188,14 +194,16 @@ def _remove(tx: Tx, v: r.ObjectVersion, current: bool) -> list[str]:
     return v.data_ids()
 
 
-def _drop_null(tx: Tx, bucket: str, key: str, cur: r.ObjectVersion | None, now: float,
+def _drop_null(tx: Tx, b: r.Bucket, key: str, cur: r.ObjectVersion | None, now: float,
                bypass: bool) -> tuple[list[str], r.ObjectVersion | None]:
     """Remove the key's `null` version, wherever it is, before a new one replaces it.
     Returns (freed data ids, the current version left, if any)."""
     if cur is not None and cur.version_id == "null":
         _refuse_if_locked(cur, now, bypass)
         return _remove(tx, cur, current=True), None
-    old = tx.version(bucket, key, "null")
+    if not b.versioning:
+        return [], cur      # never versioned: a key has no version but its current one
+    old = tx.noncurrent(b.name, key, "null")
     if old is None:
         return [], cur
     _refuse_if_locked(old, now, bypass)
@@ -214,7 +222,7 @@ def write_version(tx: Tx, b: r.Bucket, v: r.ObjectVersion,
     _default_retention(b, v)
     freed = []
     if not b.versioned:
-        freed, cur = _drop_null(tx, v.bucket, v.key, cur, v.mtime, False)
+        freed, cur = _drop_null(tx, b, v.key, cur, v.mtime, False)
     if cur is not None:
         tx.demote(cur)
     tx.put_current(v)
@@ -232,7 +240,7 @@ def delete_object(tx: Tx, m: r.DeleteObject) -> r.Outcome:
     if m.version_id is not None:
         return _delete_version(tx, b, m)
     cur = tx.current(m.bucket, m.key)
-    check_condition(_live(cur), m.condition)
+    check_condition(cur, m.condition)
     if not b.versioning:
         # Never versioned: the key's only version is `null`; removing it leaves nothing.
         if cur is None:
@@ -252,7 +260,7 @@ def delete_object(tx: Tx, m: r.DeleteObject) -> r.Outcome:
     else:
         # Suspended: the marker is the `null` version, replacing any earlier one.
         marker.version_id = "null"
-        freed, cur = _drop_null(tx, m.bucket, m.key, cur, m.now, m.bypass_governance)
+        freed, cur = _drop_null(tx, b, m.key, cur, m.now, m.bypass_governance)
     if cur is not None:
         tx.demote(cur)
     tx.put_current(marker)
@@ -267,7 +275,7 @@ def _delete_version(tx: Tx, b: r.Bucket, m: r.DeleteObject) -> r.Outcome:
         return r.Outcome([], m.version_id)
     cur = tx.current(m.bucket, m.key)
     is_current = cur is not None and cur.version_id == v.version_id
-    check_condition(_live(v), m.condition)
+    check_condition(v, m.condition)
     _refuse_if_locked(v, m.now, m.bypass_governance)
     freed = _remove(tx, v, is_current)
     if is_current:
@@ -304,29 +312,30 @@ def set_object_tags(tx: Tx, m: r.SetObjectTags) -> r.Outcome:
     return r.Outcome([], v.version_id)
 
 
-def set_object_retention(tx: Tx, m: r.SetObjectRetention) -> r.Outcome:
-    b = _bucket(tx, m.bucket)
-    if b.object_lock is None:
+def _lock_target(tx: Tx, m) -> tuple[r.ObjectVersion, bool]:
+    """The version a retention or legal-hold change names, in a bucket with object lock."""
+    if _bucket(tx, m.bucket).object_lock is None:
         raise errors.ObjectLockNotEnabled(m.bucket)
-    v, current = _target(tx, m.bucket, m.key, m.version_id)
+    return _target(tx, m.bucket, m.key, m.version_id)
+
+
+def set_object_retention(tx: Tx, m: r.SetObjectRetention) -> r.Outcome:
+    v, current = _lock_target(tx, m)
     if v.lock_mode and v.lock_until > m.now:
         weaker = m.until < v.lock_until or m.mode != v.lock_mode
         if weaker and (v.lock_mode == "COMPLIANCE" or not m.bypass_governance):
             raise errors.ObjectLocked(v.lock_mode)
     v.lock_mode, v.lock_until = m.mode, m.until if m.mode else 0.0
     tx.update_version(v, current)
-    _lc_touch(tx, b, m.key, m.now)
+    _lc_touch(tx, _bucket(tx, m.bucket), m.key, m.now)   # a lock may have ended early
     return r.Outcome([], v.version_id)
 
 
 def set_object_legal_hold(tx: Tx, m: r.SetObjectLegalHold) -> r.Outcome:
-    b = _bucket(tx, m.bucket)
-    if b.object_lock is None:
-        raise errors.ObjectLockNotEnabled(m.bucket)
-    v, current = _target(tx, m.bucket, m.key, m.version_id)
+    v, current = _lock_target(tx, m)
     v.legal_hold = m.on
     tx.update_version(v, current)
-    _lc_touch(tx, b, m.key, v.mtime)
+    _lc_touch(tx, _bucket(tx, m.bucket), m.key, v.mtime)
     return r.Outcome([], v.version_id)
 
 

@@ -185,6 +185,9 @@ class SqliteTx:
     def version(self, bucket, key, version_id):
         return get_version(self.db, bucket, key, version_id)
 
+    def noncurrent(self, bucket, key, version_id):
+        return get_noncurrent(self.db, bucket, key, version_id)
+
     def put_current(self, v):
         self.db.execute(f"INSERT INTO objects ({OBJ_COLS}) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
                         _row(v))

@@ -1,11 +1,12 @@
 """The MetaStore protocol: what the engine needs from a metadata store.
 
 Reads return state records; every write is one mutation record passed to `apply`, which runs
-in one transaction and returns the data ids that the mutation freed (to delete after commit).
+it in one transaction through the store-independent rules (rules.py) and returns its Outcome:
+the data ids the mutation freed (to delete after commit) and the version it made or removed.
 """
 from typing import Protocol
 
-from .records import Bucket, Mutation, ObjectVersion, Part, Upload
+from .records import Bucket, Mutation, ObjectVersion, Outcome, Part, Upload
 
 
 class ListedObject(Protocol):
@@ -18,10 +19,14 @@ class ListedObject(Protocol):
 
 
 class MetaStore(Protocol):
-    async def apply(self, mutation: Mutation) -> list[str]: ...
+    async def apply(self, mutation: Mutation) -> Outcome: ...
     async def get_bucket(self, name: str) -> Bucket | None: ...
     async def list_buckets(self, owner: str) -> list[Bucket]: ...
     async def get_object(self, bucket: str, key: str) -> ObjectVersion | None: ...
+    async def get_version(self, bucket: str, key: str,
+                          version_id: str) -> ObjectVersion | None: ...
+    async def scan_versions(self, bucket: str, key: str, vpos: str | None, upper: str | None,
+                            limit: int) -> list: ...
     async def scan_objects(self, bucket: str, start: str, inclusive: bool, upper: str | None,
                            limit: int) -> list[ListedObject]: ...
     async def get_upload(self, upload_id: str) -> Upload | None: ...

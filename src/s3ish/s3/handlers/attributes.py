@@ -12,6 +12,7 @@ from ...util.numbers import ascii_int
 from .. import errors
 from ..xml import shapes
 from .common import xml
+from .versioning import version_arg, version_header
 
 ATTRIBUTES = ("ETag", "Checksum", "ObjectParts", "StorageClass", "ObjectSize")
 MAX_PARTS = 1000
@@ -71,11 +72,7 @@ async def GetObjectAttributes(ctx) -> Response:
     wanted = requested_attributes(headers)
     max_parts = min(_int_header(headers, "x-amz-max-parts", MAX_PARTS), MAX_PARTS)
     marker = _int_header(headers, "x-amz-part-number-marker", 0)
-    version_id = ctx.req.query.get("versionId")
-    if version_id == "":
-        raise errors.InvalidArgument("Version id cannot be the empty string",
-                                     ArgumentName="versionId", ArgumentValue="")
-    v = await ctx.svc.engine.head_object(ctx.bucket, ctx.key, version_id)
+    v = await ctx.svc.engine.head_object(ctx.bucket, ctx.key, version_arg(ctx.req))
     result = shapes.GetObjectAttributesResponse(
         ETag=v.etag if "ETag" in wanted else None,
         Checksum=checksum_element(v) if "Checksum" in wanted else None,
@@ -84,7 +81,5 @@ async def GetObjectAttributes(ctx) -> Response:
         ObjectSize=v.size if "ObjectSize" in wanted else None)
     resp = xml(result)
     resp.headers.append(("Last-Modified", http_date(from_ts(v.mtime))))
-    if v.version_id != "null" or (ctx.bucket_record is not None
-                                  and ctx.bucket_record.versioning):
-        resp.headers.append(("x-amz-version-id", v.version_id))
+    resp.headers += version_header(ctx.bucket_record, v.version_id)
     return resp

@@ -12,7 +12,7 @@ from .multipart import MAX_PART, checksum_fields, part_number_arg, upload_of
 from .object_lock import check_lock_write
 from .object_read import check_conditions, range_number
 from .tagging import tags_from_header
-from .versioning import version_header
+from .versioning import new_version_header
 
 MAX_COPY = 5 * 1024 ** 3
 DEFAULT_CHECKSUM = "CRC64NVME"
@@ -115,8 +115,7 @@ async def CopyObject(ctx):
                                        **checksum_fields(v.checksum_algorithm,
                                                           v.checksum_value)))
     resp.headers += (_source_headers(ctx, src_bucket, src, src_version)
-                     + version_header(ctx.bucket_record, v.version_id)
-                     + expiration_headers(ctx, v))
+                     + new_version_header(v.version_id) + expiration_headers(ctx, v))
     return resp
 
 

@@ -15,7 +15,7 @@ from .lifecycle import abort_headers, expiration_headers
 from .listing import encoder
 from .object_lock import check_lock_write
 from .tagging import tags_from_header
-from .versioning import version_header
+from .versioning import new_version_header
 
 MAX_PART = 5 * 1024 ** 3
 MAX_PARTS = 10000
@@ -151,8 +151,7 @@ async def CompleteMultipartUpload(ctx) -> Response:
     resp = xml(result)
     resp.headers += checksum_response_headers(v.checksum_algorithm, v.checksum_value,
                                               v.checksum_type)
-    resp.headers += (version_header(ctx.bucket_record, v.version_id)
-                     + expiration_headers(ctx, v))
+    resp.headers += new_version_header(v.version_id) + expiration_headers(ctx, v)
     return resp
 
 

@@ -14,7 +14,7 @@ from .lifecycle import expiration_headers
 from .lock_headers import bypass_governance
 from .object_lock import check_lock_write
 from .tagging import tags_from_header
-from .versioning import deletion_headers, version_arg, version_header
+from .versioning import deletion_headers, new_version_header, version_arg
 
 MAX_PUT = 5 * 1024 ** 3
 MAX_DELETE_KEYS = 1000
@@ -53,7 +53,7 @@ async def PutObject(ctx) -> Response:
     v = await ctx.svc.engine.put_object(ctx.bucket, ctx.key, req.body, spec,
                                         make_verifier(req, md5, ck),
                                         write_condition(req.headers))
-    headers = ([("ETag", quote_etag(v.etag))] + version_header(ctx.bucket_record, v.version_id)
+    headers = ([("ETag", quote_etag(v.etag))] + new_version_header(v.version_id)
                + expiration_headers(ctx, v))
     if ck.requested:
         headers += checksum_response_headers(v.checksum_algorithm, v.checksum_value,

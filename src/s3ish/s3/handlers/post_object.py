@@ -13,6 +13,7 @@ from .object_lock import check_lock_write
 from .object_write import DEFAULT_CHECKSUM, MAX_PUT
 from .tagging import tags_from_header, validate_tags
 from ..xml import codec, shapes
+from .versioning import new_version_header
 
 # Form fields that carry the SigV4 signature, not a property of the object.
 _SIGNATURE_FIELDS = frozenset({"x-amz-algorithm", "x-amz-credential", "x-amz-date",
@@ -68,7 +69,9 @@ async def PostObject(ctx) -> Response:
         v = await ctx.svc.engine.put_object(ctx.bucket, key, stream, spec, verify)
     except FormError as e:
         raise errors.MalformedPOSTRequest(str(e)) from None
-    return _success(ctx, fields, key, v)
+    resp = _success(ctx, fields, key, v)
+    resp.headers += new_version_header(v.version_id)
+    return resp
 
 
 def _object_headers(fields: dict) -> dict:

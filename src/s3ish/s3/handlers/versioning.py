@@ -29,6 +29,12 @@ def version_header(bucket, version_id: str) -> list[tuple[str, str]]:
     return []
 
 
+def new_version_header(version_id: str) -> list[tuple[str, str]]:
+    """`x-amz-version-id` on a write's response: only for a version with an id of its own (a
+    write in a suspended bucket makes the `null` version and says nothing, as S3 does)."""
+    return [("x-amz-version-id", version_id)] if version_id and version_id != "null" else []
+
+
 def deletion_headers(bucket, outcome) -> list[tuple[str, str]]:
     h = version_header(bucket, outcome.version_id)
     if outcome.delete_marker:
