@@ -15,6 +15,7 @@ from .admin.api import AdminAPI
 from .bg import worker
 from .bg.drivewatch import DriveWatcher, join_at_start
 from .bg.healer import Healer
+from .bg.lifecycle import LifecycleWorker
 from .bg.scrubber import HealStatus, Scrubber
 from .bg.uploads import UploadReaper
 from .config import Config
@@ -91,7 +92,22 @@ class App:
         self.admin = AdminAPI(data)
         if isinstance(data, ErasureDataStore):
             self._start_healing(data, loop)
+        self._start_lifecycle(multipart, loop)
         metrics.BUILD.inc()
+
+    def _start_lifecycle(self, multipart, loop) -> None:
+        """Every worker can run a pass on demand (admin); one (holding a file lock) runs
+        the background loop, so two processes never act on the same schedule at once."""
+        day = self.cfg.lifecycle_day_seconds
+        lifecycle = LifecycleWorker(self.engine, multipart, day)
+        self.admin.lifecycle = lifecycle
+        if not self.cfg.in_memory:
+            status_dir = os.path.join(self.cfg.data, ".status")
+            os.makedirs(status_dir, exist_ok=True)
+            if not _try_lock(os.path.join(status_dir, "lifecycle.lock")):
+                return
+        # Poll a tenth of a day (at most a minute): each poll is one indexed query.
+        self.tasks.append(loop.create_task(worker.run(lifecycle, max(0.1, min(60, day / 10)))))
 
     def _start_healing(self, data, loop) -> None:
         """Every worker heals what its reads found; one worker (holding a file lock) scrubs

@@ -54,6 +54,11 @@ def parser() -> argparse.ArgumentParser:
     s.add_argument("--multipart-expiry", type=_duration, default=7 * 24 * 3600,
                    metavar="DURATION", help="abort multipart uploads older than this "
                    "(e.g. 3600, 90m, 24h, 7d; default 7d)")
+    s.add_argument("--lifecycle-day-seconds", type=_positive_seconds, default=86400.0,
+                   metavar="N", help="for tests: a lifecycle rule's day lasts N seconds "
+                   "(as Ceph's rgw_lc_debug_interval; the s3-tests suite assumes 10) and is not "
+                   "rounded to midnight; x-amz-expiration still shows calendar days "
+                   "(default 86400)")
     s.add_argument("--create-drives", action="store_true",
                    help="create drive folders that do not exist (setting up a new set); "
                    "without it a missing drive folder stops the start-up")
@@ -85,6 +90,16 @@ def _duration(value: str) -> float:
     except ValueError:
         raise argparse.ArgumentTypeError("expected a duration like 3600, 90m, 24h or 7d") \
             from None
+
+
+def _positive_seconds(value: str) -> float:
+    try:
+        seconds = float(value)
+    except ValueError:
+        seconds = 0.0
+    if not 0 < seconds < float("inf"):
+        raise argparse.ArgumentTypeError("expected a positive number of seconds")
+    return seconds
 
 
 def _is_loopback(host: str) -> bool:
@@ -197,6 +212,7 @@ def run_server(args) -> None:
                  metrics_public=args.metrics_public, metrics_token=args.metrics_token,
                  auth=args.auth,
                  multipart_expiry=args.multipart_expiry,
+                 lifecycle_day_seconds=args.lifecycle_day_seconds,
                  create_drives=args.create_drives, orphan_grace=args.orphan_grace,
                  idle_timeout=args.idle_timeout, header_timeout=args.header_timeout,
                  body_timeout=args.body_timeout, max_connections=max(1, args.max_connections),

@@ -29,6 +29,7 @@ class Config:
     metrics_token: str | None = None
     auth: str = "required"               # "none": every request acts as root (development)
     multipart_expiry: float = 7 * 24 * 3600   # abort uploads older than this (seconds)
+    lifecycle_day_seconds: float = 86400.0    # a lifecycle rule's day (shorter for tests)
     create_drives: bool = False          # create missing drive folders (a new set)
     orphan_grace: float = 7 * 24 * 3600  # unreferenced data set aside this long before removal
     idle_timeout: float = 30.0           # close a keep-alive connection idle this long

@@ -25,6 +25,7 @@ class DictTx:
     def __init__(self):
         self.buckets, self.cur, self.old, self.uploads, self.parts = {}, {}, {}, {}, {}
         self.stats = {}
+        self.due = {}           # the lifecycle schedule: (bucket, key, upload_id) -> time
 
     def bucket(self, name):
         return copy.deepcopy(self.buckets.get(name))
@@ -112,6 +113,19 @@ class DictTx:
         old = self.parts.get((p.upload_id, p.part_number))
         self.parts[(p.upload_id, p.part_number)] = p.data_id
         return old
+
+    def lc_schedule(self, bucket, key, upload_id, t):
+        k = (bucket, key, upload_id)
+        self.due[k] = min(self.due.get(k, t), t)
+
+    def lc_reset(self, bucket, prefixes):
+        self.due = {k: t for k, t in self.due.items() if k[0] != bucket}
+        for v in [*self.cur.values(), *self.old.values()]:
+            if v.bucket == bucket and any(v.key.startswith(p) for p in prefixes):
+                self.lc_schedule(bucket, v.key, "", v.mtime)
+        for u in self.uploads.values():
+            if u.bucket == bucket and any(u.key.startswith(p) for p in prefixes):
+                self.lc_schedule(bucket, u.key, u.upload_id, u.initiated)
 
     def history(self, bucket, key):
         """[(version id, delete marker)] newest first, the current one first."""

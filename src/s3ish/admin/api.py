@@ -1,5 +1,5 @@
-"""/_admin/: drives (state, usage, errors), heal status (scrub progress, repairs) and a full
-scrub on demand. JSON in and out; root only (see access.py)."""
+"""/_admin/: drives (state, usage, errors), heal status (scrub progress, repairs), a full
+scrub and a lifecycle pass on demand. JSON in and out; root only (see access.py)."""
 import glob
 import json
 import os
@@ -19,6 +19,7 @@ class AdminAPI:
         self.status = status            # this process's HealStatus
         self.scrubber = scrubber
         self.status_dir = status_dir    # where every worker publishes its HealStatus
+        self.lifecycle = None           # bg.lifecycle.LifecycleWorker (set by the app)
 
     async def handle(self, req) -> Response:
         path = req.path.rstrip("/")
@@ -31,6 +32,8 @@ class AdminAPI:
                 return _json({"error": "scrubbing needs erasure-coded drives"}, 400)
             result = await self.scrubber.run_full()
             return _json({"scrub": result, "queued_for_heal": self.data.damaged_count()})
+        if path == "/_admin/lifecycle" and req.method == "POST" and self.lifecycle:
+            return _json({"lifecycle": await self.lifecycle.run_pass()})
         return _json({"error": f"no admin endpoint {req.method} {req.path}"}, 404)
 
     def _drives(self) -> list[dict]:

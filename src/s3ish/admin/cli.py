@@ -20,9 +20,10 @@ def add_admin_parser(sub) -> None:
                    help="the server's --region, signed into each request "
                    "(default $S3ISH_REGION or us-east-1)")
     a.add_argument("--json", action="store_true", help="print the raw JSON")
-    a.add_argument("what", choices=["drives", "heal", "scrub", "rebuild-index"])
-    a.add_argument("detail", nargs="?", choices=["status"],
-                   help="`heal status` (the default for heal)")
+    a.add_argument("what", choices=["drives", "heal", "scrub", "lifecycle", "rebuild-index"])
+    a.add_argument("detail", nargs="?", choices=["status", "run"],
+                   help="`heal status` (the default for heal), `lifecycle run` (carry out "
+                   "every lifecycle action due now)")
     a.add_argument("--data", action="append", metavar="DIR",
                    help="rebuild-index: the server's drives (it must be stopped)")
 
@@ -36,7 +37,8 @@ def run_admin(args) -> int:
     if args.what == "rebuild-index":
         return rebuild_index(args)
     path, method = {"drives": ("/_admin/drives", "GET"), "heal": ("/_admin/heal", "GET"),
-                    "scrub": ("/_admin/scrub", "POST")}[args.what]
+                    "scrub": ("/_admin/scrub", "POST"),
+                    "lifecycle": ("/_admin/lifecycle", "POST")}[args.what]
     user, password = os.environ.get("S3ISH_ROOT_USER"), os.environ.get("S3ISH_ROOT_PASSWORD")
     if not (user and password):
         print("set S3ISH_ROOT_USER and S3ISH_ROOT_PASSWORD", file=sys.stderr)
@@ -59,7 +61,7 @@ def run_admin(args) -> int:
     elif args.what == "drives":
         _print_drives(doc["drives"])
     else:
-        for k, v in (doc.get("scrub", doc)).items():
+        for k, v in (doc.get("scrub") or doc.get("lifecycle") or doc).items():
             print(f"{k:24s} {v}")
         if "queued_for_heal" in doc:
             print(f"{'queued_for_heal':24s} {doc['queued_for_heal']}")

@@ -41,6 +41,10 @@ class Tx(Protocol):
     def delete_upload(self, upload_id: str) -> list[str]: ...  # its parts' data ids
     def part_ids(self, upload_id: str) -> set[str]: ...
     def put_part(self, p: r.Part) -> str | None: ...           # the replaced part's data id
+    # The lifecycle worker's schedule: look at this key (upload_id "") or upload from `t` on.
+    def lc_schedule(self, bucket: str, key: str, upload_id: str, t: float) -> None: ...
+    # Schedule afresh the bucket's keys and uploads under these prefixes ([]: none).
+    def lc_reset(self, bucket: str, prefixes: list[str]) -> None: ...
 
 
 def apply(tx: Tx, m) -> r.Outcome:
@@ -106,6 +110,7 @@ def set_bucket_lifecycle(tx: Tx, m: r.SetBucketLifecycle) -> r.Outcome:
     b = _bucket(tx, m.bucket)
     b.lifecycle = m.rules
     tx.update_bucket(b)
+    tx.lc_reset(b.name, _lc_prefixes(b))
     return r.Outcome()
 
 
@@ -167,6 +172,22 @@ def _default_retention(b: r.Bucket, v: r.ObjectVersion) -> None:
     v.lock_mode, v.lock_until = lock.mode, v.mtime + days * DAY
 
 
+def _lc_prefixes(b: r.Bucket) -> list[str]:
+    """The key prefixes the bucket's enabled lifecycle rules cover ([""]: every key)."""
+    found = {rule.filter.prefix or "" for rule in b.lifecycle if rule.status == "Enabled"}
+    return [""] if "" in found else sorted(found)
+
+
+def _lc_covered(b: r.Bucket, key: str) -> bool:
+    return bool(b.lifecycle) and any(key.startswith(p) for p in _lc_prefixes(b))
+
+
+def _lc_touch(tx: Tx, b: r.Bucket, key: str, t: float) -> None:
+    """A key a lifecycle rule may act on changed: the lifecycle worker looks at it."""
+    if _lc_covered(b, key):
+        tx.lc_schedule(b.name, key, "", t)
+
+
 def _remove(tx: Tx, v: r.ObjectVersion, current: bool) -> list[str]:
     tx.remove(v, current)
     if not v.delete_marker:
@@ -205,6 +226,7 @@ def write_version(tx: Tx, b: r.Bucket, v: r.ObjectVersion,
         freed, cur = _drop_null(tx, b, v.key, cur, v.mtime, False)
     _place(tx, cur, v)
     tx.count(v.bucket, 1, v.size)
+    _lc_touch(tx, b, v.key, v.mtime)
     return r.Outcome(freed, v.version_id)
 
 
@@ -229,7 +251,7 @@ def put_object(tx: Tx, m: r.PutObject) -> r.Outcome:
 def delete_object(tx: Tx, m: r.DeleteObject) -> r.Outcome:
     b = _bucket(tx, m.bucket)
     if m.version_id is not None:
-        return _delete_version(tx, m)
+        return _delete_version(tx, b, m)
     cur = tx.current(m.bucket, m.key)
     check_condition(cur, m.condition)
     if not b.versioning:
@@ -239,6 +261,7 @@ def delete_object(tx: Tx, m: r.DeleteObject) -> r.Outcome:
         _refuse_if_locked(cur, m.now, m.bypass_governance)
         freed = _remove(tx, cur, current=True)
         tx.promote_newest(m.bucket, m.key)
+        _lc_touch(tx, b, m.key, m.now)
         return r.Outcome(freed, cur.version_id)
     if not m.marker:
         raise ValueError("a delete in a versioned bucket needs its marker's sort key")
@@ -252,10 +275,11 @@ def delete_object(tx: Tx, m: r.DeleteObject) -> r.Outcome:
         marker.version_id = "null"
         freed, cur = _drop_null(tx, b, m.key, cur, m.now, m.bypass_governance)
     _place(tx, cur, marker)
+    _lc_touch(tx, b, m.key, m.now)
     return r.Outcome(freed, marker.version_id, delete_marker=True)
 
 
-def _delete_version(tx: Tx, m: r.DeleteObject) -> r.Outcome:
+def _delete_version(tx: Tx, b: r.Bucket, m: r.DeleteObject) -> r.Outcome:
     v = tx.version(m.bucket, m.key, m.version_id)
     if v is None:
         # S3 answers success for a version that is not there (already deleted).
@@ -267,6 +291,7 @@ def _delete_version(tx: Tx, m: r.DeleteObject) -> r.Outcome:
     freed = _remove(tx, v, is_current)
     if is_current:
         tx.promote_newest(m.bucket, m.key)
+    _lc_touch(tx, b, m.key, m.now)     # e.g. a delete marker left alone
     return r.Outcome(freed, v.version_id, v.delete_marker)
 
 
@@ -294,6 +319,7 @@ def set_object_tags(tx: Tx, m: r.SetObjectTags) -> r.Outcome:
     v, current = _target(tx, m.bucket, m.key, m.version_id)
     v.tags = m.tags
     tx.update_version(v, current)
+    _lc_touch(tx, _bucket(tx, m.bucket), m.key, v.mtime)     # tag filters may now match
     return r.Outcome([], v.version_id)
 
 
@@ -312,6 +338,7 @@ def set_object_retention(tx: Tx, m: r.SetObjectRetention) -> r.Outcome:
             raise errors.ObjectLocked(v.lock_mode)
     v.lock_mode, v.lock_until = m.mode, m.until if m.mode else 0.0
     tx.update_version(v, current)
+    _lc_touch(tx, _bucket(tx, m.bucket), m.key, m.now)   # a lock may have ended early
     return r.Outcome([], v.version_id)
 
 
@@ -319,14 +346,18 @@ def set_object_legal_hold(tx: Tx, m: r.SetObjectLegalHold) -> r.Outcome:
     v, current = _lock_target(tx, m)
     v.legal_hold = m.on
     tx.update_version(v, current)
+    _lc_touch(tx, _bucket(tx, m.bucket), m.key, v.mtime)
     return r.Outcome([], v.version_id)
 
 
 # ---- multipart uploads ----
 
 def create_upload(tx: Tx, m: r.CreateUpload) -> r.Outcome:
-    _check_lock_allowed(_bucket(tx, m.upload.bucket), m.upload.lock_mode, m.upload.legal_hold)
+    b = _bucket(tx, m.upload.bucket)
+    _check_lock_allowed(b, m.upload.lock_mode, m.upload.legal_hold)
     tx.insert_upload(m.upload)
+    if _lc_covered(b, m.upload.key):
+        tx.lc_schedule(b.name, m.upload.key, m.upload.upload_id, m.upload.initiated)
     return r.Outcome()
 
 

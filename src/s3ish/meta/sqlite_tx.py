@@ -60,6 +60,14 @@ MIGRATIONS = [
                           PRIMARY KEY(bucket, key, vsort)) WITHOUT ROWID;
     CREATE INDEX versions_null ON versions(bucket, key) WHERE null_version = 1;
     """,
+    # Lifecycle: keys (and uploads, upload_id != '') of buckets with lifecycle rules that the
+    # lifecycle worker must look at, and from when; `gen` counts reschedules by writes.
+    """
+    CREATE TABLE lc_due(bucket TEXT NOT NULL, key TEXT NOT NULL, upload_id TEXT NOT NULL,
+                        due REAL NOT NULL, gen INTEGER NOT NULL DEFAULT 0,
+                        PRIMARY KEY(bucket, key, upload_id)) WITHOUT ROWID;
+    CREATE INDEX lc_due_by_time ON lc_due(due);
+    """,
 ]
 
 OBJ_COLS = "bucket, key, size, etag, mtime, owner, storage_class, meta, inline, vsort, dm"
@@ -161,6 +169,7 @@ class SqliteTx:
     def delete_bucket(self, name):
         self.db.execute("DELETE FROM buckets WHERE name=?", (name,))
         self.db.execute("DELETE FROM bucket_stats WHERE bucket=?", (name,))
+        self.db.execute("DELETE FROM lc_due WHERE bucket=?", (name,))
 
     def bucket_empty(self, name):
         return not any(self.db.execute(f"SELECT 1 FROM {t} WHERE bucket=? LIMIT 1",
@@ -243,6 +252,28 @@ class SqliteTx:
                         (p.upload_id, p.part_number, p.data_id, p.size, p.etag, p.mtime,
                          p.checksum))
         return old[0] if old else None
+
+    # ---- the lifecycle worker's schedule (an index derived from the rows above) ----
+    def lc_schedule(self, bucket, key, upload_id, t):
+        self.db.execute("INSERT INTO lc_due VALUES (?,?,?,?,0) ON CONFLICT DO UPDATE SET "
+                        "due = min(due, excluded.due), gen = gen + 1",
+                        (bucket, key, upload_id, t))
+
+    def lc_reset(self, bucket, prefixes):
+        self.db.execute("DELETE FROM lc_due WHERE bucket=?", (bucket,))
+        # Every key and upload under the prefixes once, due from its oldest time: the worker
+        # refines each. (substr, not LIKE: '%' and '_' are legal in keys.)
+        under = "bucket=:b AND substr(key, 1, length(:p)) = :p"
+        for p in prefixes:
+            args = {"b": bucket, "p": p}
+            self.db.execute(
+                "INSERT OR IGNORE INTO lc_due (bucket, key, upload_id, due) SELECT bucket, key, "
+                f"'', min(t) FROM (SELECT bucket, key, mtime AS t FROM objects WHERE {under} "
+                f"UNION ALL SELECT bucket, key, mtime FROM versions WHERE {under}) "
+                "GROUP BY bucket, key", args)
+            self.db.execute("INSERT OR IGNORE INTO lc_due (bucket, key, upload_id, due) "
+                            f"SELECT bucket, key, upload_id, initiated FROM uploads WHERE {under}",
+                            args)
 
 
 def apply(db: sqlite3.Connection, mutation):

@@ -50,6 +50,14 @@ DRIVE_STATE = Gauge("s3ish_drive_ok", "1 if a drive is in service, 0 if not", ["
                     multiprocess_mode="mostrecent")
 DRIVE_ERRORS = Gauge("s3ish_drive_errors", "I/O errors seen on a drive", ["drive"],
                      multiprocess_mode="max")
+LIFECYCLE_EXPIRED = Counter("s3ish_lifecycle_expired_total",
+                            "Versions removed or delete markers added by lifecycle rules, and "
+                            "uploads aborted, by kind (current, noncurrent, delete_marker, "
+                            "upload)", ["kind"])
+LIFECYCLE_DUE = Gauge("s3ish_lifecycle_due", "Keys and uploads whose lifecycle action is due "
+                      "and not yet carried out", multiprocess_mode="max")
+LIFECYCLE_LAG = Gauge("s3ish_lifecycle_lag_seconds", "How long the oldest due lifecycle "
+                      "action has waited", multiprocess_mode="max")
 BUILD = Gauge("s3ish_up", "1 while a worker process is serving", multiprocess_mode="livesum")
 
 

@@ -165,6 +165,11 @@ _RENAMED = {
     "InvalidVersionId": lambda e: InvalidArgument("Invalid version id specified",
                                                   ArgumentName="versionId",
                                                   ArgumentValue=str(e)),
+    # A lifecycle configuration S3 refuses: the code (MalformedXML, InvalidArgument,
+    # InvalidRequest) and message are the engine's.
+    "LifecycleConfigError": lambda e: globals()[e.code](
+        e.message, **({"ArgumentName": e.argument} if e.argument else {}),
+        **({"ArgumentValue": e.value} if e.value is not None else {})),
     # A GET/HEAD (or sub-resource) of a delete marker: 404 for the current version, 405 when
     # it was named by its id; both say so in headers.
     "DeleteMarker": lambda e: (NoSuchKey if e.current else MethodNotAllowed)(

@@ -8,7 +8,7 @@ handler authenticates a signed form itself: browser POST uploads).
 from dataclasses import dataclass
 
 from .handlers import attributes, bucket_tagging
-from .handlers import (bucket, copy, listing, multipart, object_lock, object_read,
+from .handlers import (bucket, copy, lifecycle, listing, multipart, object_lock, object_read,
                        object_write, post_object, tagging, versioning)
 
 
@@ -36,6 +36,9 @@ ROUTES: tuple[Route, ...] = (
     _r("GET", "bucket", "versions", versioning.ListObjectVersions),
     _r("GET", "bucket", "object-lock", object_lock.GetObjectLockConfiguration),
     _r("PUT", "bucket", "object-lock", object_lock.PutObjectLockConfiguration),
+    _r("GET", "bucket", "lifecycle", lifecycle.GetBucketLifecycleConfiguration),
+    _r("PUT", "bucket", "lifecycle", lifecycle.PutBucketLifecycleConfiguration),
+    _r("DELETE", "bucket", "lifecycle", lifecycle.DeleteBucketLifecycle),
     _r("GET", "bucket", "uploads", multipart.ListMultipartUploads),
     _r("GET", "bucket", "tagging", bucket_tagging.GetBucketTagging),
     _r("PUT", "bucket", "tagging", bucket_tagging.PutBucketTagging),

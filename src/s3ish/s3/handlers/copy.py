@@ -7,6 +7,7 @@ from ...util.clock import from_ts
 from .. import errors
 from ..xml import shapes
 from .common import object_spec_fields, quote_etag, write_condition, xml
+from .lifecycle import expiration_headers
 from .multipart import MAX_PART, checksum_fields, part_number_arg, upload_of
 from .object_lock import check_lock_write
 from .object_read import check_conditions, range_number
@@ -114,7 +115,7 @@ async def CopyObject(ctx):
                                        **checksum_fields(v.checksum_algorithm,
                                                           v.checksum_value)))
     resp.headers += (_source_headers(ctx, src_bucket, src, src_version)
-                     + new_version_header(v.version_id))
+                     + new_version_header(v.version_id) + expiration_headers(ctx, v))
     return resp
 
 

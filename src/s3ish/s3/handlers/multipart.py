@@ -11,6 +11,7 @@ from ..xml import codec, shapes
 from .common import (CHECKSUM_HEADERS, ChecksumRequest, body_length,
                      checksum_response_headers, content_md5, make_verifier, object_spec_fields,
                      owner_of, quote_etag, read_xml, write_condition, xml)
+from .lifecycle import abort_headers, expiration_headers
 from .listing import encoder
 from .object_lock import check_lock_write
 from .tagging import tags_from_header
@@ -76,6 +77,7 @@ async def CreateMultipartUpload(ctx) -> Response:
     check_lock_write(ctx.bucket_record, spec)
     u = await ctx.svc.multipart.create_multipart_upload(ctx.bucket, ctx.key, spec)
     resp = xml(shapes.InitiateMultipartUploadResult(ctx.bucket, ctx.key, u.upload_id))
+    resp.headers += abort_headers(ctx, u)
     if algorithm:
         resp.headers += [("x-amz-checksum-algorithm", algorithm),
                          ("x-amz-checksum-type", ctype)]
@@ -149,7 +151,7 @@ async def CompleteMultipartUpload(ctx) -> Response:
     resp = xml(result)
     resp.headers += checksum_response_headers(v.checksum_algorithm, v.checksum_value,
                                               v.checksum_type)
-    resp.headers += new_version_header(v.version_id)
+    resp.headers += new_version_header(v.version_id) + expiration_headers(ctx, v)
     return resp
 
 
@@ -210,7 +212,7 @@ async def ListParts(ctx) -> Response:
     truncated = len(parts) > max_parts
     parts = parts[:max_parts]
     owner = owner_of(ctx, upload.owner)
-    return xml(shapes.ListPartsResult(
+    resp = xml(shapes.ListPartsResult(
         Bucket=ctx.bucket, Key=ctx.key, UploadId=upload.upload_id, PartNumberMarker=marker,
         NextPartNumberMarker=parts[-1].part_number if parts else 0, MaxParts=max_parts,
         IsTruncated=truncated,
@@ -220,6 +222,8 @@ async def ListParts(ctx) -> Response:
         Initiator=owner, Owner=owner, StorageClass=upload.storage_class,
         ChecksumAlgorithm=upload.checksum_algorithm or None,
         ChecksumType=upload.checksum_type or None))
+    resp.headers += abort_headers(ctx, upload)
+    return resp
 
 
 async def ListMultipartUploads(ctx) -> Response:

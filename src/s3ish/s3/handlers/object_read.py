@@ -6,6 +6,7 @@ from ...util.clock import parse_http_date
 from ...util.numbers import ascii_int
 from .. import errors
 from .common import object_headers, read_checksum_headers
+from .lifecycle import expiration_headers
 from .header_rules import check_value, wire_form
 from .tagging import tag_count_header
 from .versioning import version_arg, version_header
@@ -146,7 +147,8 @@ async def _read(ctx, body: bool) -> Response:
     v, _, stream = await ctx.svc.engine.get_object(ctx.bucket, ctx.key, plan, version_id)
     rng = state["range"]
     headers = (object_headers(v) + tag_count_header(v.tags)
-               + version_header(ctx.bucket_record, v.version_id))
+               + version_header(ctx.bucket_record, v.version_id)
+               + expiration_headers(ctx, v))
     if part_number is not None and v.is_multipart:
         headers.append(("x-amz-mp-parts-count", str(len(v.parts))))
     if overrides:

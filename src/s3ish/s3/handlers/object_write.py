@@ -10,6 +10,7 @@ from ..xml import codec, shapes
 from .common import (ChecksumRequest, body_length, checksum_response_headers, content_md5,
                      make_verifier, object_spec_fields, quote_etag, read_xml, write_condition,
                      xml)
+from .lifecycle import expiration_headers
 from .lock_headers import bypass_governance
 from .object_lock import check_lock_write
 from .tagging import tags_from_header
@@ -52,7 +53,8 @@ async def PutObject(ctx) -> Response:
     v = await ctx.svc.engine.put_object(ctx.bucket, ctx.key, req.body, spec,
                                         make_verifier(req, md5, ck),
                                         write_condition(req.headers))
-    headers = [("ETag", quote_etag(v.etag))] + new_version_header(v.version_id)
+    headers = ([("ETag", quote_etag(v.etag))] + new_version_header(v.version_id)
+               + expiration_headers(ctx, v))
     if ck.requested:
         headers += checksum_response_headers(v.checksum_algorithm, v.checksum_value,
                                              v.checksum_type)

@@ -289,6 +289,78 @@ class PostResponse:
     ETag: str
 
 
+# ---- bucket lifecycle (PutBucketLifecycleConfiguration; the legacy PutBucketLifecycle
+# document is the same root with a rule-level Prefix) ----
+
+@dataclass
+class LifecycleRuleAndOperator:
+    Prefix: str | None = None
+    Tag: list[Tag] = field(default_factory=list)
+    ObjectSizeGreaterThan: int | None = None
+    ObjectSizeLessThan: int | None = None
+
+
+@dataclass
+class LifecycleRuleFilter:
+    Prefix: str | None = None
+    Tag: Tag | None = None
+    ObjectSizeGreaterThan: int | None = None
+    ObjectSizeLessThan: int | None = None
+    And: LifecycleRuleAndOperator | None = None
+
+
+@dataclass
+class LifecycleExpiration:
+    Date: str | None = None
+    Days: int | None = None
+    ExpiredObjectDeleteMarker: bool | None = None
+
+
+@dataclass
+class NoncurrentVersionExpiration:
+    NoncurrentDays: int | None = None
+    NewerNoncurrentVersions: int | None = None
+
+
+@dataclass
+class Transition:
+    Date: str | None = None
+    Days: int | None = None
+    StorageClass: str | None = None
+
+
+@dataclass
+class NoncurrentVersionTransition:
+    NoncurrentDays: int | None = None
+    StorageClass: str | None = None
+    NewerNoncurrentVersions: int | None = None
+
+
+@dataclass
+class AbortIncompleteMultipartUpload:
+    DaysAfterInitiation: int | None = None
+
+
+@dataclass
+class LifecycleRuleShape:
+    """A `<Rule>` (named apart from the stored meta.bucketconf.LifecycleRule)."""
+    ID: str | None = None
+    Prefix: str | None = None
+    Filter: LifecycleRuleFilter | None = None
+    Status: str | None = None
+    Transition: list[Transition] = field(default_factory=list)
+    Expiration: LifecycleExpiration | None = None
+    NoncurrentVersionTransition: list[NoncurrentVersionTransition] = field(
+        default_factory=list)
+    NoncurrentVersionExpiration: NoncurrentVersionExpiration | None = None
+    AbortIncompleteMultipartUpload: AbortIncompleteMultipartUpload | None = None
+
+
+@dataclass
+class LifecycleConfiguration:
+    Rule: list[LifecycleRuleShape] = field(default_factory=list)
+
+
 @dataclass(kw_only=True)
 class ObjectChecksum(Checksums):
     ChecksumType: str | None = None
