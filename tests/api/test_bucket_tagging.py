@@ -5,7 +5,7 @@ import hashlib
 import botocore.exceptions
 import pytest
 
-from tests.support import error_code, send, signed_request
+from tests.support import error_code, send, signed_request, unique_bucket
 
 
 def _code(call, **kw) -> tuple[int, str]:
@@ -90,3 +90,20 @@ def test_bucket_tags_survive_a_restart(tmp_path):
             {"Key": "a", "Value": "1"}]
     finally:
         srv.stop()
+
+
+def test_tags_given_at_creation(s3):
+    name = unique_bucket()
+    s3.create_bucket(Bucket=name, CreateBucketConfiguration={
+        "Tags": [{"Key": "team", "Value": "storage"}]})
+    try:
+        assert s3.get_bucket_tagging(Bucket=name)["TagSet"] == [
+            {"Key": "team", "Value": "storage"}]
+    finally:
+        s3.delete_bucket(Bucket=name)
+    with pytest.raises(botocore.exceptions.ClientError) as e:
+        s3.create_bucket(Bucket=name, CreateBucketConfiguration={
+            "Tags": [{"Key": "aws:reserved", "Value": "x"}]})
+    assert e.value.response["Error"]["Code"] == "InvalidTag"
+    with pytest.raises(botocore.exceptions.ClientError) as e:
+        s3.head_bucket(Bucket=name)          # the refused bucket was not created

@@ -32,8 +32,8 @@ class Engine:
 
     # ---- buckets ----
     async def create_bucket(self, name: str, owner: str, region: str,
-                            object_lock: bool = False) -> None:
-        b = r.Bucket(name, owner, time.time(), region)
+                            object_lock: bool = False, tags: dict | None = None) -> None:
+        b = r.Bucket(name, owner, time.time(), region, tags=tags or {})
         if object_lock:
             b.versioning, b.object_lock = "Enabled", r.ObjectLockConfig()
         await self.meta.apply(r.CreateBucket(b))

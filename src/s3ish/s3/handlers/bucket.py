@@ -4,6 +4,7 @@ import base64
 import ipaddress
 import re
 
+from ...engine.tags import validate_bucket_tags
 from ...http.asgi import Response
 from ...util.clock import from_ts
 from ...util.numbers import ascii_int
@@ -90,7 +91,7 @@ async def CreateBucket(ctx) -> Response:
     # Object lock at creation turns versioning on for good.
     object_lock = ctx.req.headers.get("x-amz-bucket-object-lock-enabled",
                                       "").strip().lower() == "true"
-    region = ctx.svc.region
+    region, tags = ctx.svc.region, {}
     raw = await ctx.req.read_all(64 * 1024)
     if raw is None:
         raise errors.MaxMessageLengthExceeded()
@@ -106,7 +107,9 @@ async def CreateBucket(ctx) -> Response:
                 raise errors.InvalidLocationConstraint(
                     LocationConstraint=conf.LocationConstraint)
             region = conf.LocationConstraint
-    await ctx.svc.engine.create_bucket(ctx.bucket, ctx.owner, region, object_lock)
+        if conf.Tags is not None:
+            tags = validate_bucket_tags([(t.Key, t.Value) for t in conf.Tags.Tag])
+    await ctx.svc.engine.create_bucket(ctx.bucket, ctx.owner, region, object_lock, tags)
     return Response(200, [("Location", f"/{ctx.bucket}")])
 
 

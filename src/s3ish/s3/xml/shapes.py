@@ -85,6 +85,7 @@ class LocationConstraint:
 @dataclass
 class CreateBucketConfiguration:
     LocationConstraint: str | None = None
+    Tags: TagSet | None = None
 
 
 @dataclass
