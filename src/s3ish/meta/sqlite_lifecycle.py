@@ -6,6 +6,7 @@ The schedule is an index derived from the rows (journal replay rebuilds it), so 
 own updates to it are not journaled. A write to a key bumps its row's `gen`; the worker's
 update applies only if the row was not bumped since it read it, so no write is overlooked.
 """
+import fcntl
 from collections import namedtuple
 
 from .sqlite_tx import OBJ_COLS, get_current
@@ -35,6 +36,16 @@ class LifecycleStoreMixin:
         it), unless a write bumped it meanwhile; one transaction for the lot. Returns how
         many applied."""
         def w():
+            if self._lock_fd is None:
+                return settle()
+            # Take turns with the other workers' writers, as every commit does (sqlite.py).
+            fcntl.flock(self._lock_fd, fcntl.LOCK_EX)
+            try:
+                return settle()
+            finally:
+                fcntl.flock(self._lock_fd, fcntl.LOCK_UN)
+
+        def settle():
             db, applied = self._db, 0
             db.execute("BEGIN IMMEDIATE")
             try:
