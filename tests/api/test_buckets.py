@@ -4,7 +4,7 @@ import uuid
 import botocore.exceptions
 import pytest
 
-from tests.support import ALT_PASSWORD, ALT_USER, error_code, send, signed_request
+from tests.support import ALT_PASSWORD, ALT_USER, error_code, send, signed_request, unique_bucket
 
 
 def _code(e) -> str:
@@ -62,9 +62,20 @@ def test_invalid_bucket_names(s3, name, why):
 
 
 def test_already_owned_vs_exists(server, s3, bucket):
-    with pytest.raises(botocore.exceptions.ClientError) as e:
-        s3.create_bucket(Bucket=bucket)
-    assert _code(e) == "BucketAlreadyOwnedByYou"
+    # us-east-1 (the default region) answers success to the owner, as S3 does there.
+    s3.put_object(Bucket=bucket, Key="kept", Body=b"x")
+    assert s3.create_bucket(Bucket=bucket)["ResponseMetadata"]["HTTPStatusCode"] == 200
+    assert s3.get_object(Bucket=bucket, Key="kept")["Body"].read() == b"x"
+    s3.delete_object(Bucket=bucket, Key="kept")
+    other = unique_bucket()
+    conf = {"LocationConstraint": "eu-west-1"}
+    s3.create_bucket(Bucket=other, CreateBucketConfiguration=conf)
+    try:
+        with pytest.raises(botocore.exceptions.ClientError) as e:
+            s3.create_bucket(Bucket=other, CreateBucketConfiguration=conf)
+        assert _code(e) == "BucketAlreadyOwnedByYou"   # elsewhere: 409
+    finally:
+        s3.delete_bucket(Bucket=other)
     alt = server.client(ALT_USER, ALT_PASSWORD)
     with pytest.raises(botocore.exceptions.ClientError) as e:
         alt.create_bucket(Bucket=bucket)

@@ -38,9 +38,7 @@ def test_bucket_lifecycle(mc):
     mc.make_bucket(name)
     assert mc.bucket_exists(name)
     assert name in [b.name for b in mc.list_buckets()]
-    with pytest.raises(S3Error) as e:
-        mc.make_bucket(name)
-    assert e.value.code in ("BucketAlreadyOwnedByYou", "BucketAlreadyExists")
+    mc.make_bucket(name)        # re-created by its owner in us-east-1: success, as on S3
     mc.put_object(name, "x", io.BytesIO(b"x"), 1)
     with pytest.raises(S3Error) as e:
         mc.remove_bucket(name)

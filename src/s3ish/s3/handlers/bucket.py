@@ -4,6 +4,7 @@ import base64
 import ipaddress
 import re
 
+from ...engine import errors as engine_errors
 from ...engine.tags import validate_bucket_tags
 from ...http.asgi import Response
 from ...util.clock import from_ts
@@ -109,7 +110,14 @@ async def CreateBucket(ctx) -> Response:
             region = conf.LocationConstraint
         if conf.Tags is not None:
             tags = validate_bucket_tags([(t.Key, t.Value) for t in conf.Tags.Tag])
-    await ctx.svc.engine.create_bucket(ctx.bucket, ctx.owner, region, object_lock, tags)
+    try:
+        await ctx.svc.engine.create_bucket(ctx.bucket, ctx.owner, region, object_lock, tags)
+    except engine_errors.BucketAlreadyOwnedByYou:
+        # S3's us-east-1 answers success to an owner re-creating its bucket there (and
+        # changes nothing); every other region answers 409.
+        existing = await ctx.svc.engine.get_bucket(ctx.bucket)
+        if (existing.region or ctx.svc.region) != "us-east-1" or region != "us-east-1":
+            raise
     return Response(200, [("Location", f"/{ctx.bucket}")])
 
 
