@@ -67,6 +67,11 @@ class Engine:
         """Replace the bucket's tag set ({} deletes it)."""
         await self.meta.apply(r.SetBucketTags(bucket, tags))
 
+    async def set_bucket_cors(self, bucket: str, rules: list) -> None:
+        """Replace the bucket's CORS rules ([] deletes the configuration); build `rules`
+        with engine.cors.validate, which checks them."""
+        await self.meta.apply(r.SetBucketCors(bucket, rules))
+
     async def set_object_retention(self, bucket: str, key: str, version_id: str | None,
                                    mode: str, until: float,
                                    bypass_governance: bool = False) -> r.Outcome:

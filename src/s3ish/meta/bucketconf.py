@@ -1,4 +1,4 @@
-"""Typed bucket configuration kept in the bucket's record: object lock, lifecycle rules.
+"""Typed bucket configuration kept in the bucket's record: object lock, lifecycle rules, CORS.
 
 (Versioning state and bucket tags are plain fields of `records.Bucket`.) These are data only;
 the rules that validate and apply them live in the engine.
@@ -56,3 +56,15 @@ class LifecycleRule:
     abort_incomplete_days: int | None = None
     transitions: list[LifecycleTransition] = field(default_factory=list)
     noncurrent_transitions: list[LifecycleNoncurrentTransition] = field(default_factory=list)
+
+
+@dataclass
+class CorsRule:
+    """One CORS rule: which origins may use which methods (and request headers), and what
+    the answers tell the browser (exposed headers, how long to cache a preflight)."""
+    allowed_methods: list[str]
+    allowed_origins: list[str]
+    allowed_headers: list[str] = field(default_factory=list)
+    expose_headers: list[str] = field(default_factory=list)
+    max_age_seconds: int | None = None
+    id: str | None = None

@@ -13,7 +13,7 @@ import dataclasses
 import json
 from dataclasses import dataclass, field
 
-from .bucketconf import LifecycleRule, ObjectLockConfig
+from .bucketconf import CorsRule, LifecycleRule, ObjectLockConfig
 
 FORMAT = 2
 
@@ -28,6 +28,7 @@ class Bucket:
     object_lock: ObjectLockConfig | None = None
     lifecycle: list[LifecycleRule] = field(default_factory=list)
     tags: dict = field(default_factory=dict)
+    cors: list[CorsRule] = field(default_factory=list)
 
     @property
     def versioned(self) -> bool:
@@ -244,6 +245,12 @@ class SetBucketTags:
 
 
 @dataclass
+class SetBucketCors:
+    bucket: str
+    rules: list[CorsRule]             # empty: delete the configuration
+
+
+@dataclass
 class CreateUpload:
     upload: Upload
 
@@ -268,7 +275,7 @@ class AbortUpload:
 Mutation = (CreateBucket | DeleteBucket | PutObject | DeleteObject | CreateUpload | PutPart
             | CompleteUpload | AbortUpload | SetObjectTags | SetObjectRetention
             | SetObjectLegalHold | SetBucketVersioning | SetBucketObjectLock
-            | SetBucketLifecycle | SetBucketTags)
+            | SetBucketLifecycle | SetBucketTags | SetBucketCors)
 
 
 @dataclass

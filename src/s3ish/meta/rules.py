@@ -121,6 +121,13 @@ def set_bucket_tags(tx: Tx, m: r.SetBucketTags) -> r.Outcome:
     return r.Outcome()
 
 
+def set_bucket_cors(tx: Tx, m: r.SetBucketCors) -> r.Outcome:
+    b = _bucket(tx, m.bucket)
+    b.cors = m.rules
+    tx.update_bucket(b)
+    return r.Outcome()
+
+
 # ---- object versions ----
 
 def check_condition(cur: r.ObjectVersion | None, cond: r.Condition | None) -> None:
@@ -394,6 +401,7 @@ _RULES = {
     r.SetBucketVersioning: set_bucket_versioning,
     r.SetBucketObjectLock: set_bucket_object_lock,
     r.SetBucketLifecycle: set_bucket_lifecycle, r.SetBucketTags: set_bucket_tags,
+    r.SetBucketCors: set_bucket_cors,
     r.PutObject: put_object, r.DeleteObject: delete_object,
     r.SetObjectTags: set_object_tags, r.SetObjectRetention: set_object_retention,
     r.SetObjectLegalHold: set_object_legal_hold,

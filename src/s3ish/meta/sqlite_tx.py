@@ -11,7 +11,7 @@ import sqlite3
 
 from ..util.ids import version_sort_at
 from . import docs, rules
-from .bucketconf import LifecycleRule, ObjectLockConfig
+from .bucketconf import CorsRule, LifecycleRule, ObjectLockConfig
 from .records import Bucket, ObjectVersion, Part, Upload
 
 # Versioned migrations: index i brings user_version i to i+1.
@@ -73,7 +73,7 @@ MIGRATIONS = [
 OBJ_COLS = "bucket, key, size, etag, mtime, owner, storage_class, meta, inline, vsort, dm"
 _BUCKET_COLS = "name, owner, created, region, config"
 _CONFIG_FIELDS = {"versioning": str, "object_lock": ObjectLockConfig | None,
-                  "lifecycle": list[LifecycleRule], "tags": dict}
+                  "lifecycle": list[LifecycleRule], "tags": dict, "cors": list[CorsRule]}
 
 
 def migrate(db: sqlite3.Connection) -> None:

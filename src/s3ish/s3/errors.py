@@ -142,6 +142,11 @@ NoSuchLifecycleConfiguration = _e("NoSuchLifecycleConfiguration", 404,
                                   "The lifecycle configuration does not exist")
 InvalidRetentionPeriod = _e("InvalidRetentionPeriod", 400,
                             "The retention period specified is invalid")
+NoSuchCORSConfiguration = _e("NoSuchCORSConfiguration", 404,
+                             "The CORS configuration does not exist")
+# A CORS preflight S3 refuses (no configuration, or no rule matches).
+AccessForbidden = _e("AccessForbidden", 403, "CORSResponse: This CORS request is not allowed.")
+BadRequest = _e("BadRequest", 400, "Bad Request")
 
 # Domain errors whose S3 code has another name, with the message AWS gives.
 _RENAMED = {
@@ -170,6 +175,7 @@ _RENAMED = {
     "LifecycleConfigError": lambda e: globals()[e.code](
         e.message, **({"ArgumentName": e.argument} if e.argument else {}),
         **({"ArgumentValue": e.value} if e.value is not None else {})),
+    "CorsConfigError": lambda e: globals()[e.code](e.message or None),
     # A GET/HEAD (or sub-resource) of a delete marker: 404 for the current version, 405 when
     # it was named by its id; both say so in headers.
     "DeleteMarker": lambda e: (NoSuchKey if e.current else MethodNotAllowed)(

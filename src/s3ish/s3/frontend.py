@@ -13,6 +13,7 @@ from ..util.ids import host_id, request_id
 from . import errors, routes
 from .auth.authenticate import accept_unauthenticated, authenticate
 from .handlers.common import refuse_unsupported_request
+from .handlers.cors import add_response_headers
 from .handlers.header_rules import sendable
 from .handlers.context import Ctx
 from .xml.codec import escape_text
@@ -59,12 +60,23 @@ class S3Frontend:
                     # The client may still be sending (or, after Expect: 100-continue,
                     # withholding) a body we will not read: the connection cannot be reused.
                     resp.headers.append(("Connection", "close"))
+            if resp is not None and ctx is not None:
+                await self._cors(ctx, resp)
             if resp is not None:
                 resp, code, sent = await self._send(send, req, resp, code, rid)
         finally:
             metrics.IN_FLIGHT.dec()
             status = resp.status if resp is not None else 499
             self._observe(req, ctx, op, status, code, sent, time.monotonic() - started)
+
+    @staticmethod
+    async def _cors(ctx, resp) -> None:
+        """The CORS headers of a browser request, on successes and errors alike; a failure
+        to add them costs the client only the headers."""
+        try:
+            await add_response_headers(ctx, resp)
+        except Exception:
+            log.exception("%s CORS headers not added", ctx.request_id)
 
     async def _send(self, send, req, resp, code, rid):
         """Send `resp`; returns (the response as it really ended, error code, bytes sent).
@@ -159,6 +171,8 @@ class S3Frontend:
         return bucket, key, False
 
     async def _handle(self, ctx: Ctx, route) -> Response:
+        if route is not None and route.access == "preflight":
+            return await route.handler(ctx)    # never signed: it carries no credentials
         # Authenticate before anything reads the body: a refused upload transfers nothing.
         if self.svc.auth_none:
             ctx.identity = accept_unauthenticated(ctx.req, self.svc.users)

@@ -3,11 +3,12 @@
 Targets: "service" (no bucket), "bucket", "object". The first row whose method and target
 match and whose sub-resource query parameter is present wins, so specific rows come first.
 Access classes: "user" (any authenticated user), "owner" (the bucket's owner), "policy" (the
-handler authenticates a signed form itself: browser POST uploads).
+handler authenticates a signed form itself: browser POST uploads), "preflight" (a CORS OPTIONS
+request: answered before authentication, browsers never sign one).
 """
 from dataclasses import dataclass
 
-from .handlers import attributes, bucket_tagging
+from .handlers import attributes, bucket_tagging, cors
 from .handlers import (bucket, copy, lifecycle, listing, multipart, object_lock, object_read,
                        object_write, post_object, tagging, versioning)
 
@@ -43,6 +44,10 @@ ROUTES: tuple[Route, ...] = (
     _r("GET", "bucket", "tagging", bucket_tagging.GetBucketTagging),
     _r("PUT", "bucket", "tagging", bucket_tagging.PutBucketTagging),
     _r("DELETE", "bucket", "tagging", bucket_tagging.DeleteBucketTagging),
+    _r("GET", "bucket", "cors", cors.GetBucketCors),
+    _r("PUT", "bucket", "cors", cors.PutBucketCors),
+    _r("DELETE", "bucket", "cors", cors.DeleteBucketCors),
+    _r("OPTIONS", "bucket", None, cors.OptionsObject, "preflight"),
     _r("GET", "bucket", "list-type", listing.ListObjectsV2),
     _r("GET", "bucket", None, listing.ListObjects),
     _r("HEAD", "bucket", None, bucket.HeadBucket),
@@ -70,6 +75,7 @@ ROUTES: tuple[Route, ...] = (
     _r("PUT", "object", None, object_write.PutObject, copy_source=False),
     _r("PUT", "object", None, copy.CopyObject, copy_source=True),
     _r("DELETE", "object", None, object_write.DeleteObject),
+    _r("OPTIONS", "object", None, cors.OptionsObject, "preflight"),
 )
 
 # Sub-resources S3 defines. A request naming one that no row above routes is refused with

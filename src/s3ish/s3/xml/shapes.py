@@ -362,6 +362,23 @@ class LifecycleConfiguration:
     Rule: list[LifecycleRuleShape] = field(default_factory=list)
 
 
+# ---- bucket CORS (PutBucketCors, GetBucketCors) ----
+
+@dataclass
+class CORSRule:
+    ID: str | None = None
+    AllowedHeader: list[str] = field(default_factory=list)
+    AllowedMethod: list[str] = field(default_factory=list)
+    AllowedOrigin: list[str] = field(default_factory=list)
+    ExposeHeader: list[str] = field(default_factory=list)
+    MaxAgeSeconds: int | None = None
+
+
+@dataclass
+class CORSConfiguration:
+    CORSRule: list[CORSRule] = field(default_factory=list)
+
+
 @dataclass(kw_only=True)
 class ObjectChecksum(Checksums):
     ChecksumType: str | None = None
