@@ -24,7 +24,7 @@ place in the key's history, a `null` version as `null`. What cannot come back:
   in (Enabled, or Suspended for a `null` version written after versioned ones); a bucket
   whose versioning was switched on but holds no versioned unit comes back unversioned;
 - object lock on a bucket none of whose versions or uploads carries a retention or legal
-  hold, and every other bucket configuration (lifecycle, tags, default retention).
+  hold, and every other bucket configuration (lifecycle, tags, CORS, default retention).
 """
 import dataclasses
 import json
