@@ -45,6 +45,8 @@ def test_cors_roundtrip(s3, bucket):
      "InvalidRequest"),
     ([{"AllowedMethods": ["GET"], "AllowedOrigins": ["*"], "ExposeHeaders": ["*"]}],
      "InvalidRequest"),
+    ([{"AllowedMethods": ["GET"], "AllowedOrigins": ["*"], "ID": "i" * 256}],
+     "InvalidArgument"),
     ([{"AllowedMethods": ["GET"], "AllowedOrigins": [f"o{i}"]} for i in range(101)],
      "MalformedXML"),
 ])

@@ -21,6 +21,7 @@ def rule(methods=("GET",), origins=("*",), **kw) -> CorsRule:
     ([rule()] * 101, "MalformedXML", ""),
     ([rule(methods=())], "MalformedXML", ""),
     ([rule(origins=())], "MalformedXML", ""),
+    ([rule(id="i" * 256)], "InvalidArgument", "ID length should not exceed allowed limit of 255"),
     ([rule(methods=("GET", "OPTIONS"))], "InvalidRequest",
      "Found unsupported HTTP method in CORS config. Unsupported method is OPTIONS"),
     ([rule(origins=("http://*.a.*",))], "InvalidRequest",
@@ -39,7 +40,7 @@ def test_validate_refuses(rules, code, message):
 
 def test_validate_accepts_the_limits():
     rules = [rule(methods=cors.METHODS, origins=("*", "http://*.x", "a"),
-                  allowed_headers=["*", "x-amz-*"], expose_headers=["ETag"])] * 100
+                  allowed_headers=["*", "x-amz-*"], expose_headers=["ETag"], id="i" * 255)] * 100
     assert cors.validate(rules) is rules
 
 

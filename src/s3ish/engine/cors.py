@@ -13,18 +13,21 @@ from .errors import DomainError
 
 METHODS = ("GET", "PUT", "POST", "DELETE", "HEAD")
 MAX_RULES = 100
+MAX_ID = 255
 # Responses whose content depends on these request headers once a bucket has CORS rules.
 VARY = "Origin, Access-Control-Request-Headers, Access-Control-Request-Method"
 
 
 class CorsConfigError(DomainError):
-    """A CORS configuration S3 refuses: `code` is the S3 error code (MalformedXML or
-    InvalidRequest), with AWS's message."""
+    """A CORS configuration S3 refuses: `code` is the S3 error code (MalformedXML,
+    InvalidRequest or InvalidArgument), with AWS's message and argument."""
 
-    def __init__(self, code: str, message: str = ""):
+    def __init__(self, code: str, message: str = "", argument: str = "", value: str = ""):
         super().__init__(message)
         self.code = code
         self.message = message
+        self.argument = argument
+        self.value = value
 
 
 def validate(rules: list[CorsRule]) -> list[CorsRule]:
@@ -34,6 +37,10 @@ def validate(rules: list[CorsRule]) -> list[CorsRule]:
     for rule in rules:
         if not rule.allowed_methods or not rule.allowed_origins:
             raise CorsConfigError("MalformedXML")
+        if rule.id is not None and len(rule.id) > MAX_ID:
+            # As for lifecycle rule ids.
+            raise CorsConfigError("InvalidArgument", "ID length should not exceed allowed "
+                                  f"limit of {MAX_ID}", "ID", rule.id)
         for method in rule.allowed_methods:
             if method not in METHODS:
                 raise CorsConfigError("InvalidRequest", "Found unsupported HTTP method in CORS "

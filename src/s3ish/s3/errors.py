@@ -175,7 +175,9 @@ _RENAMED = {
     "LifecycleConfigError": lambda e: globals()[e.code](
         e.message, **({"ArgumentName": e.argument} if e.argument else {}),
         **({"ArgumentValue": e.value} if e.value is not None else {})),
-    "CorsConfigError": lambda e: globals()[e.code](e.message or None),
+    "CorsConfigError": lambda e: globals()[e.code](
+        e.message or None, **({"ArgumentName": e.argument, "ArgumentValue": e.value}
+                              if e.argument else {})),
     # A GET/HEAD (or sub-resource) of a delete marker: 404 for the current version, 405 when
     # it was named by its id; both say so in headers.
     "DeleteMarker": lambda e: (NoSuchKey if e.current else MethodNotAllowed)(
