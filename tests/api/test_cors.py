@@ -174,3 +174,25 @@ def test_browser_preflight_then_presigned_put(server, s3, bucket):
     assert r.headers["Access-Control-Allow-Origin"] == origin
     assert r.headers["Access-Control-Expose-Headers"] == "ETag"
     assert s3.get_object(Bucket=bucket, Key="up.txt")["Body"].read() == b"hello"
+
+
+def test_preflight_of_multipart_upload(server, s3, bucket):
+    """A browser's multipart upload preflights URLs with sub-resources (?uploads,
+    ?partNumber&uploadId): they are preflights like any other."""
+    origin = "https://app.example"
+    s3.put_bucket_cors(Bucket=bucket, CORSConfiguration={"CORSRules": [
+        {"AllowedMethods": ["PUT", "POST"], "AllowedOrigins": [origin],
+         "ExposeHeaders": ["ETag"]}]})
+    upload = s3.create_multipart_upload(Bucket=bucket, Key="big")["UploadId"]
+    url = s3.generate_presigned_url("upload_part", Params={
+        "Bucket": bucket, "Key": "big", "UploadId": upload, "PartNumber": 1})
+    for target, method in ((url, "PUT"), (f"{server.endpoint}/{bucket}/big?uploads", "POST")):
+        r = requests.options(target, headers={"Origin": origin,
+                                              "Access-Control-Request-Method": method},
+                             timeout=30)
+        assert r.status_code == 200, r.text
+        assert r.headers["Access-Control-Allow-Origin"] == origin
+    r = requests.put(url, data=b"part", headers={"Origin": origin}, timeout=30)
+    assert r.status_code == 200
+    assert r.headers["Access-Control-Expose-Headers"] == "ETag"
+    s3.abort_multipart_upload(Bucket=bucket, Key="big", UploadId=upload)

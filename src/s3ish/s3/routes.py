@@ -96,7 +96,10 @@ def match(method: str, target: str, query: dict, headers: dict) -> Route | None:
         if route.method == method and route.target == target and (
                 route.subresource is None or route.subresource in query) and (
                 route.copy_source is None or route.copy_source == copying):
-            if route.subresource is None and SUBRESOURCES.intersection(query):
+            # A preflight asks about any request to the resource: a browser's presigned
+            # UploadPart (?partNumber&uploadId) or CreateMultipartUpload (?uploads) too.
+            if (route.subresource is None and route.access != "preflight"
+                    and SUBRESOURCES.intersection(query)):
                 return None
             return route
     return None
