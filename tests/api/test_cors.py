@@ -196,3 +196,16 @@ def test_preflight_of_multipart_upload(server, s3, bucket):
     assert r.status_code == 200
     assert r.headers["Access-Control-Expose-Headers"] == "ETag"
     s3.abort_multipart_upload(Bucket=bucket, Key="big", UploadId=upload)
+
+
+def test_browser_form_post_gets_cors_headers(s3, bucket):
+    origin = "https://form.example"
+    s3.put_bucket_cors(Bucket=bucket, CORSConfiguration={"CORSRules": [
+        {"AllowedMethods": ["POST"], "AllowedOrigins": [origin]}]})
+    post = s3.generate_presigned_post(bucket, "form.txt")
+    r = requests.post(post["url"], data=post["fields"], headers={"Origin": origin},
+                      files={"file": ("form.txt", b"posted")}, timeout=30)
+    assert r.status_code == 204, r.text
+    assert r.headers["Access-Control-Allow-Origin"] == origin
+    assert r.headers["Access-Control-Allow-Methods"] == "POST"
+    assert s3.get_object(Bucket=bucket, Key="form.txt")["Body"].read() == b"posted"
