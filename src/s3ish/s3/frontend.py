@@ -1,5 +1,7 @@
 """The S3 request pipeline: request id -> error boundary -> route -> authenticate ->
 authorize -> handler -> engine. Renders S3 errors as XML; logs one access line per request.
+A CORS preflight (OPTIONS) is answered right after routing, without authentication; every
+other response of a browser request (errors too) gets its bucket's CORS headers.
 """
 import logging
 import time
