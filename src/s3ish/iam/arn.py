@@ -130,3 +130,12 @@ KNOWN_ACTIONS = frozenset(a.lower() for a in {
     "s3:ReplicateTags", "s3:RestoreObject", "s3:PutObjectVersionAcl",
     "s3:GetObjectVersionAcl", "s3:DeleteObjectVersionTagging",
 })
+
+# Known action (lower case) -> the kind of resource it applies to ("bucket" or "object"), for
+# the check that a statement's actions apply to at least one of its resources.
+ACTION_KINDS: dict[str, str] = {}
+for _op in ACTIONS.values():
+    if _op.kind != "service":
+        for _a in (_op.action, _op.version_action):
+            if _a:
+                ACTION_KINDS[_a.lower()] = _op.kind

@@ -15,7 +15,7 @@ import json
 import re
 from dataclasses import dataclass, field
 
-from .arn import KNOWN_ACTIONS, PREFIX
+from .arn import ACTION_KINDS, KNOWN_ACTIONS, PREFIX
 from .conditions import Clause, compile_block
 from .errors import MalformedPolicy
 from .patterns import Pattern
@@ -144,6 +144,8 @@ def _statement(s, kind, bucket, variables, principal_exists) -> Statement:
         _check_action(a, kind)
     for r in resources:
         _check_resource(r, kind, bucket)
+    if kind == "bucket" and not not_action and not not_resource:
+        _check_applies(actions, resources)
     return Statement(
         sid, s["Effect"] == "Allow", principals, not_principal,
         [Pattern(a.casefold()) for a in actions], not_action,
@@ -179,7 +181,7 @@ def _check_action(action: str, kind: str) -> None:
 
 
 def _check_resource(resource: str, kind: str, bucket: str | None) -> None:
-    if resource == "*":
+    if resource == "*" and kind != "bucket":
         return
     if kind != "bucket":
         if not resource.startswith("arn:"):
@@ -192,6 +194,16 @@ def _check_resource(resource: str, kind: str, bucket: str | None) -> None:
         name = resource[len(PREFIX):].split("/", 1)[0]
         if not Pattern(name).match(bucket, {}):
             raise MalformedPolicy("Policy has invalid resource")
+
+
+def _check_applies(actions: list[str], resources: list[str]) -> None:
+    """AWS refuses a statement whose actions can touch none of its resources (object actions on
+    bucket ARNs only, or bucket actions on object ARNs only)."""
+    kinds = {ACTION_KINDS.get(a.lower(), "any") for a in actions}
+    bucket_only = all("/" not in r and not any(c in r for c in "*?$") for r in resources)
+    object_only = all("/" in r for r in resources)
+    if kinds == {"object"} and bucket_only or kinds == {"bucket"} and object_only:
+        raise MalformedPolicy("Action does not apply to any resource(s) in statement")
 
 
 def _principal_element(s, kind, principal_exists) -> tuple[PrincipalSet | None, bool]:
