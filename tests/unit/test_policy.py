@@ -7,7 +7,7 @@ import pytest
 
 from s3ish.iam import arn, patterns
 from s3ish.iam.errors import MalformedPolicy
-from s3ish.iam.policy import ANONYMOUS, Principal, evaluate, parse
+from s3ish.iam.policy import ANONYMOUS, Principal, evaluate, is_public, parse
 
 ALICE_ARN = "arn:aws:iam::111111111111:user/alice"
 BOB_ARN = "arn:aws:iam::111111111111:user/bob"
@@ -51,6 +51,8 @@ EVAL = [
      ALICE, "s3:GetObject", OBJ, "Deny"),
     ("deny for someone else", [st(), st("Deny", principal={"AWS": BOB_ARN})],
      ALICE, "s3:GetObject", OBJ, "Allow"),
+    ("tenant account (as Ceph names it)", [st(principal={"AWS": "arn:aws:iam::t1:root"})],
+     Principal(frozenset({"arn:aws:iam::t1:root"})), "s3:GetObject", OBJ, "Allow"),
     ("account id names the root", [st(principal={"AWS": "111111111111"})], BOB, "s3:GetObject",
      OBJ, "Allow"),
     ("canonical user", [st(principal={"CanonicalUser": "c-alice"})], ALICE, "s3:GetObject", OBJ,
@@ -321,6 +323,11 @@ MALFORMED = [
     ("principal not a dict", doc(st(principal="alice")), "Invalid principal in policy"),
     ("principal bad kind", doc(st(principal={"Alien": "x"})), "Invalid principal in policy"),
     ("principal bad aws", doc(st(principal={"AWS": "alice"})), "Invalid principal in policy"),
+    ("principal wildcard", doc(st(principal={"AWS": "arn:aws:iam::1:user/*"})),
+     "Invalid principal in policy"),
+    ("allow with NotPrincipal", doc({"Effect": "Allow", "NotPrincipal": {"AWS": "*"},
+                                     "Action": "s3:GetObject", "Resource": "arn:aws:s3:::b/*"}),
+     "Invalid principal in policy"),
     ("principal empty", doc(st(principal={"AWS": []})), "Invalid principal in policy"),
     ("duplicate sid", doc({**st(), "Sid": "a"}, {**st(), "Sid": "a"}), "must be unique"),
     ("unknown operator", doc(st(Condition={"StringEqualz": {"a": "b"}})),
@@ -359,6 +366,27 @@ def test_valid_bucket_policy_shapes():
                version="2008-10-17")
     assert len(parse(text, bucket="b").statements) == 2
     assert parse(doc(st()).encode(), bucket="b").version == "2012-10-17"
+
+
+PUBLIC = [
+    ([st()], True),
+    ([st(principal={"AWS": "*"}, action="s3:ListBucket", resource=[B, B + "/*"])], True),
+    ([st(principal={"AWS": "arn:aws:iam::t1:root"})], False),
+    ([st("Deny")], False),
+    ([st(Condition={"IpAddress": {"aws:SourceIp": "10.0.0.0/32"}})], False),
+    ([st(Condition={"IpAddress": {"aws:SourceIp": "0.0.0.0/0"}})], True),
+    ([st(Condition={"NotIpAddress": {"aws:SourceIp": "10.0.0.0/8"}})], True),
+    ([st(Condition={"StringEquals": {"aws:SourceAccount": "111111111111"}})], False),
+    ([st(Condition={"StringLike": {"aws:SourceArn": "arn:aws:s3:::*"}})], True),
+    ([st(Condition={"ArnEquals": {"aws:SourceArn": "arn:aws:s3:::logs"}})], False),
+    ([st(Condition={"StringEqualsIfExists": {"aws:SourceAccount": "1"}})], True),
+    ([st(Condition={"StringLike": {"aws:Referer": "http://example.com/*"}})], True),
+]
+
+
+@pytest.mark.parametrize("statements,public", PUBLIC)
+def test_is_public(statements, public):
+    assert is_public(parse(doc(*statements), bucket="b")) is public
 
 
 # --- compiled once ---------------------------------------------------------------------------

@@ -143,7 +143,8 @@ for _suffix, _op in _NUM.items():
 
 class Clause:
     """One (operator, key, values) triple of a condition block, compiled."""
-    __slots__ = ("key", "values", "matcher", "negated", "if_exists", "qualifier", "null")
+    __slots__ = ("key", "operator", "values", "matcher", "negated", "if_exists", "qualifier",
+                 "null")
 
     def __init__(self, op_name: str, key: str, raw, variables: bool = True):
         self.key = key.lower()
@@ -159,6 +160,7 @@ class Clause:
         self.if_exists = name.endswith("ifexists") and name != "ifexists"
         if self.if_exists:
             name = name[:-len("ifexists")]
+        self.operator = name          # lower case, without qualifier and IfExists
         self.null = name == "null"
         if self.null:
             if self.if_exists or any(v not in ("true", "false") for v in values):

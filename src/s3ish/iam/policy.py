@@ -27,7 +27,9 @@ _FIELDS = {"Sid", "Effect", "Principal", "NotPrincipal", "Action", "NotAction", 
            "NotResource", "Condition"}
 _ACTION = re.compile(r"^[A-Za-z0-9-]+:[A-Za-z0-9*?]+$")
 _ACCOUNT = re.compile(r"^\d{12}$")
-_PRINCIPAL_ARN = re.compile(r"^arn:aws:(iam|sts)::(\d{12}|\*)?:\S+$")
+# arn:aws:iam::<account>:root|user/<name>|role/<name>...; s3ish's accounts need not be 12 digits
+# (Ceph's s3-tests name tenants), but a principal never has wildcards.
+_PRINCIPAL_ARN = re.compile(r"^arn:aws:(iam|sts)::[A-Za-z0-9_.-]+:[^*?]+$")
 
 
 @dataclass(frozen=True)
@@ -216,6 +218,9 @@ def _principal_element(s, kind, principal_exists) -> tuple[PrincipalSet | None, 
         raise MalformedPolicy("Missing required field Principal")
     if len(both) == 2:
         raise MalformedPolicy("Statement cannot contain both Principal and NotPrincipal")
+    if both[0] == "NotPrincipal" and s["Effect"] == "Allow":
+        # AWS supports NotPrincipal only to deny everyone but some (Ceph's s3-tests agree).
+        raise MalformedPolicy("Invalid principal in policy")
     return _principals(s[both[0]], principal_exists), both[0] == "NotPrincipal"
 
 
@@ -255,6 +260,39 @@ def _add_principal(out: PrincipalSet, kind: str, name: str, principal_exists) ->
         out.other.add(name)
     else:
         raise MalformedPolicy("Invalid principal in policy")
+
+
+# Keys that, compared with fixed values, restrict who can use a grant to known callers: an Allow
+# to "*" restricted by one of them is not public ("The meaning of public" in the S3 docs).
+_FIXED_KEYS = frozenset({
+    "aws:sourceip", "aws:sourcearn", "aws:sourcevpc", "aws:sourcevpce", "aws:sourceaccount",
+    "aws:sourceowner", "aws:principalaccount", "aws:principalarn", "aws:principalorgid",
+    "aws:userid", "s3:dataaccesspointarn", "s3:dataaccesspointaccount"})
+_OPEN_NETS = ("0.0.0.0/0", "::/0")
+
+
+def is_public(policy: Policy) -> bool:
+    """Whether the policy grants anything to everyone (GetBucketPolicyStatus, and what a
+    BlockPublicPolicy/RestrictPublicBuckets public access block refuses)."""
+    return any(st.allow and st.principals is not None and st.principals.everyone
+               and not any(_restricts(c) for c in st.conditions) for st in policy.statements)
+
+
+def _restricts(clause: Clause) -> bool:
+    if clause.key not in _FIXED_KEYS or clause.negated or clause.null or clause.if_exists:
+        return False
+    if clause.qualifier == "forallvalues":
+        return False      # true for a request without the key: no restriction
+    if clause.operator == "ipaddress":
+        return all(str(net) not in _OPEN_NETS for net in clause.values)
+    if clause.operator in ("stringlike", "arnlike", "arnequals"):
+        return not any("*" in v.text or "?" in v.text for v in _texts(clause.values))
+    return clause.operator in ("stringequals", "stringequalsignorecase")
+
+
+def _texts(values):
+    for v in values:
+        yield from (v if isinstance(v, list) else [v])
 
 
 def lower_context(context: dict | None) -> dict:
