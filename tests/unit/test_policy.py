@@ -428,3 +428,20 @@ def test_version_actions_and_arns():
     assert arn.ACTIONS["PutObjectRetention"].for_request("v1") == "s3:PutObjectRetention"
     assert arn.SOURCE_ACTIONS["CopyObject"].for_request("v1") == "s3:GetObjectVersion"
     assert arn.bucket_arn("b") == B and arn.object_arn("b", "k/1") == "arn:aws:s3:::b/k/1"
+
+
+def test_patterns_with_variables_match_as_their_substituted_text():
+    """The per-request matchers (str pieces, char glob) agree with the precompiled regex of the
+    same pattern with the variable's value written in."""
+    ctx = {"v": "ab"}
+    shapes = ["${v}", "x${v}", "${v}*", "*${v}", "*${v}*", "${v}*${v}", "a*${v}*b", "${v}?",
+              "?${v}*", "${v}*?b", "*", "${v}**${v}"]
+    values = ["", "ab", "xab", "abab", "aab", "abb", "abxab", "ab?", "abc", "zabz", "axabyb",
+              "aab_b", "abxb", "AB"]
+    for shape in shapes:
+        with_var = patterns.Pattern(shape, variables=True)
+        written = patterns.Pattern(shape.replace("${v}", "ab"))
+        folded = patterns.Pattern(shape, variables=True, ignore_case=True)
+        for value in values:
+            assert with_var.match(value, ctx) == written.match(value, {}), (shape, value)
+            assert folded.match(value, ctx) == written.match(value.lower(), {}), (shape, value)

@@ -61,14 +61,17 @@ def _tokens(text: str, wildcards: bool, variables: bool) -> list:
 
 class Pattern:
     """One compiled pattern; `match(value, ctx)` says whether `value` matches it."""
-    __slots__ = ("text", "fold", "literal", "regex", "tokens")
+    __slots__ = ("text", "fold", "literal", "regex", "tokens", "segments")
 
     def __init__(self, text: str, wildcards=True, variables=False, ignore_case=False):
         self.text, self.fold = text, ignore_case
-        self.literal = self.regex = self.tokens = None
+        self.literal = self.regex = self.tokens = self.segments = None
         tokens = _tokens(text, wildcards, variables)
         if any(isinstance(t, Var) for t in tokens):
-            self.tokens = tokens
+            if any(t is ONE for t in tokens):
+                self.tokens = tokens
+            else:
+                self.segments = _segments(tokens)
         elif all(isinstance(t, str) for t in tokens):
             self.literal = "".join(tokens).casefold() if ignore_case else "".join(tokens)
         else:
@@ -81,7 +84,36 @@ class Pattern:
             return (value.casefold() if self.fold else value) == self.literal
         if self.regex is not None:
             return self.regex.fullmatch(value) is not None
+        if self.segments is not None:
+            return self._match_segments(value, ctx)
         return self._match_tokens(value, ctx)
+
+    def _match_segments(self, value: str, ctx: dict) -> bool:
+        """Variables and `*` only: the literal pieces between stars, found with str methods."""
+        pieces = []
+        for segment in self.segments:
+            piece = []
+            for t in segment:
+                sub = t.resolve(ctx) if isinstance(t, Var) else t
+                if sub is None:
+                    return False        # an unresolved variable matches nothing, as on AWS
+                piece.append(sub)
+            pieces.append("".join(piece))
+        if self.fold:
+            value, pieces = value.casefold(), [p.casefold() for p in pieces]
+        if len(pieces) == 1:
+            return value == pieces[0]
+        first, last = pieces[0], pieces[-1]
+        end = len(value) - len(last)
+        if end < len(first) or not value.startswith(first) or not value.endswith(last):
+            return False
+        pos = len(first)
+        for piece in pieces[1:-1]:
+            found = value.find(piece, pos, end)
+            if found < 0:
+                return False
+            pos = found + len(piece)
+        return True
 
     def _match_tokens(self, value: str, ctx: dict) -> bool:
         units: list = []     # characters and wildcards after substitution
@@ -99,6 +131,17 @@ class Pattern:
             value = value.casefold()
             units = [u.casefold() if isinstance(u, str) else u for u in units]
         return glob(units, value)
+
+
+def _segments(tokens: list) -> list[list]:
+    """Tokens without ONE split at each STAR: the pieces that must appear in order."""
+    out: list[list] = [[]]
+    for t in tokens:
+        if t is STAR:
+            out.append([])
+        else:
+            out[-1].append(t)
+    return out
 
 
 def glob(units: list, value: str) -> bool:
