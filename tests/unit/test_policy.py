@@ -53,6 +53,8 @@ EVAL = [
      ALICE, "s3:GetObject", OBJ, "Allow"),
     ("tenant account (as Ceph names it)", [st(principal={"AWS": "arn:aws:iam::t1:root"})],
      Principal(frozenset({"arn:aws:iam::t1:root"})), "s3:GetObject", OBJ, "Allow"),
+    ("empty account (as Ceph names users)", [st(principal={"AWS": "arn:aws:iam:::user/u"})],
+     Principal(frozenset({"arn:aws:iam:::user/u"})), "s3:GetObject", OBJ, "Allow"),
     ("account id names the root", [st(principal={"AWS": "111111111111"})], BOB, "s3:GetObject",
      OBJ, "Allow"),
     ("canonical user", [st(principal={"CanonicalUser": "c-alice"})], ALICE, "s3:GetObject", OBJ,

@@ -28,8 +28,8 @@ _FIELDS = {"Sid", "Effect", "Principal", "NotPrincipal", "Action", "NotAction", 
 _ACTION = re.compile(r"^[A-Za-z0-9-]+:[A-Za-z0-9*?]+$")
 _ACCOUNT = re.compile(r"^\d{12}$")
 # arn:aws:iam::<account>:root|user/<name>|role/<name>...; s3ish's accounts need not be 12 digits
-# (Ceph's s3-tests name tenants), but a principal never has wildcards.
-_PRINCIPAL_ARN = re.compile(r"^arn:aws:(iam|sts)::[A-Za-z0-9_.-]+:[^*?]+$")
+# (Ceph names tenants, or leaves the account empty), but a principal never has wildcards.
+_PRINCIPAL_ARN = re.compile(r"^arn:aws:(iam|sts)::[A-Za-z0-9_.-]*:[^*?]+$")
 
 
 @dataclass(frozen=True)
