@@ -293,6 +293,7 @@ def test_several_policies_deny_in_any_wins():
 MALFORMED = [
     ("not json", " [1]", "first byte must be '{'"),
     ("bad json", "{\"Version\": ", "invalid Json"),
+    ("deeply nested", '{"Id": ' + "[" * 9000 + "]" * 9000 + "}", "invalid Json"),
     ("too big", "{" + " " * (20 * 1024) + "}", "maximum allowed document size"),
     ("bad version", json.dumps({"Version": "2012-10-18", "Statement": [st()]}), "version"),
     ("no statement", json.dumps({"Version": "2012-10-17"}), "Missing required field Statement"),

@@ -92,29 +92,12 @@ def parse(text, kind: str = "bucket", bucket: str | None = None,
     resources must be in it); `principal_exists(name)`: whether an AWS principal is known."""
     if isinstance(text, str):
         text = text.encode()
-    if len(text) > max_size:
-        raise MalformedPolicy("Policy exceeds the maximum allowed document size.")
-    if not text.lstrip()[:1] == b"{":
-        raise MalformedPolicy("Policies must be valid JSON and the first byte must be '{'")
-    try:
-        doc = json.loads(text)
-    except (ValueError, UnicodeDecodeError):
-        raise MalformedPolicy("This policy contains invalid Json") from None
-    for name in doc:
-        if name not in _TOP:
-            raise MalformedPolicy(f"Unknown field {name}")
-    version = doc.get("Version", "2008-10-17")
-    if version not in VERSIONS:
-        raise MalformedPolicy(f"Invalid policy document version: {version}")
-    if "Statement" not in doc:
-        raise MalformedPolicy("Missing required field Statement")
+    doc = _document(text, max_size)
+    version, pid = doc.get("Version", "2008-10-17"), doc.get("Id")
     raw = doc["Statement"]
     raw = [raw] if isinstance(raw, dict) else raw
     if not isinstance(raw, list) or not raw:
         raise MalformedPolicy("Could not parse the policy: Statement is not well formatted.")
-    pid = doc.get("Id")
-    if pid is not None and not isinstance(pid, str):
-        raise MalformedPolicy("Id must be a string")
     statements, sids = [], set()
     for s in raw:
         st = _statement(s, kind, bucket, version == "2012-10-17", principal_exists)
@@ -124,6 +107,28 @@ def parse(text, kind: str = "bucket", bucket: str | None = None,
             sids.add(st.sid)
         statements.append(st)
     return Policy(text.decode(), version, pid, statements)
+
+
+def _document(text: bytes, max_size: int) -> dict:
+    """The JSON object of a document, with its top-level fields checked."""
+    if len(text) > max_size:
+        raise MalformedPolicy("Policy exceeds the maximum allowed document size.")
+    if not text.lstrip()[:1] == b"{":
+        raise MalformedPolicy("Policies must be valid JSON and the first byte must be '{'")
+    try:
+        doc = json.loads(text)
+    except (ValueError, UnicodeDecodeError, RecursionError):
+        raise MalformedPolicy("This policy contains invalid Json") from None
+    for name in doc:
+        if name not in _TOP:
+            raise MalformedPolicy(f"Unknown field {name}")
+    if doc.get("Version", "2008-10-17") not in VERSIONS:
+        raise MalformedPolicy(f"Invalid policy document version: {doc['Version']}")
+    if "Statement" not in doc:
+        raise MalformedPolicy("Missing required field Statement")
+    if doc.get("Id") is not None and not isinstance(doc["Id"], str):
+        raise MalformedPolicy("Id must be a string")
+    return doc
 
 
 def _statement(s, kind, bucket, variables, principal_exists) -> Statement:
