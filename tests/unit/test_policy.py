@@ -2,6 +2,7 @@
 NotPrincipal/NotAction/NotResource, wildcards, variables, every condition operator with IfExists
 and the set qualifiers), and that a compiled policy compiles nothing more when evaluated."""
 import json
+from datetime import datetime, timezone
 
 import pytest
 
@@ -241,6 +242,15 @@ def test_condition_operator(op, key, values, value, holds):
     ctx = {} if value is None else {key: value}
     statements = [st(Condition={op: {key: values}})]
     assert decide(statements, ctx=ctx) == ("Allow" if holds else "NoDecision")
+
+
+def test_dates_in_the_context_may_be_datetimes_or_numbers():
+    statements = [st(Condition={"DateLessThan": {"aws:CurrentTime": "2026-01-01T00:00:00Z"}})]
+    early = datetime(2025, 12, 31, 23, 0, tzinfo=timezone.utc)
+    assert decide(statements, ctx={"aws:CurrentTime": early}) == "Allow"
+    assert decide(statements, ctx={"aws:CurrentTime": early.replace(tzinfo=None)}) == "Allow"
+    assert decide(statements, ctx={"aws:CurrentTime": 1767225600 + 1}) == "NoDecision"
+    assert decide(statements, ctx={"aws:CurrentTime": "2025-12-31T23:59:59.500Z"}) == "Allow"
 
 
 def test_condition_keys_are_case_insensitive():

@@ -27,8 +27,13 @@ def _number(text: str) -> float:
     return float(text)
 
 
-def _date(text: str) -> float:
-    """ISO 8601 (with or without time and zone; UTC if none) or epoch seconds -> epoch."""
+def _date(text) -> float:
+    """ISO 8601 (with or without time and zone; UTC if none) or epoch seconds -> epoch. The
+    request context may also hold a datetime or a number."""
+    if isinstance(text, datetime):
+        return (text if text.tzinfo else text.replace(tzinfo=timezone.utc)).timestamp()
+    if isinstance(text, (int, float)):
+        return float(text)
     text = text.strip()
     try:
         return float(text)
@@ -181,10 +186,10 @@ class Clause:
             absent = value is None or value == [] or value == ()
             return absent == (self.values[0] == "true") if len(self.values) == 1 else any(
                 absent == (v == "true") for v in self.values)
-        if isinstance(value, (str, int, float, bool)):
-            value = [value if not isinstance(value, bool) else str(value).lower()]
-        elif value is not None:
-            value = list(value)
+        if isinstance(value, bool):
+            value = [str(value).lower()]
+        elif value is not None and not isinstance(value, (list, tuple, set, frozenset)):
+            value = [value]       # a single-valued key (a string, a number, a datetime)
         if not value:
             if self.if_exists:
                 return True
