@@ -11,7 +11,7 @@ import pytest
 
 from s3ish.engine.objects import Engine
 from s3ish.engine.types import PutSpec
-from s3ish.meta import errors, journal, records as r, rules
+from s3ish.meta import docs, errors, journal, records as r, rules
 from s3ish.meta.recovery import _apply_all
 from s3ish.meta.sqlite import SqliteMetaStore
 from s3ish.meta.sqlite_tx import MIGRATIONS, SqliteTx, migrate
@@ -354,7 +354,7 @@ def _format1_line(lsn, mutations):
     """A journal line exactly as the previous format wrote it: no "f", no new fields."""
     m = []
     for x in mutations:
-        doc = journal._to_doc(x)
+        doc = docs.to_doc(x)
         for name in _NEW_FIELDS.get(type(x).__name__, ()):
             del doc[name]
         for field, kind in (("version", "ObjectVersion"), ("bucket", "Bucket")):

@@ -10,7 +10,7 @@ import zlib
 
 from hypothesis import strategies as st
 
-from s3ish.meta import journal, records
+from s3ish.meta import docs, journal, records
 from tests.fuzz.harness import fuzz, mutate_bytes
 
 # Metadata dicts come from clients (x-amz-meta-*, tags, standard headers): any text.
@@ -82,6 +82,6 @@ def test_journal_raw_damage(arg):
 @fuzz(st.tuples(RECORD, st.data()))
 def test_journal_body_damage_valid_crc(arg):
     (lsn, mutations), data = arg
-    body = json.dumps({"lsn": lsn, "m": [[type(m).__name__, journal._to_doc(m)]
+    body = json.dumps({"lsn": lsn, "m": [[type(m).__name__, docs.to_doc(m)]
                                          for m in mutations]}, separators=(",", ":")).encode()
     _check(_with_crc(mutate_bytes(data, body, _JSON_TOKENS)))

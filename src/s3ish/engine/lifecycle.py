@@ -324,12 +324,7 @@ def _plan_current(plan: Plan, rules, v: ObjectVersion, now: float, day: float) -
             due = expiration_due(rule, v.mtime, day)
             if due is not None and (best is None or due < best[0]):
                 best = (due, rule.id)
-    if best is None:
-        return
-    if best[0] > now:
-        plan.later(best[0])
-    else:
-        plan.actions.append(Action("expire", v, best[1]))
+    _act_or_wait(plan, best, now, "expire", v)
 
 
 def _noncurrent_due(rules, v: ObjectVersion, since: float, rank: int,
@@ -361,12 +356,19 @@ def _plan_lone_marker(plan: Plan, rules, marker: ObjectVersion, now: float,
             expiration_due(rule, marker.mtime, day)
         if due is not None and (best is None or due < best[0]):
             best = (due, rule.id)
+    _act_or_wait(plan, best, now, "remove", marker)
+
+
+def _act_or_wait(plan: Plan, best: tuple[float, str] | None, now: float, kind: str,
+                 v: ObjectVersion) -> None:
+    """`best` is (due time, rule id) of the earliest rule acting on `v`, if any: act now if
+    it is due, else look again then."""
     if best is None:
         return
     if best[0] > now:
         plan.later(best[0])
     else:
-        plan.actions.append(Action("remove", marker, best[1]))
+        plan.actions.append(Action(kind, v, best[1]))
 
 
 def _locked(plan: Plan, v: ObjectVersion, now: float, day: float) -> bool:

@@ -34,12 +34,9 @@ class JournalQuorumError(QuorumError):
 
 # ---- (de)serialisation of mutation records ----
 
-_to_doc, _from_doc = docs.to_doc, docs.from_doc
-
-
 def encode_record(lsn: int, mutations: list) -> bytes:
     body = json.dumps({"lsn": lsn, "f": records.FORMAT,
-                       "m": [[type(m).__name__, _to_doc(m)] for m in mutations]},
+                       "m": [[type(m).__name__, docs.to_doc(m)] for m in mutations]},
                       separators=(",", ":")).encode()
     return body + b"\t" + f"{zlib.crc32(body):08x}".encode() + b"\n"
 
@@ -79,7 +76,7 @@ def decode_record(line: bytes):
     if type(fmt) is not int or not 1 <= fmt <= records.FORMAT:
         return None     # written by a newer s3ish (or corrupt): never half-understood
     try:
-        return lsn, [_from_doc(_TYPES[name], d) for name, d in doc["m"]]
+        return lsn, [docs.from_doc(_TYPES[name], d) for name, d in doc["m"]]
     except (ValueError, KeyError, TypeError, AttributeError, RecursionError):
         return None
 

@@ -114,18 +114,20 @@ def set_bucket_lifecycle(tx: Tx, m: r.SetBucketLifecycle) -> r.Outcome:
     return r.Outcome()
 
 
-def set_bucket_tags(tx: Tx, m: r.SetBucketTags) -> r.Outcome:
-    b = _bucket(tx, m.bucket)
-    b.tags = m.tags
+def _set_config(tx: Tx, bucket: str, name: str, value) -> r.Outcome:
+    """A bucket configuration without rules of its own: replaced as a whole."""
+    b = _bucket(tx, bucket)
+    setattr(b, name, value)
     tx.update_bucket(b)
     return r.Outcome()
+
+
+def set_bucket_tags(tx: Tx, m: r.SetBucketTags) -> r.Outcome:
+    return _set_config(tx, m.bucket, "tags", m.tags)
 
 
 def set_bucket_cors(tx: Tx, m: r.SetBucketCors) -> r.Outcome:
-    b = _bucket(tx, m.bucket)
-    b.cors = m.rules
-    tx.update_bucket(b)
-    return r.Outcome()
+    return _set_config(tx, m.bucket, "cors", m.rules)
 
 
 # ---- object versions ----

@@ -227,7 +227,8 @@ class SqliteMetaStore(LifecycleStoreMixin):
             args.append(limit)
             return [VersionRow(r[0], r[1], ObjectVersion.from_row(*r[2:]))
                     for r in db.execute(sql, args)]
-        return await self._read(q)
+        # A page decodes up to a thousand full records: off the event loop.
+        return await self._scan(q)
 
     async def scan_objects(self, bucket, start, inclusive, upper, limit):
         """Up to `limit` live objects (delete markers skipped) with start <(=) key < upper,

@@ -54,9 +54,9 @@ async def _source(ctx):
     return bucket, key, version
 
 
-def _source_headers(ctx, src_bucket: str, src, version: str | None):
-    """x-amz-copy-source-version-id: the version copied, when the source names one or its
-    bucket has versioning."""
+def _source_headers(src, version: str | None):
+    """x-amz-copy-source-version-id: the version copied, when the source names one or it
+    has an id of its own."""
     if version is not None or src.version_id != "null":
         return [("x-amz-copy-source-version-id", src.version_id)]
     return []
@@ -114,7 +114,7 @@ async def CopyObject(ctx):
                                        v.checksum_type or None,
                                        **checksum_fields(v.checksum_algorithm,
                                                           v.checksum_value)))
-    resp.headers += (_source_headers(ctx, src_bucket, src, src_version)
+    resp.headers += (_source_headers(src, src_version)
                      + new_version_header(v.version_id) + expiration_headers(ctx, v))
     return resp
 
@@ -142,5 +142,5 @@ async def UploadPartCopy(ctx):
     resp = xml(shapes.CopyPartResult(quote_etag(part.etag), from_ts(part.mtime),
                                      **checksum_fields(upload.checksum_algorithm,
                                                         part.checksum)))
-    resp.headers += _source_headers(ctx, src_bucket, src, src_version)
+    resp.headers += _source_headers(src, src_version)
     return resp
