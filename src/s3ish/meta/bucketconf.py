@@ -1,4 +1,5 @@
-"""Typed bucket configuration kept in the bucket's record: object lock, lifecycle rules, CORS.
+"""Typed bucket configuration kept in the bucket's record: object lock, lifecycle rules, CORS,
+access control (ACL grants, public access block).
 
 (Versioning state and bucket tags are plain fields of `records.Bucket`.) These are data only;
 the rules that validate and apply them live in the engine.
@@ -68,3 +69,23 @@ class CorsRule:
     expose_headers: list[str] = field(default_factory=list)
     max_age_seconds: int | None = None
     id: str | None = None
+
+
+# ---- access control ----
+
+@dataclass
+class Grant:
+    """One ACL grant. `grantee` is "id:<canonical user id>" or "group:<name>" with name
+    AllUsers, AuthenticatedUsers or LogDelivery (a grant by email is stored as the id of the
+    user the email names). `permission`: FULL_CONTROL, READ, WRITE, READ_ACP or WRITE_ACP."""
+    grantee: str
+    permission: str
+
+
+@dataclass
+class PublicAccessBlock:
+    """A bucket's PublicAccessBlockConfiguration (all four off: nothing blocked)."""
+    block_public_acls: bool = False
+    ignore_public_acls: bool = False
+    block_public_policy: bool = False
+    restrict_public_buckets: bool = False

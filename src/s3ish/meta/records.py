@@ -13,7 +13,7 @@ import dataclasses
 import json
 from dataclasses import dataclass, field
 
-from .bucketconf import CorsRule, LifecycleRule, ObjectLockConfig
+from .bucketconf import CorsRule, Grant, LifecycleRule, ObjectLockConfig, PublicAccessBlock
 
 FORMAT = 2
 
@@ -29,6 +29,13 @@ class Bucket:
     lifecycle: list[LifecycleRule] = field(default_factory=list)
     tags: dict = field(default_factory=dict)
     cors: list[CorsRule] = field(default_factory=list)
+    policy: str = ""          # the bucket policy document as the client sent it ("": none)
+    # ACL grants; None: the canned "private" ACL (the owner has FULL_CONTROL, nobody else).
+    acl: list[Grant] | None = None
+    # Object ownership: BucketOwnerEnforced | BucketOwnerPreferred | ObjectWriter; "" for a
+    # bucket created before ownership controls existed (it behaves as ObjectWriter did).
+    ownership: str = ""
+    public_access_block: PublicAccessBlock | None = None
 
     @property
     def versioned(self) -> bool:
@@ -74,6 +81,8 @@ class ObjectVersion:
     lock_mode: str = ""       # object lock retention: GOVERNANCE | COMPLIANCE | ""
     lock_until: float = 0.0   # retain until (epoch seconds)
     legal_hold: bool | None = None    # None: never set (S3 tells that apart from OFF)
+    # ACL grants; None: the canned "private" ACL (the object's owner has FULL_CONTROL).
+    acl: list[Grant] | None = None
 
     _COLUMNS = ("bucket", "key", "size", "etag", "mtime", "owner", "storage_class", "inline",
                 "vsort", "delete_marker")
@@ -90,6 +99,8 @@ class ObjectVersion:
                  vsort="", delete_marker=False):
         d = json.loads(meta)
         d["parts"] = [DataPart(**p) for p in d.get("parts", [])]
+        if d.get("acl") is not None:
+            d["acl"] = [Grant(**g) for g in d["acl"]]
         return cls(bucket=bucket, key=key, size=size, etag=etag, mtime=mtime, owner=owner,
                    storage_class=storage_class, inline=inline, vsort=vsort,
                    delete_marker=bool(delete_marker), **d)

@@ -1,5 +1,5 @@
 """Users and their secrets: the root user from the environment plus an auth file of
-`ACCESS_KEY:SECRET_KEY[:DISPLAY_NAME]` lines. Every user is its own owner."""
+`ACCESS_KEY:SECRET_KEY[:DISPLAY_NAME[:EMAIL]]` lines. Every user is its own owner."""
 import hashlib
 from dataclasses import dataclass
 
@@ -9,6 +9,7 @@ class Identity:
     access_key: str
     secret_key: str
     display_name: str
+    email: str = ""           # ACL grants may name a user by email
 
     @property
     def owner_id(self) -> str:
@@ -20,6 +21,7 @@ class Users:
     def __init__(self, identities: list[Identity], root: Identity | None = None):
         self._by_key = {i.access_key: i for i in identities}
         self._by_owner = {i.owner_id: i for i in identities}
+        self._by_email = {i.email.lower(): i for i in identities if i.email}
         # The user `--auth none` acts as: the root user, or a stand-in when there is none.
         self.root = root or Identity("root", "", "root")
         self._by_owner.setdefault(self.root.owner_id, self.root)
@@ -29,6 +31,9 @@ class Users:
 
     def by_owner(self, owner_id: str) -> Identity | None:
         return self._by_owner.get(owner_id)
+
+    def by_email(self, email: str) -> Identity | None:
+        return self._by_email.get(email.lower())
 
     @classmethod
     def load(cls, root: tuple[str, str] | None, auth_file: str | None) -> "Users":
@@ -43,9 +48,10 @@ class Users:
                     if not line or line.startswith("#"):
                         continue
                     fields = line.split(":")
-                    if len(fields) not in (2, 3) or not fields[0] or not fields[1]:
+                    if len(fields) not in (2, 3, 4) or not fields[0] or not fields[1]:
                         raise ValueError(f"{auth_file}:{n}: expected ACCESS_KEY:SECRET_KEY"
-                                         "[:DISPLAY_NAME]")
-                    ids.append(Identity(fields[0], fields[1],
-                                        fields[2] if len(fields) == 3 else fields[0]))
+                                         "[:DISPLAY_NAME[:EMAIL]]")
+                    name = fields[2] if len(fields) > 2 and fields[2] else fields[0]
+                    ids.append(Identity(fields[0], fields[1], name,
+                                        fields[3] if len(fields) == 4 else ""))
         return cls(ids, root_ident)
