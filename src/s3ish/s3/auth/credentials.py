@@ -1,7 +1,7 @@
 """Users and their secrets: the root user from the environment plus an auth file of
 `ACCESS_KEY:SECRET_KEY[:DISPLAY_NAME[:EMAIL]]` lines. Every user is its own owner."""
 import hashlib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 
 @dataclass(frozen=True)
@@ -10,11 +10,25 @@ class Identity:
     secret_key: str
     display_name: str
     email: str = ""           # ACL grants may name a user by email
+    user_id: str = ""         # the canonical id; "" means derived from the access key
+    name: str = ""            # the IAM user name; "" means the display name
+    is_root: bool = False
+    # The user's compiled identity policies (iam.policy.Policy): inline, attached, groups'.
+    policies: tuple = field(default=(), compare=False)
 
     @property
     def owner_id(self) -> str:
-        """A stable 64-hex canonical user id, like AWS's."""
-        return hashlib.sha256(("s3ish:" + self.access_key).encode()).hexdigest()
+        """A stable 64-hex canonical user id, like AWS's. Users from before the metadata
+        store kept users had the hash of their first access key; they keep it."""
+        return self.user_id or legacy_owner_id(self.access_key)
+
+    @property
+    def user_name(self) -> str:
+        return self.name or self.display_name
+
+
+def legacy_owner_id(access_key: str) -> str:
+    return hashlib.sha256(("s3ish:" + access_key).encode()).hexdigest()
 
 
 class Users:
@@ -23,7 +37,7 @@ class Users:
         self._by_owner = {i.owner_id: i for i in identities}
         self._by_email = {i.email.lower(): i for i in identities if i.email}
         # The user `--auth none` acts as: the root user, or a stand-in when there is none.
-        self.root = root or Identity("root", "", "root")
+        self.root = root or Identity("root", "", "root", is_root=True)
         self._by_owner.setdefault(self.root.owner_id, self.root)
 
     def get(self, access_key: str) -> Identity | None:
@@ -38,7 +52,7 @@ class Users:
     @classmethod
     def load(cls, root: tuple[str, str] | None, auth_file: str | None) -> "Users":
         ids = []
-        root_ident = Identity(root[0], root[1], root[0]) if root else None
+        root_ident = Identity(root[0], root[1], root[0], is_root=True) if root else None
         if root_ident:
             ids.append(root_ident)
         if auth_file:
