@@ -36,6 +36,11 @@ class Services:
     domains: tuple[str, ...]
     auth_none: bool = False     # development mode: every request acts as the root user
     body_timeout: float | None = None   # seconds a request body may send nothing
+    # ACLs: "enforce" (AWS), "record" (stored and returned, never consulted) or "ignore"
+    # (discarded; every resource reads back as private).
+    acl_mode: str = "enforce"
+    # Object ownership of a bucket created without x-amz-object-ownership.
+    default_ownership: str = "BucketOwnerEnforced"
 
 
 class S3Frontend:
