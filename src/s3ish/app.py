@@ -19,6 +19,7 @@ from .bg.lifecycle import LifecycleWorker
 from .bg.scrubber import HealStatus, Scrubber
 from .bg.uploads import UploadReaper
 from .config import Config
+from .engine.iam import Identities
 from .engine.multipart import Multipart
 from .engine.objects import Engine
 from .http import protocol
@@ -28,7 +29,7 @@ from .obs import metrics
 from .meta import journal as meta_journal
 from .meta import recovery
 from .meta.sqlite import SqliteMetaStore
-from .s3.auth.credentials import Users
+from .s3.auth.users import StoreUsers
 from .s3.frontend import S3Frontend, Services, connection_error
 from .storage.datastore import FolderDataStore, MemoryDataStore
 from .storage.drives import DriveSet, DriveSetError, single_folder_check
@@ -80,8 +81,7 @@ class App:
         meta, data = open_stores(self.cfg)
         self.engine = Engine(meta, data)
         multipart = Multipart(self.engine)
-        root = (self.cfg.root_user, self.cfg.root_password) if self.cfg.root_user else None
-        users = Users.load(root, self.cfg.auth_file)
+        users = StoreUsers(Identities(meta))
         self.s3 = S3Frontend(Services(self.engine, multipart, users, self.cfg.region,
                                       tuple(self.cfg.domains), self.cfg.auth == "none",
                                       self.cfg.body_timeout))
@@ -94,6 +94,14 @@ class App:
             self._start_healing(data, loop)
         self._start_lifecycle(multipart, loop)
         metrics.BUILD.inc()
+
+    async def _start_users(self) -> None:
+        """Import root and the auth file's users into the store (every worker: the import
+        is idempotent), load them, and follow changes other workers make."""
+        root = (self.cfg.root_user, self.cfg.root_password) if self.cfg.root_user else None
+        users = self.s3.svc.users
+        await users.start(root, self.cfg.auth_file)
+        self.tasks.append(asyncio.get_running_loop().create_task(users.watch()))
 
     def _start_lifecycle(self, multipart, loop) -> None:
         """Every worker can run a pass on demand (admin); one (holding a file lock) runs
@@ -142,6 +150,7 @@ class App:
             if msg["type"] == "lifespan.startup":
                 try:
                     self._start()
+                    await self._start_users()
                 except Exception as e:
                     log.exception("start-up failed")
                     await send({"type": "lifespan.startup.failed", "message": str(e)})

@@ -14,6 +14,7 @@ import json
 from dataclasses import dataclass, field
 
 from .bucketconf import CorsRule, Grant, LifecycleRule, ObjectLockConfig, PublicAccessBlock
+from .iam_records import IamMutation
 
 FORMAT = 2
 
@@ -286,7 +287,7 @@ class AbortUpload:
 Mutation = (CreateBucket | DeleteBucket | PutObject | DeleteObject | CreateUpload | PutPart
             | CompleteUpload | AbortUpload | SetObjectTags | SetObjectRetention
             | SetObjectLegalHold | SetBucketVersioning | SetBucketObjectLock
-            | SetBucketLifecycle | SetBucketTags | SetBucketCors)
+            | SetBucketLifecycle | SetBucketTags | SetBucketCors | IamMutation)
 
 
 @dataclass

@@ -1,0 +1,149 @@
+"""Typed identity metadata: users, their access keys, inline and managed identity policies,
+and the mutation records that change them (journaled like every other mutation, so users and
+keys survive drive loss and `rebuild-index` from the journal).
+
+A user's `user_id` is its canonical id (64 hex digits), stable for the user's life: buckets
+and objects name their owner by it, so a key can be rotated without losing anything. Users
+imported from the environment (root) or an auth file keep the id their first key gave them
+before users were stored (s3.auth.credentials.legacy_owner_id), so existing data keeps its owners.
+
+Names are case-insensitive and unique, as IAM's (`name_key`). Policy documents are stored as
+the client sent them; they are validated (iam.policy) before a record is made.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+# Where an access key came from: the IAM API, S3ISH_ROOT_USER, or an --auth-file line.
+SOURCES = ("iam", "env", "auth-file")
+MAX_KEYS_PER_USER = 2           # IAM's default quota (AccessKeysPerUser)
+
+
+def name_key(name: str) -> str:
+    return name.lower()
+
+
+@dataclass
+class User:
+    user_id: str                # canonical id
+    name: str                   # IAM user name
+    created: float
+    path: str = "/"
+    display_name: str = ""      # shown as Owner DisplayName ("" : the name)
+    email: str = ""             # ACL grants may name the user by email
+    root: bool = False          # the administrator (S3ISH_ROOT_USER)
+
+
+@dataclass
+class AccessKey:
+    access_key: str
+    user_id: str
+    secret: str
+    created: float
+    status: str = "Active"      # Active | Inactive
+    source: str = "iam"
+
+
+@dataclass
+class ManagedPolicy:
+    name: str
+    policy_id: str
+    document: str
+    created: float
+    path: str = "/"
+    description: str = ""
+    updated: float = 0.0
+
+
+# ---- mutation records ----
+
+@dataclass
+class CreateUser:
+    user: User
+
+
+@dataclass
+class UpdateUser:
+    name: str
+    new_name: str = ""          # "": unchanged
+    new_path: str = ""
+
+
+@dataclass
+class DeleteUser:
+    name: str
+
+
+@dataclass
+class CreateAccessKey:
+    user_name: str
+    key: AccessKey              # its user_id is filled in by the rules
+
+
+@dataclass
+class UpdateAccessKey:
+    user_name: str
+    access_key: str
+    status: str
+
+
+@dataclass
+class DeleteAccessKey:
+    user_name: str
+    access_key: str
+
+
+@dataclass
+class PutUserPolicy:
+    user_name: str
+    policy_name: str
+    document: str
+
+
+@dataclass
+class DeleteUserPolicy:
+    user_name: str
+    policy_name: str
+
+
+@dataclass
+class CreatePolicy:
+    policy: ManagedPolicy
+
+
+@dataclass
+class DeletePolicy:
+    name: str
+
+
+@dataclass
+class AttachUserPolicy:
+    user_name: str
+    policy_name: str
+
+
+@dataclass
+class DetachUserPolicy:
+    user_name: str
+    policy_name: str
+
+
+@dataclass
+class ImportKey:
+    """A key from the environment (root) or an auth file, at start-up. The first time a key is
+    seen its user is made (with `user_id`, the legacy id) or, for root, the key joins the root
+    user, replacing root's earlier environment key. Later imports only update the secret, the
+    display name and the email; a key deleted through the IAM API is not brought back."""
+    access_key: str
+    secret: str
+    user_id: str
+    name: str
+    display_name: str
+    email: str
+    source: str
+    now: float
+
+
+IamMutation = (CreateUser | UpdateUser | DeleteUser | CreateAccessKey | UpdateAccessKey
+               | DeleteAccessKey | PutUserPolicy | DeleteUserPolicy | CreatePolicy
+               | DeletePolicy | AttachUserPolicy | DetachUserPolicy | ImportKey)

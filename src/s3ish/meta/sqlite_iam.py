@@ -1,0 +1,183 @@
+"""SQLite's side of identity: the tables (one migration in sqlite_tx.MIGRATIONS), the row
+operations iam_rules.IamTx asks for, and the store's reads (a snapshot of every user for the
+workers' caches, the generation they poll).
+
+Records are kept as JSON documents (meta/docs.py) beside the columns they are found by; user
+and managed-policy names are found case-insensitively through a lower-cased key column.
+"""
+import json
+
+from . import docs
+from .iam_records import AccessKey, ManagedPolicy, User, name_key
+
+MIGRATION = """
+    CREATE TABLE iam_users(user_id TEXT PRIMARY KEY, name_key TEXT NOT NULL UNIQUE,
+                           root INTEGER NOT NULL, record TEXT NOT NULL);
+    CREATE TABLE iam_keys(access_key TEXT PRIMARY KEY, user_id TEXT NOT NULL,
+                          record TEXT NOT NULL);
+    CREATE INDEX iam_keys_by_user ON iam_keys(user_id);
+    CREATE TABLE iam_imported(access_key TEXT PRIMARY KEY);
+    CREATE TABLE iam_user_policies(user_id TEXT NOT NULL, name TEXT NOT NULL,
+                                   document TEXT NOT NULL, PRIMARY KEY(user_id, name));
+    CREATE TABLE iam_policies(name_key TEXT PRIMARY KEY, record TEXT NOT NULL);
+    CREATE TABLE iam_attached(user_id TEXT NOT NULL, policy TEXT NOT NULL,
+                              PRIMARY KEY(user_id, policy));
+    CREATE INDEX iam_attached_by_policy ON iam_attached(policy);
+    CREATE TABLE iam_state(id INTEGER PRIMARY KEY CHECK (id = 1), gen INTEGER NOT NULL);
+    INSERT INTO iam_state VALUES (1, 0);
+"""
+
+
+def _json(record) -> str:
+    return json.dumps(docs.to_doc(record), separators=(",", ":"))
+
+
+def _user(row) -> User | None:
+    return docs.from_doc(User, json.loads(row[0])) if row else None
+
+
+def _key(row) -> AccessKey | None:
+    return docs.from_doc(AccessKey, json.loads(row[0])) if row else None
+
+
+def _policy(row) -> ManagedPolicy | None:
+    return docs.from_doc(ManagedPolicy, json.loads(row[0])) if row else None
+
+
+class IamSqliteTx:
+    """iam_rules.IamTx over `self.db` (mixed into sqlite_tx.SqliteTx)."""
+
+    def user_by_name(self, name):
+        return _user(self.db.execute("SELECT record FROM iam_users WHERE name_key=?",
+                                     (name_key(name),)).fetchone())
+
+    def user_by_id(self, user_id):
+        return _user(self.db.execute("SELECT record FROM iam_users WHERE user_id=?",
+                                     (user_id,)).fetchone())
+
+    def root_user(self):
+        return _user(self.db.execute("SELECT record FROM iam_users WHERE root=1 "
+                                     "ORDER BY user_id LIMIT 1").fetchone())
+
+    def put_user(self, u):
+        self.db.execute("INSERT OR REPLACE INTO iam_users VALUES (?,?,?,?)",
+                        (u.user_id, name_key(u.name), int(u.root), _json(u)))
+
+    def delete_user(self, user_id):
+        self.db.execute("DELETE FROM iam_users WHERE user_id=?", (user_id,))
+
+    def key(self, access_key):
+        return _key(self.db.execute("SELECT record FROM iam_keys WHERE access_key=?",
+                                    (access_key,)).fetchone())
+
+    def keys_of(self, user_id):
+        return [_key(row) for row in self.db.execute(
+            "SELECT record FROM iam_keys WHERE user_id=? ORDER BY access_key", (user_id,))]
+
+    def put_key(self, k):
+        self.db.execute("INSERT OR REPLACE INTO iam_keys VALUES (?,?,?)",
+                        (k.access_key, k.user_id, _json(k)))
+
+    def delete_key(self, access_key):
+        self.db.execute("DELETE FROM iam_keys WHERE access_key=?", (access_key,))
+
+    def imported(self, access_key):
+        return self.db.execute("SELECT 1 FROM iam_imported WHERE access_key=?",
+                               (access_key,)).fetchone() is not None
+
+    def mark_imported(self, access_key):
+        self.db.execute("INSERT OR IGNORE INTO iam_imported VALUES (?)", (access_key,))
+
+    def user_policy(self, user_id, name):
+        row = self.db.execute("SELECT document FROM iam_user_policies WHERE user_id=? AND "
+                              "name=?", (user_id, name)).fetchone()
+        return row[0] if row else None
+
+    def user_policy_names(self, user_id):
+        return [row[0] for row in self.db.execute(
+            "SELECT name FROM iam_user_policies WHERE user_id=? ORDER BY name", (user_id,))]
+
+    def put_user_policy(self, user_id, name, document):
+        self.db.execute("INSERT OR REPLACE INTO iam_user_policies VALUES (?,?,?)",
+                        (user_id, name, document))
+
+    def delete_user_policy(self, user_id, name):
+        self.db.execute("DELETE FROM iam_user_policies WHERE user_id=? AND name=?",
+                        (user_id, name))
+
+    def policy(self, name):
+        return _policy(self.db.execute("SELECT record FROM iam_policies WHERE name_key=?",
+                                       (name_key(name),)).fetchone())
+
+    def put_policy(self, p):
+        self.db.execute("INSERT OR REPLACE INTO iam_policies VALUES (?,?)",
+                        (name_key(p.name), _json(p)))
+
+    def delete_policy(self, name):
+        self.db.execute("DELETE FROM iam_policies WHERE name_key=?", (name_key(name),))
+
+    def attached(self, user_id):
+        return [row[0] for row in self.db.execute(
+            "SELECT policy FROM iam_attached WHERE user_id=? ORDER BY policy", (user_id,))]
+
+    def attachments(self, policy_name):
+        return self.db.execute("SELECT count(*) FROM iam_attached WHERE policy=?",
+                               (policy_name,)).fetchone()[0]
+
+    def attach(self, user_id, policy_name):
+        self.db.execute("INSERT OR IGNORE INTO iam_attached VALUES (?,?)",
+                        (user_id, policy_name))
+
+    def detach(self, user_id, policy_name):
+        self.db.execute("DELETE FROM iam_attached WHERE user_id=? AND policy=?",
+                        (user_id, policy_name))
+
+    def changed(self):
+        self.db.execute("UPDATE iam_state SET gen = gen + 1 WHERE id = 1")
+
+
+# ---- reads (whole-identity snapshots for the caches, and the generation) ----
+
+def generation(db) -> int:
+    return db.execute("SELECT gen FROM iam_state WHERE id = 1").fetchone()[0]
+
+
+def snapshot(db) -> dict:
+    """Every user, key and policy document, at one generation (one read transaction):
+    {"gen", "users": [User], "keys": [AccessKey], "inline": {user_id: {name: doc}},
+    "attached": {user_id: [policy name]}, "policies": {name: ManagedPolicy}}."""
+    db.execute("BEGIN")
+    try:
+        out = {"gen": generation(db),
+               "users": [_user(row) for row in db.execute("SELECT record FROM iam_users")],
+               "keys": [_key(row) for row in db.execute("SELECT record FROM iam_keys")],
+               "inline": {}, "attached": {},
+               "policies": {p.name: p for p in (_policy(row) for row in db.execute(
+                   "SELECT record FROM iam_policies"))}}
+        for user_id, name, document in db.execute(
+                "SELECT user_id, name, document FROM iam_user_policies"):
+            out["inline"].setdefault(user_id, {})[name] = document
+        for user_id, policy in db.execute("SELECT user_id, policy FROM iam_attached"):
+            out["attached"].setdefault(user_id, []).append(policy)
+    finally:
+        db.execute("COMMIT")
+    return out
+
+
+class IamStoreMixin:
+    """Reads of SqliteMetaStore (uses its `_read` and `_scan`)."""
+
+    async def iam_generation(self) -> int:
+        return await self._read(generation)
+
+    async def iam_snapshot(self) -> dict:
+        return await self._scan(snapshot)
+
+    async def iam_read(self, fn, *args):
+        """Run `fn(IamSqliteTx-like reader, *args)` on the read connection: the point reads
+        the IAM API answers from (a user, its keys, a policy)."""
+        def q(db):
+            reader = IamSqliteTx()
+            reader.db = db
+            return fn(reader, *args)
+        return await self._scan(q)
