@@ -24,6 +24,7 @@ from .engine.multipart import Multipart
 from .engine.objects import Engine
 from .http import protocol
 from .http.asgi import Request, Response, send_response
+from .iamapi.handler import IamAPI, is_iam_request
 from .obs import logging as obs_logging
 from .obs import metrics
 from .meta import journal as meta_journal
@@ -81,7 +82,9 @@ class App:
         meta, data = open_stores(self.cfg)
         self.engine = Engine(meta, data)
         multipart = Multipart(self.engine)
-        users = StoreUsers(Identities(meta))
+        identities = Identities(meta)
+        users = StoreUsers(identities)
+        self.iam = IamAPI(identities, users, self.cfg.body_timeout)
         self.s3 = S3Frontend(Services(self.engine, multipart, users, self.cfg.region,
                                       tuple(self.cfg.domains), self.cfg.auth == "none",
                                       self.cfg.body_timeout))
@@ -142,6 +145,8 @@ class App:
         if path.startswith("/_") and (path in ("/_health", "/_ready", "/_metrics")
                                       or path.startswith("/_admin/")):
             return await self._reserved(scope, receive, send, path)
+        if is_iam_request(scope):
+            return await self.iam(scope, receive, send)
         await self.s3(scope, receive, send)
 
     async def _lifespan(self, receive, send):

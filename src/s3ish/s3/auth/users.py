@@ -20,7 +20,7 @@ from .credentials import Identity, Users, legacy_owner_id, read_auth_file
 
 log = logging.getLogger("s3ish.iam")
 
-POLL = 0.2              # seconds between two looks at the identity generation
+POLL = 0.1              # seconds between two looks at the identity generation
 _MAX_STORED_DOC = 1 << 20     # stored documents were checked when put: never refused here
 
 
