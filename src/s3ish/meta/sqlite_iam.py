@@ -165,10 +165,11 @@ def snapshot(db) -> dict:
 
 
 class IamStoreMixin:
-    """Reads of SqliteMetaStore (uses its `_read` and `_scan`)."""
+    """Reads of SqliteMetaStore (uses its `_scan`: all off the event loop)."""
 
     async def iam_generation(self) -> int:
-        return await self._read(generation)
+        # Polled by every worker several times a second: on the read thread, never inline.
+        return await self._scan(generation)
 
     async def iam_snapshot(self) -> dict:
         return await self._scan(snapshot)
