@@ -84,7 +84,7 @@ class App:
         multipart = Multipart(self.engine)
         identities = Identities(meta)
         users = StoreUsers(identities)
-        self.iam = IamAPI(identities, users, self.cfg.body_timeout)
+        self.iam = IamAPI(identities, users, self.cfg.body_timeout, self.cfg.auth == "none")
         self.s3 = S3Frontend(Services(self.engine, multipart, users, self.cfg.region,
                                       tuple(self.cfg.domains), self.cfg.auth == "none",
                                       self.cfg.body_timeout))

@@ -39,10 +39,12 @@ def is_iam_request(scope) -> bool:
 
 
 class IamAPI:
-    def __init__(self, identities, users, body_timeout: float | None = None):
+    def __init__(self, identities, users, body_timeout: float | None = None,
+                 auth_none: bool = False):
         self.identities = identities        # engine.iam.Identities
         self.users = users                  # s3.auth.users.StoreUsers
         self.body_timeout = body_timeout
+        self.auth_none = auth_none          # `--auth none`: every request acts as root
 
     async def __call__(self, scope, receive, send) -> None:
         rid = request_id()
@@ -81,7 +83,10 @@ class IamAPI:
         body = await req.read_all(MAX_BODY)
         if body is None:
             raise IamError("LimitExceeded", "The request body is too large.", 413)
-        ident = authenticate_service(req, self.users, "iam", body)
+        if self.auth_none:
+            ident = self.users.root
+        else:
+            ident = authenticate_service(req, self.users, "iam", body)
         if ident is None:
             raise IamError("MissingAuthenticationToken", "Request is missing Authentication "
                            "Token", 403)
