@@ -30,9 +30,9 @@ def iam_client(server, user=ROOT_USER, password=ROOT_PASSWORD):
                                           parameter_validation=False))
 
 
-def eventually(fn, until=lambda result: True, seconds=3.0):
-    """Call fn until it returns without InvalidAccessKeyId and `until(result)`: another worker
-    sees an identity change within its poll interval (0.1 s)."""
+def eventually(fn, until=lambda result: True, seconds=3.0, codes=("InvalidAccessKeyId",)):
+    """Call fn until it returns without an error of `codes` and `until(result)`: another
+    worker sees an identity change within its poll interval (0.1 s)."""
     deadline = time.time() + seconds
     while True:
         try:
@@ -40,7 +40,7 @@ def eventually(fn, until=lambda result: True, seconds=3.0):
             if until(result):
                 return result
         except ClientError as e:
-            if e.response["Error"]["Code"] != "InvalidAccessKeyId" or time.time() > deadline:
+            if e.response["Error"]["Code"] not in codes or time.time() > deadline:
                 raise
         if time.time() > deadline:
             return result
@@ -132,6 +132,32 @@ def test_managed_policies(iam):
     iam.delete_user(UserName=user)
 
 
+def test_groups(server, iam):
+    user, group = unique_bucket("gu"), unique_bucket("grp")
+    iam.create_user(UserName=user)
+    created = iam.create_group(GroupName=group, Path="/g/")["Group"]
+    assert created["Arn"].endswith(f":group/g/{group}")
+    iam.add_user_to_group(GroupName=group, UserName=user)
+    iam.put_group_policy(GroupName=group, PolicyName="s3", PolicyDocument=ALLOW_ALL_S3)
+    got = iam.get_group(GroupName=group)
+    assert [u["UserName"] for u in got["Users"]] == [user]
+    assert [g["GroupName"] for g in iam.list_groups_for_user(UserName=user)["Groups"]] == [group]
+    assert group in [g["GroupName"] for g in iam.list_groups(PathPrefix="/g/")["Groups"]]
+    assert iam.list_group_policies(GroupName=group)["PolicyNames"] == ["s3"]
+    assert iam.get_group_policy(GroupName=group, PolicyName="s3")["PolicyDocument"] == \
+        json.loads(ALLOW_ALL_S3)
+    with pytest.raises(ClientError) as e:
+        iam.delete_user(UserName=user)
+    assert code_of(e) == (409, "DeleteConflict")
+    iam.remove_user_from_group(GroupName=group, UserName=user)
+    iam.delete_group_policy(GroupName=group, PolicyName="s3")
+    iam.delete_group(GroupName=group)
+    iam.delete_user(UserName=user)
+    with pytest.raises(ClientError) as e:
+        iam.get_group(GroupName=group)
+    assert code_of(e) == (404, "NoSuchEntity")
+
+
 def test_errors_in_iam_shapes(server, iam):
     name = unique_bucket("err")
     iam.create_user(UserName=name)
@@ -181,7 +207,7 @@ def test_only_root_or_an_allowed_user_may_call_it(server, iam):
         {"Version": "2012-10-17", "Statement": [
             {"Effect": "Allow", "Action": "iam:ListUsers", "Resource": "*"}]}))
     try:
-        users = eventually(lambda: alt.list_users(), until=lambda r: "Users" in r)
+        users = eventually(lambda: alt.list_users(), codes=("AccessDenied",))
         assert ALT_USER in [u["UserName"] for u in users["Users"]]
         with pytest.raises(ClientError) as e:
             alt.create_user(UserName=unique_bucket("nope"))

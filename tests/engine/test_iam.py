@@ -45,6 +45,7 @@ def _state(snap: dict) -> dict:
             "keys": sorted((k.access_key, k.user_id, k.secret, k.status, k.source)
                            for k in snap["keys"]),
             "inline": snap["inline"], "attached": snap["attached"],
+            "members": snap["members"], "groups": sorted(g.name for g in snap["groups"]),
             "policies": sorted(snap["policies"])}
 
 
@@ -62,6 +63,10 @@ async def _populate(ids: Identities) -> dict:
     await ids.create_policy("shared", ALLOW_S3)
     await ids.attach_user_policy("alice", "shared")
     await ids.create_access_key("oldkey")      # the imported user's name is its access key
+    await ids.create_group("team")
+    await ids.change_group(ir.AddUserToGroup("team", "alice"))
+    await ids.put_group_policy("team", "read", ALLOW_S3)
+    await ids.change_group(ir.AttachGroupPolicy("team", "shared"))
     return _state(await ids.snapshot())
 
 
@@ -73,7 +78,11 @@ def test_identity_records_roundtrip():
           ir.PutUserPolicy("n", "p", "{}"), ir.DeleteUserPolicy("n", "p"),
           ir.CreatePolicy(ir.ManagedPolicy("p", "ANPA1", "{}", 3.0)), ir.DeletePolicy("p"),
           ir.AttachUserPolicy("n", "p"), ir.DetachUserPolicy("n", "p"),
-          ir.ImportKey("AK", "S", "id", "n", "d", "e", "auth-file", 4.0)]
+          ir.ImportKey("AK", "S", "id", "n", "d", "e", "auth-file", 4.0),
+          ir.CreateGroup(ir.Group("gid", "g", 5.0, "/x/")), ir.DeleteGroup("g"),
+          ir.AddUserToGroup("g", "n"), ir.RemoveUserFromGroup("g", "n"),
+          ir.PutGroupPolicy("g", "p", "{}"), ir.DeleteGroupPolicy("g", "p"),
+          ir.AttachGroupPolicy("g", "p"), ir.DetachGroupPolicy("g", "p")]
     lsn, back = journal.decode_record(journal.encode_record(3, ms))
     assert lsn == 3 and back == ms
 
@@ -204,4 +213,37 @@ def test_store_users_view_follows_changes():
             watcher.cancel()
         assert users.get(k.access_key) is None
         assert users.by_owner(dave.owner_id).user_name == "dave"   # still known as owner
+    run(_with_store(go))
+
+
+def test_groups_give_their_members_policies():
+    async def go(ids: Identities):
+        users = StoreUsers(ids)
+        await users.start(None, None)
+        await ids.create_user("erin")
+        k = await ids.create_access_key("erin")
+        await ids.create_group("Readers")
+        with pytest.raises(iam_errors.EntityAlreadyExists):
+            await ids.create_group("readers")
+        await ids.change_group(ir.AddUserToGroup("readers", "erin"))
+        await ids.put_group_policy("readers", "s3", ALLOW_S3)
+        await ids.create_policy("m", ALLOW_S3)
+        await ids.change_group(ir.AttachGroupPolicy("readers", "m"))
+        await users.refresh()
+        assert len(users.get(k.access_key).policies) == 2
+        assert [g.name for g in await ids.groups_for_user("erin")] == ["Readers"]
+        for conflict in (ir.DeleteGroup("readers"),):
+            with pytest.raises(iam_errors.DeleteConflict):
+                await ids.change_group(conflict)
+        await ids.delete_access_key("erin", k.access_key)
+        with pytest.raises(iam_errors.DeleteConflict):
+            await ids.delete_user("erin")                # still in a group
+        await ids.change_group(ir.RemoveUserFromGroup("readers", "erin"))
+        with pytest.raises(iam_errors.DeleteConflict):
+            await ids.change_group(ir.DeleteGroup("readers"))   # still has policies
+        await ids.change_group(ir.DeleteGroupPolicy("readers", "s3"))
+        await ids.change_group(ir.DetachGroupPolicy("readers", "m"))
+        await ids.change_group(ir.DeleteGroup("readers"))
+        await ids.delete_user("erin")
+        assert (await ids.snapshot())["groups"] == []
     run(_with_store(go))

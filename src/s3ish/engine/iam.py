@@ -74,11 +74,11 @@ class Identities:
 
     async def user_policy_names(self, user_name: str) -> list[str]:
         u = await self.get_user(user_name)
-        return await self.meta.iam_read(lambda tx: tx.user_policy_names(u.user_id))
+        return await self.meta.iam_read(lambda tx: tx.inline_names(u.user_id))
 
     async def get_user_policy(self, user_name: str, policy_name: str) -> str:
         u = await self.get_user(user_name)
-        doc = await self.meta.iam_read(lambda tx: tx.user_policy(u.user_id, policy_name))
+        doc = await self.meta.iam_read(lambda tx: tx.inline_policy(u.user_id, policy_name))
         if doc is None:
             raise errors.NoSuchEntity(f"The user policy with name {policy_name} cannot be "
                                       "found.")
@@ -171,6 +171,62 @@ class Identities:
 
     async def detach_user_policy(self, user_name: str, policy_name: str) -> None:
         await self.meta.apply(r.DetachUserPolicy(user_name, policy_name))
+
+    # ---- groups ----
+    async def get_group(self, name: str) -> tuple[r.Group, list[r.User]]:
+        """The group and its members."""
+        def q(tx):
+            g = tx.group_by_name(name)
+            return (g, [tx.user_by_id(u) for u in tx.members(g.group_id)]) if g else (g, [])
+        g, users = await self.meta.iam_read(q)
+        if g is None:
+            raise errors.NoSuchEntity(f"The group with name {name} cannot be found.")
+        return g, sorted((u for u in users if u), key=lambda u: r.name_key(u.name))
+
+    async def list_groups(self, path_prefix: str = "/") -> list[r.Group]:
+        snap = await self.snapshot()
+        return sorted((g for g in snap["groups"] if g.path.startswith(path_prefix)),
+                      key=lambda g: r.name_key(g.name))
+
+    async def groups_for_user(self, user_name: str) -> list[r.Group]:
+        u = await self.get_user(user_name)
+        snap = await self.snapshot()
+        mine = set(snap["members"].get(u.user_id, []))
+        return sorted((g for g in snap["groups"] if g.group_id in mine),
+                      key=lambda g: r.name_key(g.name))
+
+    async def group_policy_names(self, group_name: str) -> list[str]:
+        g, _ = await self.get_group(group_name)
+        return await self.meta.iam_read(lambda tx: tx.inline_names(g.group_id))
+
+    async def get_group_policy(self, group_name: str, policy_name: str) -> str:
+        g, _ = await self.get_group(group_name)
+        doc = await self.meta.iam_read(lambda tx: tx.inline_policy(g.group_id, policy_name))
+        if doc is None:
+            raise errors.NoSuchEntity(f"The group policy with name {policy_name} cannot be "
+                                      "found.")
+        return doc
+
+    async def group_attached_policies(self, group_name: str) -> list[r.ManagedPolicy]:
+        g, _ = await self.get_group(group_name)
+        return await self.meta.iam_read(
+            lambda tx: [tx.policy(n) for n in tx.attached(g.group_id)])
+
+    async def create_group(self, name: str, path: str = "/") -> r.Group:
+        check_name(name, "groupName", 128)
+        check_path(path)
+        g = r.Group("AGPA" + _token(_UPPER, 17), name, time.time(), path)
+        await self.meta.apply(r.CreateGroup(g))
+        return g
+
+    async def change_group(self, mutation) -> None:
+        """DeleteGroup, AddUserToGroup, RemoveUserFromGroup, DeleteGroupPolicy,
+        Attach/DetachGroupPolicy: no input of their own to check."""
+        await self.meta.apply(mutation)
+
+    async def put_group_policy(self, group_name: str, policy_name: str, document: str) -> None:
+        check_name(policy_name, "policyName", _POLICY_NAME_MAX)
+        await self.meta.apply(r.PutGroupPolicy(group_name, policy_name, document))
 
     # ---- start-up import ----
     async def import_key(self, access_key: str, secret: str, user_id: str, name: str,

@@ -24,3 +24,7 @@ def policy_name_of(arn: str) -> str | None:
     if not arn.startswith(prefix) or arn.endswith("/"):
         return None
     return arn.rsplit("/", 1)[1]
+
+
+def group_arn(name: str, path: str = "/") -> str:
+    return f"arn:aws:iam::{ACCOUNT}:group{path}{name}"

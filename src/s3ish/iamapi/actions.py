@@ -8,7 +8,7 @@ from urllib.parse import quote
 
 from ..engine.errors import DomainError
 from ..iam import policy as iam_policy
-from ..iam.principals import policy_arn, policy_name_of, root_arn, user_arn
+from ..iam.principals import group_arn, policy_arn, policy_name_of, root_arn, user_arn
 from .errors import IamError
 
 INLINE_MAX = 2048       # characters (whitespace aside) of a user's inline policy, as IAM
@@ -18,7 +18,7 @@ MANAGED_MAX = 6144      # of a managed policy
 @dataclass
 class Action:
     run: Callable[["Call"], Awaitable[dict | None]]
-    kind: str           # the resource it acts on: user, users, policy, policies
+    kind: str           # the resource it acts on: user(s), group(s), policy, policies
     mutates: bool = False
 
 
@@ -58,6 +58,15 @@ class Call:
             return user_arn("*")
         if action.kind == "policies":
             return policy_arn("*")
+        if action.kind == "groups":
+            return group_arn("*")
+        if action.kind == "group":
+            name = self.params.get("GroupName", "")
+            try:
+                g, _ = await self.ids.get_group(name)
+            except DomainError:
+                return group_arn(name, self.opt("Path", "/"))
+            return group_arn(g.name, g.path)
         if action.kind == "policy":
             return self.params.get("PolicyArn") or policy_arn(
                 self.params.get("PolicyName", ""), self.opt("Path", "/"))

@@ -17,7 +17,7 @@ from ..obs import metrics
 from ..s3.auth.authenticate import authenticate_service
 from ..s3.errors import S3Error
 from ..util.ids import request_id
-from . import actions, xml
+from . import actions, groups, xml
 from .errors import IamError, from_domain
 
 log = logging.getLogger("s3ish.iam")
@@ -98,7 +98,7 @@ class IamAPI:
             raise IamError("MalformedQueryString", "The request body is not a valid form.")
         name = params.get("Action", "")
         seen["action"] = name or "-"
-        action = actions.ACTIONS.get(name)
+        action = actions.ACTIONS.get(name) or groups.ACTIONS.get(name)
         if action is None:
             raise IamError("InvalidAction" if name else "MissingAction",
                            f"Could not find operation {name} for version 2010-05-08"

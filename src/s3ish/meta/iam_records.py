@@ -1,4 +1,4 @@
-"""Typed identity metadata: users, their access keys, inline and managed identity policies,
+"""Typed identity metadata: users, their access keys, groups, inline and managed identity policies,
 and the mutation records that change them (journaled like every other mutation, so users and
 keys survive drive loss and `rebuild-index` from the journal).
 
@@ -32,6 +32,14 @@ class User:
     display_name: str = ""      # shown as Owner DisplayName ("" : the name)
     email: str = ""             # ACL grants may name the user by email
     root: bool = False          # the administrator (S3ISH_ROOT_USER)
+
+
+@dataclass
+class Group:
+    group_id: str
+    name: str
+    created: float
+    path: str = "/"
 
 
 @dataclass
@@ -129,6 +137,53 @@ class DetachUserPolicy:
 
 
 @dataclass
+class CreateGroup:
+    group: Group
+
+
+@dataclass
+class DeleteGroup:
+    name: str
+
+
+@dataclass
+class AddUserToGroup:
+    group_name: str
+    user_name: str
+
+
+@dataclass
+class RemoveUserFromGroup:
+    group_name: str
+    user_name: str
+
+
+@dataclass
+class PutGroupPolicy:
+    group_name: str
+    policy_name: str
+    document: str
+
+
+@dataclass
+class DeleteGroupPolicy:
+    group_name: str
+    policy_name: str
+
+
+@dataclass
+class AttachGroupPolicy:
+    group_name: str
+    policy_name: str
+
+
+@dataclass
+class DetachGroupPolicy:
+    group_name: str
+    policy_name: str
+
+
+@dataclass
 class ImportKey:
     """A key from the environment (root) or an auth file, at start-up. The first time a key is
     seen its user is made (with `user_id`, the legacy id) or, for root, the key joins the root
@@ -146,4 +201,6 @@ class ImportKey:
 
 IamMutation = (CreateUser | UpdateUser | DeleteUser | CreateAccessKey | UpdateAccessKey
                | DeleteAccessKey | PutUserPolicy | DeleteUserPolicy | CreatePolicy
-               | DeletePolicy | AttachUserPolicy | DetachUserPolicy | ImportKey)
+               | DeletePolicy | AttachUserPolicy | DetachUserPolicy | ImportKey | CreateGroup
+               | DeleteGroup | AddUserToGroup | RemoveUserFromGroup | PutGroupPolicy
+               | DeleteGroupPolicy | AttachGroupPolicy | DetachGroupPolicy)

@@ -28,17 +28,25 @@ class IamTx(Protocol):
     def delete_key(self, access_key: str) -> None: ...
     def imported(self, access_key: str) -> bool: ...
     def mark_imported(self, access_key: str) -> None: ...
-    def user_policy(self, user_id: str, name: str) -> str | None: ...
-    def user_policy_names(self, user_id: str) -> list[str]: ...
-    def put_user_policy(self, user_id: str, name: str, document: str) -> None: ...
-    def delete_user_policy(self, user_id: str, name: str) -> None: ...
+    # Inline policies and attachments of a user or group (`entity`: its id).
+    def inline_policy(self, entity: str, name: str) -> str | None: ...
+    def inline_names(self, entity: str) -> list[str]: ...
+    def put_inline(self, entity: str, name: str, document: str) -> None: ...
+    def delete_inline(self, entity: str, name: str) -> None: ...
     def policy(self, name: str) -> r.ManagedPolicy | None: ...    # case-insensitive
     def put_policy(self, p: r.ManagedPolicy) -> None: ...
     def delete_policy(self, name: str) -> None: ...
-    def attached(self, user_id: str) -> list[str]: ...            # managed policy names
+    def attached(self, entity: str) -> list[str]: ...             # managed policy names
     def attachments(self, policy_name: str) -> int: ...
-    def attach(self, user_id: str, policy_name: str) -> None: ...
-    def detach(self, user_id: str, policy_name: str) -> None: ...
+    def attach(self, entity: str, policy_name: str) -> None: ...
+    def detach(self, entity: str, policy_name: str) -> None: ...
+    def group_by_name(self, name: str) -> r.Group | None: ...     # case-insensitive
+    def put_group(self, g: r.Group) -> None: ...
+    def delete_group(self, group_id: str) -> None: ...
+    def members(self, group_id: str) -> list[str]: ...            # user ids
+    def groups_of(self, user_id: str) -> list[str]: ...           # group ids
+    def add_member(self, group_id: str, user_id: str) -> None: ...
+    def remove_member(self, group_id: str, user_id: str) -> None: ...
     def changed(self) -> None: ...                                # bump the generation
 
 
@@ -89,10 +97,13 @@ def delete_user(tx: IamTx, m: r.DeleteUser) -> None:
         raise errors.DeleteConflict("The root user cannot be deleted.")
     if tx.keys_of(u.user_id):
         raise errors.DeleteConflict("Cannot delete entity, must delete access keys first.")
-    if tx.user_policy_names(u.user_id):
+    if tx.inline_names(u.user_id):
         raise errors.DeleteConflict("Cannot delete entity, must delete policies first.")
     if tx.attached(u.user_id):
         raise errors.DeleteConflict("Cannot delete entity, must detach all policies first.")
+    if tx.groups_of(u.user_id):
+        raise errors.DeleteConflict("Cannot delete entity, must remove users from group "
+                                    "first.")
     tx.delete_user(u.user_id)
 
 
@@ -124,15 +135,11 @@ def delete_access_key(tx: IamTx, m: r.DeleteAccessKey) -> None:
 # ---- policies ----
 
 def put_user_policy(tx: IamTx, m: r.PutUserPolicy) -> None:
-    tx.put_user_policy(_user(tx, m.user_name).user_id, m.policy_name, m.document)
+    tx.put_inline(_user(tx, m.user_name).user_id, m.policy_name, m.document)
 
 
 def delete_user_policy(tx: IamTx, m: r.DeleteUserPolicy) -> None:
-    u = _user(tx, m.user_name)
-    if tx.user_policy(u.user_id, m.policy_name) is None:
-        raise errors.NoSuchEntity(f"The user policy with name {m.policy_name} cannot be "
-                                  "found.")
-    tx.delete_user_policy(u.user_id, m.policy_name)
+    _delete_inline(tx, _user(tx, m.user_name).user_id, m.policy_name)
 
 
 def _policy(tx: IamTx, name: str) -> r.ManagedPolicy:
@@ -156,17 +163,83 @@ def delete_policy(tx: IamTx, m: r.DeletePolicy) -> None:
     tx.delete_policy(p.name)
 
 
+def _attach(tx: IamTx, entity: str, policy_name: str) -> None:
+    tx.attach(entity, _policy(tx, policy_name).name)
+
+
+def _detach(tx: IamTx, entity: str, name: str, policy_name: str) -> None:
+    p = _policy(tx, policy_name)
+    if p.name not in tx.attached(entity):
+        raise errors.NoSuchEntity(f"Policy {p.name} is not attached to {name}.")
+    tx.detach(entity, p.name)
+
+
+def _delete_inline(tx: IamTx, entity: str, policy_name: str) -> None:
+    if tx.inline_policy(entity, policy_name) is None:
+        raise errors.NoSuchEntity(f"The policy with name {policy_name} cannot be found.")
+    tx.delete_inline(entity, policy_name)
+
+
 def attach_user_policy(tx: IamTx, m: r.AttachUserPolicy) -> None:
-    u = _user(tx, m.user_name)
-    tx.attach(u.user_id, _policy(tx, m.policy_name).name)
+    _attach(tx, _user(tx, m.user_name).user_id, m.policy_name)
 
 
 def detach_user_policy(tx: IamTx, m: r.DetachUserPolicy) -> None:
     u = _user(tx, m.user_name)
-    p = _policy(tx, m.policy_name)
-    if p.name not in tx.attached(u.user_id):
-        raise errors.NoSuchEntity(f"Policy {p.name} is not attached to user {u.name}.")
-    tx.detach(u.user_id, p.name)
+    _detach(tx, u.user_id, f"user {u.name}", m.policy_name)
+
+
+# ---- groups ----
+
+def _group(tx: IamTx, name: str) -> r.Group:
+    g = tx.group_by_name(name)
+    if g is None:
+        raise errors.NoSuchEntity(f"The group with name {name} cannot be found.")
+    return g
+
+
+def create_group(tx: IamTx, m: r.CreateGroup) -> None:
+    if tx.group_by_name(m.group.name) is not None:
+        raise errors.EntityAlreadyExists(f"Group with name {m.group.name} already exists.")
+    tx.put_group(m.group)
+
+
+def delete_group(tx: IamTx, m: r.DeleteGroup) -> None:
+    g = _group(tx, m.name)
+    if tx.members(g.group_id):
+        raise errors.DeleteConflict("Cannot delete entity, must remove users from group "
+                                    "first.")
+    if tx.inline_names(g.group_id) or tx.attached(g.group_id):
+        raise errors.DeleteConflict("Cannot delete entity, must delete policies first.")
+    tx.delete_group(g.group_id)
+
+
+def add_user_to_group(tx: IamTx, m: r.AddUserToGroup) -> None:
+    tx.add_member(_group(tx, m.group_name).group_id, _user(tx, m.user_name).user_id)
+
+
+def remove_user_from_group(tx: IamTx, m: r.RemoveUserFromGroup) -> None:
+    g, u = _group(tx, m.group_name), _user(tx, m.user_name)
+    if u.user_id not in tx.members(g.group_id):
+        raise errors.NoSuchEntity(f"User {u.name} is not in group {g.name}.")
+    tx.remove_member(g.group_id, u.user_id)
+
+
+def put_group_policy(tx: IamTx, m: r.PutGroupPolicy) -> None:
+    tx.put_inline(_group(tx, m.group_name).group_id, m.policy_name, m.document)
+
+
+def delete_group_policy(tx: IamTx, m: r.DeleteGroupPolicy) -> None:
+    _delete_inline(tx, _group(tx, m.group_name).group_id, m.policy_name)
+
+
+def attach_group_policy(tx: IamTx, m: r.AttachGroupPolicy) -> None:
+    _attach(tx, _group(tx, m.group_name).group_id, m.policy_name)
+
+
+def detach_group_policy(tx: IamTx, m: r.DetachGroupPolicy) -> None:
+    g = _group(tx, m.group_name)
+    _detach(tx, g.group_id, f"group {g.name}", m.policy_name)
 
 
 # ---- start-up import (root from the environment, auth-file users) ----
@@ -233,4 +306,8 @@ RULES = {
     r.DeleteUserPolicy: delete_user_policy, r.CreatePolicy: create_policy,
     r.DeletePolicy: delete_policy, r.AttachUserPolicy: attach_user_policy,
     r.DetachUserPolicy: detach_user_policy, r.ImportKey: import_key,
+    r.CreateGroup: create_group, r.DeleteGroup: delete_group,
+    r.AddUserToGroup: add_user_to_group, r.RemoveUserFromGroup: remove_user_from_group,
+    r.PutGroupPolicy: put_group_policy, r.DeleteGroupPolicy: delete_group_policy,
+    r.AttachGroupPolicy: attach_group_policy, r.DetachGroupPolicy: detach_group_policy,
 }

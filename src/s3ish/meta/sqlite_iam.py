@@ -8,7 +8,7 @@ and managed-policy names are found case-insensitively through a lower-cased key 
 import json
 
 from . import docs
-from .iam_records import AccessKey, ManagedPolicy, User, name_key
+from .iam_records import AccessKey, Group, ManagedPolicy, User, name_key
 
 MIGRATION = """
     CREATE TABLE iam_users(user_id TEXT PRIMARY KEY, name_key TEXT NOT NULL UNIQUE,
@@ -17,11 +17,16 @@ MIGRATION = """
                           record TEXT NOT NULL);
     CREATE INDEX iam_keys_by_user ON iam_keys(user_id);
     CREATE TABLE iam_imported(access_key TEXT PRIMARY KEY);
-    CREATE TABLE iam_user_policies(user_id TEXT NOT NULL, name TEXT NOT NULL,
-                                   document TEXT NOT NULL, PRIMARY KEY(user_id, name));
+    CREATE TABLE iam_groups(group_id TEXT PRIMARY KEY, name_key TEXT NOT NULL UNIQUE,
+                            record TEXT NOT NULL);
+    CREATE TABLE iam_members(group_id TEXT NOT NULL, user_id TEXT NOT NULL,
+                             PRIMARY KEY(group_id, user_id));
+    CREATE INDEX iam_members_by_user ON iam_members(user_id);
+    CREATE TABLE iam_inline(entity TEXT NOT NULL, name TEXT NOT NULL, document TEXT NOT NULL,
+                            PRIMARY KEY(entity, name));
     CREATE TABLE iam_policies(name_key TEXT PRIMARY KEY, record TEXT NOT NULL);
-    CREATE TABLE iam_attached(user_id TEXT NOT NULL, policy TEXT NOT NULL,
-                              PRIMARY KEY(user_id, policy));
+    CREATE TABLE iam_attached(entity TEXT NOT NULL, policy TEXT NOT NULL,
+                              PRIMARY KEY(entity, policy));
     CREATE INDEX iam_attached_by_policy ON iam_attached(policy);
     CREATE TABLE iam_state(id INTEGER PRIMARY KEY CHECK (id = 1), gen INTEGER NOT NULL);
     INSERT INTO iam_state VALUES (1, 0);
@@ -38,6 +43,10 @@ def _user(row) -> User | None:
 
 def _key(row) -> AccessKey | None:
     return docs.from_doc(AccessKey, json.loads(row[0])) if row else None
+
+
+def _group(row) -> Group | None:
+    return docs.from_doc(Group, json.loads(row[0])) if row else None
 
 
 def _policy(row) -> ManagedPolicy | None:
@@ -88,22 +97,21 @@ class IamSqliteTx:
     def mark_imported(self, access_key):
         self.db.execute("INSERT OR IGNORE INTO iam_imported VALUES (?)", (access_key,))
 
-    def user_policy(self, user_id, name):
-        row = self.db.execute("SELECT document FROM iam_user_policies WHERE user_id=? AND "
-                              "name=?", (user_id, name)).fetchone()
+    def inline_policy(self, entity, name):
+        row = self.db.execute("SELECT document FROM iam_inline WHERE entity=? AND name=?",
+                              (entity, name)).fetchone()
         return row[0] if row else None
 
-    def user_policy_names(self, user_id):
+    def inline_names(self, entity):
         return [row[0] for row in self.db.execute(
-            "SELECT name FROM iam_user_policies WHERE user_id=? ORDER BY name", (user_id,))]
+            "SELECT name FROM iam_inline WHERE entity=? ORDER BY name", (entity,))]
 
-    def put_user_policy(self, user_id, name, document):
-        self.db.execute("INSERT OR REPLACE INTO iam_user_policies VALUES (?,?,?)",
-                        (user_id, name, document))
+    def put_inline(self, entity, name, document):
+        self.db.execute("INSERT OR REPLACE INTO iam_inline VALUES (?,?,?)",
+                        (entity, name, document))
 
-    def delete_user_policy(self, user_id, name):
-        self.db.execute("DELETE FROM iam_user_policies WHERE user_id=? AND name=?",
-                        (user_id, name))
+    def delete_inline(self, entity, name):
+        self.db.execute("DELETE FROM iam_inline WHERE entity=? AND name=?", (entity, name))
 
     def policy(self, name):
         return _policy(self.db.execute("SELECT record FROM iam_policies WHERE name_key=?",
@@ -116,21 +124,47 @@ class IamSqliteTx:
     def delete_policy(self, name):
         self.db.execute("DELETE FROM iam_policies WHERE name_key=?", (name_key(name),))
 
-    def attached(self, user_id):
+    def attached(self, entity):
         return [row[0] for row in self.db.execute(
-            "SELECT policy FROM iam_attached WHERE user_id=? ORDER BY policy", (user_id,))]
+            "SELECT policy FROM iam_attached WHERE entity=? ORDER BY policy", (entity,))]
 
     def attachments(self, policy_name):
         return self.db.execute("SELECT count(*) FROM iam_attached WHERE policy=?",
                                (policy_name,)).fetchone()[0]
 
-    def attach(self, user_id, policy_name):
+    def attach(self, entity, policy_name):
         self.db.execute("INSERT OR IGNORE INTO iam_attached VALUES (?,?)",
-                        (user_id, policy_name))
+                        (entity, policy_name))
 
-    def detach(self, user_id, policy_name):
-        self.db.execute("DELETE FROM iam_attached WHERE user_id=? AND policy=?",
-                        (user_id, policy_name))
+    def detach(self, entity, policy_name):
+        self.db.execute("DELETE FROM iam_attached WHERE entity=? AND policy=?",
+                        (entity, policy_name))
+
+    def group_by_name(self, name):
+        return _group(self.db.execute("SELECT record FROM iam_groups WHERE name_key=?",
+                                      (name_key(name),)).fetchone())
+
+    def put_group(self, g):
+        self.db.execute("INSERT OR REPLACE INTO iam_groups VALUES (?,?,?)",
+                        (g.group_id, name_key(g.name), _json(g)))
+
+    def delete_group(self, group_id):
+        self.db.execute("DELETE FROM iam_groups WHERE group_id=?", (group_id,))
+
+    def members(self, group_id):
+        return [row[0] for row in self.db.execute(
+            "SELECT user_id FROM iam_members WHERE group_id=? ORDER BY user_id", (group_id,))]
+
+    def groups_of(self, user_id):
+        return [row[0] for row in self.db.execute(
+            "SELECT group_id FROM iam_members WHERE user_id=? ORDER BY group_id", (user_id,))]
+
+    def add_member(self, group_id, user_id):
+        self.db.execute("INSERT OR IGNORE INTO iam_members VALUES (?,?)", (group_id, user_id))
+
+    def remove_member(self, group_id, user_id):
+        self.db.execute("DELETE FROM iam_members WHERE group_id=? AND user_id=?",
+                        (group_id, user_id))
 
     def changed(self):
         self.db.execute("UPDATE iam_state SET gen = gen + 1 WHERE id = 1")
@@ -143,22 +177,25 @@ def generation(db) -> int:
 
 
 def snapshot(db) -> dict:
-    """Every user, key and policy document, at one generation (one read transaction):
-    {"gen", "users": [User], "keys": [AccessKey], "inline": {user_id: {name: doc}},
-    "attached": {user_id: [policy name]}, "policies": {name: ManagedPolicy}}."""
+    """Every user, group, key and policy document, at one generation (one read transaction):
+    {"gen", "users": [User], "groups": [Group], "keys": [AccessKey],
+    "members": {user_id: [group_id]}, "inline": {user or group id: {name: doc}},
+    "attached": {user or group id: [policy name]}, "policies": {name: ManagedPolicy}}."""
     db.execute("BEGIN")
     try:
         out = {"gen": generation(db),
                "users": [_user(row) for row in db.execute("SELECT record FROM iam_users")],
+               "groups": [_group(row) for row in db.execute("SELECT record FROM iam_groups")],
                "keys": [_key(row) for row in db.execute("SELECT record FROM iam_keys")],
-               "inline": {}, "attached": {},
+               "members": {}, "inline": {}, "attached": {},
                "policies": {p.name: p for p in (_policy(row) for row in db.execute(
                    "SELECT record FROM iam_policies"))}}
-        for user_id, name, document in db.execute(
-                "SELECT user_id, name, document FROM iam_user_policies"):
-            out["inline"].setdefault(user_id, {})[name] = document
-        for user_id, policy in db.execute("SELECT user_id, policy FROM iam_attached"):
-            out["attached"].setdefault(user_id, []).append(policy)
+        for entity, name, document in db.execute("SELECT entity, name, document FROM iam_inline"):
+            out["inline"].setdefault(entity, {})[name] = document
+        for entity, policy in db.execute("SELECT entity, policy FROM iam_attached"):
+            out["attached"].setdefault(entity, []).append(policy)
+        for group_id, user_id in db.execute("SELECT group_id, user_id FROM iam_members"):
+            out["members"].setdefault(user_id, []).append(group_id)
     finally:
         db.execute("COMMIT")
     return out

@@ -89,9 +89,12 @@ class StoreUsers(Users):
         return keyed, root, owners
 
     def _policies(self, snap: dict, user_id: str, used: dict) -> tuple:
-        docs = list(snap["inline"].get(user_id, {}).values())
-        docs += [snap["policies"][n].document for n in snap["attached"].get(user_id, [])
-                 if n in snap["policies"]]
+        """The user's inline and attached policies, and those of its groups."""
+        docs = []
+        for entity in (user_id, *snap["members"].get(user_id, [])):
+            docs += snap["inline"].get(entity, {}).values()
+            docs += [snap["policies"][n].document for n in snap["attached"].get(entity, [])
+                     if n in snap["policies"]]
         out = []
         for doc in docs:
             compiled = self._compiled.get(doc)
