@@ -158,6 +158,34 @@ def test_groups(server, iam):
     assert code_of(e) == (404, "NoSuchEntity")
 
 
+def test_aws_managed_policies_user_ids_and_empty_role_listings(server, iam):
+    user, group = unique_bucket("aw"), unique_bucket("ag")
+    created = iam.create_user(UserName=user)["User"]
+    full = "arn:aws:iam::aws:policy/AmazonS3FullAccess"
+    iam.attach_user_policy(UserName=user, PolicyArn=full)
+    assert iam.list_attached_user_policies(UserName=user)["AttachedPolicies"] == [
+        {"PolicyName": "AmazonS3FullAccess", "PolicyArn": full}]
+    assert "AmazonS3ReadOnlyAccess" in [
+        p["PolicyName"] for p in iam.list_policies(Scope="AWS")["Policies"]]
+    with pytest.raises(ClientError) as e:
+        iam.delete_policy(PolicyArn=full)
+    assert code_of(e) == (400, "InvalidInput")
+    with pytest.raises(ClientError) as e:
+        iam.attach_user_policy(UserName=user, PolicyArn="arn:aws:iam::aws:policy/NoSuch")
+    assert code_of(e) == (404, "NoSuchEntity")
+    # Ceph RGW's IAM API (and its s3-tests) name users by their canonical id.
+    by_id = iam.list_attached_user_policies(UserName=created["UserId"])["AttachedPolicies"]
+    assert [p["PolicyArn"] for p in by_id] == [full]
+    iam.detach_user_policy(UserName=created["UserId"], PolicyArn=full)
+    iam.create_group(GroupName=group)
+    iam.update_group(GroupName=group, NewGroupName=group + "x", NewPath="/renamed/")
+    assert iam.get_group(GroupName=group + "x")["Group"]["Path"] == "/renamed/"
+    iam.delete_group(GroupName=group + "x")
+    assert iam.list_roles()["Roles"] == []             # s3ish has no roles
+    assert iam.list_open_id_connect_providers()["OpenIDConnectProviderList"] == []
+    iam.delete_user(UserName=user)
+
+
 def test_errors_in_iam_shapes(server, iam):
     name = unique_bucket("err")
     iam.create_user(UserName=name)

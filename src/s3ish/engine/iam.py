@@ -11,7 +11,7 @@ import time
 
 from ..meta import iam_errors as errors
 from ..meta import iam_records as r
-from ..meta.iam_rules import NAME
+from ..meta.iam_rules import NAME, find_user
 
 _UPPER = string.ascii_uppercase + string.digits
 _SECRET = string.ascii_letters + string.digits + "+/"
@@ -56,7 +56,7 @@ class Identities:
         return await self.meta.iam_snapshot()
 
     async def get_user(self, name: str) -> r.User:
-        u = await self.meta.iam_read(lambda tx: tx.user_by_name(name))
+        u = await self.meta.iam_read(find_user, name)
         if u is None:
             raise errors.NoSuchEntity(f"The user with name {name} cannot be found.")
         return u
@@ -218,6 +218,13 @@ class Identities:
         g = r.Group("AGPA" + _token(_UPPER, 17), name, time.time(), path)
         await self.meta.apply(r.CreateGroup(g))
         return g
+
+    async def update_group(self, name: str, new_name: str = "", new_path: str = "") -> None:
+        if new_name:
+            check_name(new_name, "newGroupName", 128)
+        if new_path:
+            check_path(new_path)
+        await self.meta.apply(r.UpdateGroup(name, new_name, new_path))
 
     async def change_group(self, mutation) -> None:
         """DeleteGroup, AddUserToGroup, RemoveUserFromGroup, DeleteGroupPolicy,

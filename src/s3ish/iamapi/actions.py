@@ -7,8 +7,10 @@ from typing import Awaitable, Callable
 from urllib.parse import quote
 
 from ..engine.errors import DomainError
+from ..engine.iam import check_name
 from ..iam import policy as iam_policy
-from ..iam.principals import group_arn, policy_arn, policy_name_of, root_arn, user_arn
+from ..iam.principals import (group_arn, policy_arn, policy_display_name, policy_name_of,
+                              root_arn, user_arn)
 from .errors import IamError
 
 INLINE_MAX = 2048       # characters (whitespace aside) of a user's inline policy, as IAM
@@ -58,6 +60,8 @@ class Call:
             return user_arn("*")
         if action.kind == "policies":
             return policy_arn("*")
+        if action.kind in ("roles", "oidc"):
+            return "*"
         if action.kind == "groups":
             return group_arn("*")
         if action.kind == "group":
@@ -104,16 +108,18 @@ def _key(k, user_name: str, secret: bool = False) -> dict:
 
 
 def _policy(p, attachments: int) -> dict:
-    return {"PolicyName": p.name, "PolicyId": p.policy_id, "Arn": policy_arn(p.name, p.path),
+    return {"PolicyName": policy_display_name(p.name), "PolicyId": p.policy_id, "Arn": policy_arn(p.name, p.path),
             "Path": p.path, "DefaultVersionId": "v1", "AttachmentCount": attachments,
             "PermissionsBoundaryUsageCount": 0, "IsAttachable": True,
             "Description": p.description or None, "CreateDate": p.created,
             "UpdateDate": p.updated or p.created}
 
 
-def _document(text: str, limit: int) -> str:
-    """A policy document checked as IAM checks it (MalformedPolicy -> MalformedPolicyDocument
-    at the error boundary)."""
+def _document(c: Call, limit: int, name_param: str = "PolicyName") -> str:
+    """The request's policy document, checked as IAM checks it (MalformedPolicy ->
+    MalformedPolicyDocument at the error boundary), after the policy's name."""
+    check_name(c.req(name_param), "policyName", 128)
+    text = c.req("PolicyDocument")
     if sum(not c.isspace() for c in text) > limit:
         raise IamError("LimitExceeded", f"Maximum policy size of {limit} bytes exceeded.",
                        409)
@@ -173,7 +179,7 @@ async def delete_access_key(c: Call):
 # ---- inline user policies ----
 
 async def put_user_policy(c: Call):
-    doc = _document(c.req("PolicyDocument"), INLINE_MAX)
+    doc = _document(c, INLINE_MAX)
     await c.ids.put_user_policy(c.req("UserName"), c.req("PolicyName"), doc)
 
 
@@ -198,7 +204,7 @@ async def list_user_policies(c: Call):
 # ---- managed policies ----
 
 async def create_policy(c: Call):
-    doc = _document(c.req("PolicyDocument"), MANAGED_MAX)
+    doc = _document(c, MANAGED_MAX)
     p = await c.ids.create_policy(c.req("PolicyName"), doc, c.opt("Path", "/"),
                                   c.opt("Description"))
     return {"Policy": _policy(p, 0)}
@@ -219,11 +225,10 @@ async def get_policy_version(c: Call):
 
 
 async def list_policies(c: Call):
-    if c.opt("Scope", "All") == "AWS":
-        found = []          # s3ish has no AWS managed policies
-    else:
-        found = await c.ids.list_policies(c.opt("PathPrefix", "/"),
-                                          c.opt("OnlyAttached") == "true")
+    scope = c.opt("Scope", "All")
+    found = [(p, n) for p, n in await c.ids.list_policies(c.opt("PathPrefix", "/"),
+                                                          c.opt("OnlyAttached") == "true")
+             if scope == "All" or (scope == "AWS") == p.name.startswith("aws:")]
     found, more, marker = c.page(found, lambda pc: pc[0].name.lower())
     return {"Policies": [_policy(p, n) for p, n in found], "IsTruncated": more,
             "Marker": marker}
@@ -245,8 +250,23 @@ async def list_attached_user_policies(c: Call):
     found = await c.ids.attached_policies(c.req("UserName"))
     found = [p for p in found if p is not None and p.path.startswith(c.opt("PathPrefix", "/"))]
     found, more, marker = c.page(found, lambda p: p.name.lower())
-    return {"AttachedPolicies": [{"PolicyName": p.name, "PolicyArn": policy_arn(p.name, p.path)}
-                                 for p in found], "IsTruncated": more, "Marker": marker}
+    return {"AttachedPolicies": attached(found), "IsTruncated": more, "Marker": marker}
+
+
+def attached(policies) -> list[dict]:
+    return [{"PolicyName": policy_display_name(p.name), "PolicyArn": policy_arn(p.name, p.path)}
+            for p in policies]
+
+
+async def list_roles(c: Call):
+    """s3ish has users and groups but no roles (CreateRole is not implemented): the list is
+    always empty. Tools that clean an account up (Ceph's s3-tests) list roles first."""
+    c.page([], lambda x: x)         # the paging parameters are still checked
+    return {"Roles": [], "IsTruncated": False}
+
+
+async def list_open_id_connect_providers(c: Call):
+    return {"OpenIDConnectProviderList": []}    # no web identity federation either
 
 
 def _a(run, kind, mutates=False) -> Action:
@@ -272,4 +292,6 @@ ACTIONS = {
     "AttachUserPolicy": _a(attach_user_policy, "user", True),
     "DetachUserPolicy": _a(detach_user_policy, "user", True),
     "ListAttachedUserPolicies": _a(list_attached_user_policies, "user"),
+    "ListRoles": _a(list_roles, "roles"),
+    "ListOpenIDConnectProviders": _a(list_open_id_connect_providers, "oidc"),
 }

@@ -2,9 +2,9 @@
 member (registered in actions.ACTIONS)."""
 from urllib.parse import quote
 
-from ..iam.principals import group_arn, policy_arn
+from ..iam.principals import group_arn
 from ..meta import iam_records as r
-from .actions import INLINE_MAX, Action, Call, _document, _user
+from .actions import INLINE_MAX, Action, Call, _document, _user, attached
 
 
 def _group(g) -> dict:
@@ -35,6 +35,10 @@ async def list_groups_for_user(c: Call):
     return {"Groups": [_group(g) for g in groups], "IsTruncated": more, "Marker": marker}
 
 
+async def update_group(c: Call):
+    await c.ids.update_group(c.req("GroupName"), c.opt("NewGroupName"), c.opt("NewPath"))
+
+
 async def delete_group(c: Call):
     await c.ids.change_group(r.DeleteGroup(c.req("GroupName")))
 
@@ -48,7 +52,7 @@ async def remove_user_from_group(c: Call):
 
 
 async def put_group_policy(c: Call):
-    doc = _document(c.req("PolicyDocument"), INLINE_MAX * 5 // 2)   # IAM: 5120 per group
+    doc = _document(c, INLINE_MAX * 5 // 2)     # IAM: 5120 characters per group
     await c.ids.put_group_policy(c.req("GroupName"), c.req("PolicyName"), doc)
 
 
@@ -81,14 +85,14 @@ async def list_attached_group_policies(c: Call):
     found = [p for p in await c.ids.group_attached_policies(c.req("GroupName"))
              if p is not None and p.path.startswith(c.opt("PathPrefix", "/"))]
     found, more, marker = c.page(found, lambda p: p.name.lower())
-    return {"AttachedPolicies": [{"PolicyName": p.name, "PolicyArn": policy_arn(p.name, p.path)}
-                                 for p in found], "IsTruncated": more, "Marker": marker}
+    return {"AttachedPolicies": attached(found), "IsTruncated": more, "Marker": marker}
 
 
 ACTIONS = {
     "CreateGroup": Action(create_group, "group", True), "GetGroup": Action(get_group, "group"),
     "ListGroups": Action(list_groups, "groups"),
     "ListGroupsForUser": Action(list_groups_for_user, "user"),
+    "UpdateGroup": Action(update_group, "group", True),
     "DeleteGroup": Action(delete_group, "group", True),
     "AddUserToGroup": Action(add_user_to_group, "group", True),
     "RemoveUserFromGroup": Action(remove_user_from_group, "group", True),

@@ -63,6 +63,24 @@ class ManagedPolicy:
     updated: float = 0.0
 
 
+# AWS managed policies s3ish knows (their documents as AWS publishes them, minus the actions of
+# services s3ish does not have): attachable by ARN (arn:aws:iam::aws:policy/<name>), never
+# stored, changed or deleted. Their names carry the prefix "aws:", which no IAM name can.
+AWS_MANAGED = {
+    "AmazonS3FullAccess": '{"Version":"2012-10-17","Statement":[{"Effect":"Allow",'
+                          '"Action":"s3:*","Resource":"*"}]}',
+    "AmazonS3ReadOnlyAccess": '{"Version":"2012-10-17","Statement":[{"Effect":"Allow",'
+                              '"Action":["s3:Get*","s3:List*","s3:Describe*"],'
+                              '"Resource":"*"}]}',
+}
+
+
+def aws_managed(name: str) -> ManagedPolicy | None:
+    """The AWS managed policy called `name` ("aws:<name>"), if s3ish knows it."""
+    doc = AWS_MANAGED.get(name[4:]) if name.startswith("aws:") else None
+    return ManagedPolicy(name, "ANPA" + name[4:].upper()[:17], doc, 0.0) if doc else None
+
+
 # ---- mutation records ----
 
 @dataclass
@@ -142,6 +160,13 @@ class CreateGroup:
 
 
 @dataclass
+class UpdateGroup:
+    name: str
+    new_name: str = ""
+    new_path: str = ""
+
+
+@dataclass
 class DeleteGroup:
     name: str
 
@@ -202,5 +227,5 @@ class ImportKey:
 IamMutation = (CreateUser | UpdateUser | DeleteUser | CreateAccessKey | UpdateAccessKey
                | DeleteAccessKey | PutUserPolicy | DeleteUserPolicy | CreatePolicy
                | DeletePolicy | AttachUserPolicy | DetachUserPolicy | ImportKey | CreateGroup
-               | DeleteGroup | AddUserToGroup | RemoveUserFromGroup | PutGroupPolicy
+               | UpdateGroup | DeleteGroup | AddUserToGroup | RemoveUserFromGroup | PutGroupPolicy
                | DeleteGroupPolicy | AttachGroupPolicy | DetachGroupPolicy)

@@ -14,6 +14,7 @@ from .records import Outcome
 
 # IAM's user and policy names: letters, digits and +=,.@_- (no spaces), 1 to 64 (128) long.
 NAME = re.compile(r"^[\w+=,.@-]{1,64}$", re.ASCII)
+CANONICAL = re.compile(r"^[0-9a-f]{64}$")
 
 
 class IamTx(Protocol):
@@ -56,8 +57,17 @@ def apply(tx: IamTx, m) -> Outcome:
     return Outcome()
 
 
-def _user(tx: IamTx, name: str) -> r.User:
+def find_user(tx: IamTx, name: str) -> r.User | None:
+    """The user named `name`, or whose canonical id it is (Ceph RGW's IAM API takes user ids
+    where AWS takes names, and its s3-tests do too)."""
     u = tx.user_by_name(name)
+    if u is None and CANONICAL.match(name):
+        u = tx.user_by_id(name)
+    return u
+
+
+def _user(tx: IamTx, name: str) -> r.User:
+    u = find_user(tx, name)
     if u is None:
         raise errors.NoSuchEntity(f"The user with name {name} cannot be found.")
     return u
@@ -158,6 +168,8 @@ def create_policy(tx: IamTx, m: r.CreatePolicy) -> None:
 
 def delete_policy(tx: IamTx, m: r.DeletePolicy) -> None:
     p = _policy(tx, m.name)
+    if r.aws_managed(p.name):
+        raise errors.InvalidInput("AWS managed policies cannot be deleted.")
     if tx.attachments(p.name):
         raise errors.DeleteConflict("Cannot delete a policy attached to entities.")
     tx.delete_policy(p.name)
@@ -202,6 +214,16 @@ def create_group(tx: IamTx, m: r.CreateGroup) -> None:
     if tx.group_by_name(m.group.name) is not None:
         raise errors.EntityAlreadyExists(f"Group with name {m.group.name} already exists.")
     tx.put_group(m.group)
+
+
+def update_group(tx: IamTx, m: r.UpdateGroup) -> None:
+    g = _group(tx, m.name)
+    if m.new_name and r.name_key(m.new_name) != r.name_key(g.name):
+        if tx.group_by_name(m.new_name) is not None:
+            raise errors.EntityAlreadyExists(f"Group with name {m.new_name} already exists.")
+    g.name = m.new_name or g.name
+    g.path = m.new_path or g.path
+    tx.put_group(g)
 
 
 def delete_group(tx: IamTx, m: r.DeleteGroup) -> None:
@@ -306,7 +328,7 @@ RULES = {
     r.DeleteUserPolicy: delete_user_policy, r.CreatePolicy: create_policy,
     r.DeletePolicy: delete_policy, r.AttachUserPolicy: attach_user_policy,
     r.DetachUserPolicy: detach_user_policy, r.ImportKey: import_key,
-    r.CreateGroup: create_group, r.DeleteGroup: delete_group,
+    r.CreateGroup: create_group, r.UpdateGroup: update_group, r.DeleteGroup: delete_group,
     r.AddUserToGroup: add_user_to_group, r.RemoveUserFromGroup: remove_user_from_group,
     r.PutGroupPolicy: put_group_policy, r.DeleteGroupPolicy: delete_group_policy,
     r.AttachGroupPolicy: attach_group_policy, r.DetachGroupPolicy: detach_group_policy,

@@ -8,7 +8,7 @@ and managed-policy names are found case-insensitively through a lower-cased key 
 import json
 
 from . import docs
-from .iam_records import AccessKey, Group, ManagedPolicy, User, name_key
+from .iam_records import AWS_MANAGED, AccessKey, Group, ManagedPolicy, User, aws_managed, name_key
 
 MIGRATION = """
     CREATE TABLE iam_users(user_id TEXT PRIMARY KEY, name_key TEXT NOT NULL UNIQUE,
@@ -114,6 +114,8 @@ class IamSqliteTx:
         self.db.execute("DELETE FROM iam_inline WHERE entity=? AND name=?", (entity, name))
 
     def policy(self, name):
+        if name.startswith("aws:"):
+            return aws_managed(name)
         return _policy(self.db.execute("SELECT record FROM iam_policies WHERE name_key=?",
                                        (name_key(name),)).fetchone())
 
@@ -190,6 +192,7 @@ def snapshot(db) -> dict:
                "members": {}, "inline": {}, "attached": {},
                "policies": {p.name: p for p in (_policy(row) for row in db.execute(
                    "SELECT record FROM iam_policies"))}}
+        out["policies"].update((f"aws:{n}", aws_managed(f"aws:{n}")) for n in AWS_MANAGED)
         for entity, name, document in db.execute("SELECT entity, name, document FROM iam_inline"):
             out["inline"].setdefault(entity, {})[name] = document
         for entity, policy in db.execute("SELECT entity, policy FROM iam_attached"):
