@@ -136,6 +136,10 @@ def test_root_key_change_keeps_the_root_user():
         (root,) = snap["users"]
         assert root.root and root.user_id == legacy_owner_id("root1")
         assert [k.access_key for k in snap["keys"]] == ["root2"]
+        with pytest.raises(iam_errors.InvalidInput):     # not through the API
+            await ids.delete_access_key("root1", "root2")
+        with pytest.raises(iam_errors.InvalidInput):
+            await ids.update_access_key("root1", "root2", "Inactive")
         # ...and back: the environment decides root's key.
         assert await ids.import_key("root1", "s", legacy_owner_id("root1"), "root1", "root1",
                                     "", "env")

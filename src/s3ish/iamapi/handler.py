@@ -97,12 +97,12 @@ class IamAPI:
         except (UnicodeDecodeError, ValueError):
             raise IamError("MalformedQueryString", "The request body is not a valid form.")
         name = params.get("Action", "")
-        seen["action"] = name or "-"
         action = actions.ACTIONS.get(name) or groups.ACTIONS.get(name)
         if action is None:
             raise IamError("InvalidAction" if name else "MissingAction",
                            f"Could not find operation {name} for version 2010-05-08"
                            if name else "Missing Action")
+        seen["action"] = name       # a metric label: only names of known actions
         call = actions.Call(self.identities, ident, params)
         resource = await call.resource(action)
         if not self._allowed(ident, name, resource, req):

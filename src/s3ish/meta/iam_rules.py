@@ -130,16 +130,28 @@ def create_access_key(tx: IamTx, m: r.CreateAccessKey) -> None:
     tx.put_key(m.key)
 
 
+def _not_from_env(k: r.AccessKey) -> None:
+    """Root's key from the environment changes only with the environment: disabling or
+    deleting it through the API would lock the administrator out until the next start."""
+    if k.source == "env":
+        raise errors.InvalidInput("The root user's key from S3ISH_ROOT_USER changes only "
+                                  "with S3ISH_ROOT_USER / S3ISH_ROOT_PASSWORD.")
+
+
 def update_access_key(tx: IamTx, m: r.UpdateAccessKey) -> None:
     if m.status not in ("Active", "Inactive"):
         raise ValueError(m.status)
     k = _user_key(tx, m.user_name, m.access_key)
+    if m.status == "Inactive":
+        _not_from_env(k)
     k.status = m.status
     tx.put_key(k)
 
 
 def delete_access_key(tx: IamTx, m: r.DeleteAccessKey) -> None:
-    tx.delete_key(_user_key(tx, m.user_name, m.access_key).access_key)
+    k = _user_key(tx, m.user_name, m.access_key)
+    _not_from_env(k)
+    tx.delete_key(k.access_key)
 
 
 # ---- policies ----

@@ -179,28 +179,25 @@ def generation(db) -> int:
 
 
 def snapshot(db) -> dict:
-    """Every user, group, key and policy document, at one generation (one read transaction):
+    """Every user, group, key and policy document, and the generation read before them (so a
+    change that lands while they are read makes the next poll read again):
     {"gen", "users": [User], "groups": [Group], "keys": [AccessKey],
     "members": {user_id: [group_id]}, "inline": {user or group id: {name: doc}},
     "attached": {user or group id: [policy name]}, "policies": {name: ManagedPolicy}}."""
-    db.execute("BEGIN")
-    try:
-        out = {"gen": generation(db),
-               "users": [_user(row) for row in db.execute("SELECT record FROM iam_users")],
-               "groups": [_group(row) for row in db.execute("SELECT record FROM iam_groups")],
-               "keys": [_key(row) for row in db.execute("SELECT record FROM iam_keys")],
-               "members": {}, "inline": {}, "attached": {},
-               "policies": {p.name: p for p in (_policy(row) for row in db.execute(
-                   "SELECT record FROM iam_policies"))}}
-        out["policies"].update((f"aws:{n}", aws_managed(f"aws:{n}")) for n in AWS_MANAGED)
-        for entity, name, document in db.execute("SELECT entity, name, document FROM iam_inline"):
-            out["inline"].setdefault(entity, {})[name] = document
-        for entity, policy in db.execute("SELECT entity, policy FROM iam_attached"):
-            out["attached"].setdefault(entity, []).append(policy)
-        for group_id, user_id in db.execute("SELECT group_id, user_id FROM iam_members"):
-            out["members"].setdefault(user_id, []).append(group_id)
-    finally:
-        db.execute("COMMIT")
+    out = {"gen": generation(db),
+           "users": [_user(row) for row in db.execute("SELECT record FROM iam_users")],
+           "groups": [_group(row) for row in db.execute("SELECT record FROM iam_groups")],
+           "keys": [_key(row) for row in db.execute("SELECT record FROM iam_keys")],
+           "members": {}, "inline": {}, "attached": {},
+           "policies": {p.name: p for p in (_policy(row) for row in db.execute(
+               "SELECT record FROM iam_policies"))}}
+    out["policies"].update((f"aws:{n}", aws_managed(f"aws:{n}")) for n in AWS_MANAGED)
+    for entity, name, document in db.execute("SELECT entity, name, document FROM iam_inline"):
+        out["inline"].setdefault(entity, {})[name] = document
+    for entity, policy in db.execute("SELECT entity, policy FROM iam_attached"):
+        out["attached"].setdefault(entity, []).append(policy)
+    for group_id, user_id in db.execute("SELECT group_id, user_id FROM iam_members"):
+        out["members"].setdefault(user_id, []).append(group_id)
     return out
 
 
