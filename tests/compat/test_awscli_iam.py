@@ -3,7 +3,7 @@ config and credentials files, `--endpoint-url`): create a user, an access key an
 policy, then use the new key with `aws s3`."""
 import json
 
-from tests.api.test_iam import eventually
+from tests.api.test_iam import everywhere
 from tests.compat.conftest import clean_env, run, tool
 from tests.support import ROOT_PASSWORD, ROOT_USER, unique_bucket
 
@@ -44,8 +44,7 @@ def test_aws_iam_create_user_key_and_policy(server, tmp_path):
 
     mine = _aws(server, tmp_path / "user", key["AccessKeyId"], key["SecretAccessKey"])
     bucket = unique_bucket("cli")
-    client = server.client(key["AccessKeyId"], key["SecretAccessKey"])
-    eventually(lambda: client.list_buckets())
+    assert everywhere(server, key) == {""}        # every worker knows the new key
     mine("s3api", "create-bucket", "--bucket", bucket)
     assert mine("s3api", "list-buckets")["Owner"]["ID"] == user["UserId"]
     mine("s3api", "delete-bucket", "--bucket", bucket)
