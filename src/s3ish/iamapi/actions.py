@@ -108,7 +108,8 @@ def _key(k, user_name: str, secret: bool = False) -> dict:
 
 
 def _policy(p, attachments: int) -> dict:
-    return {"PolicyName": policy_display_name(p.name), "PolicyId": p.policy_id, "Arn": policy_arn(p.name, p.path),
+    return {"PolicyName": policy_display_name(p.name), "PolicyId": p.policy_id,
+            "Arn": policy_arn(p.name, p.path),
             "Path": p.path, "DefaultVersionId": "v1", "AttachmentCount": attachments,
             "PermissionsBoundaryUsageCount": 0, "IsAttachable": True,
             "Description": p.description or None, "CreateDate": p.created,

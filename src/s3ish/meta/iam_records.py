@@ -78,7 +78,8 @@ AWS_MANAGED = {
 def aws_managed(name: str) -> ManagedPolicy | None:
     """The AWS managed policy called `name` ("aws:<name>"), if s3ish knows it."""
     doc = AWS_MANAGED.get(name[4:]) if name.startswith("aws:") else None
-    return ManagedPolicy(name, "ANPA" + name[4:].upper()[:17], doc, 0.0) if doc else None
+    # Created when AWS published them (2015-02-06).
+    return ManagedPolicy(name, "ANPA" + name[4:].upper()[:17], doc, 1423248058.0) if doc else None
 
 
 # ---- mutation records ----
