@@ -116,6 +116,25 @@ def test_user_key_and_policy_lifecycle(server, iam, s3):
     assert code_of(e) == (404, "NoSuchEntity")
 
 
+def test_rotated_key_keeps_the_users_buckets(server, iam):
+    name, bucket = unique_bucket("rot"), unique_bucket()
+    iam.create_user(UserName=name)
+    old = iam.create_access_key(UserName=name)["AccessKey"]
+    first = server.client(old["AccessKeyId"], old["SecretAccessKey"])
+    eventually(lambda: first.create_bucket(Bucket=bucket))
+    first.put_object(Bucket=bucket, Key="k", Body=b"kept")
+    new = iam.create_access_key(UserName=name)["AccessKey"]
+    iam.delete_access_key(UserName=name, AccessKeyId=old["AccessKeyId"])
+    assert everywhere(server, old) == {"InvalidAccessKeyId"}
+    second = server.client(new["AccessKeyId"], new["SecretAccessKey"])
+    assert [b["Name"] for b in second.list_buckets()["Buckets"]] == [bucket]
+    assert second.get_object(Bucket=bucket, Key="k")["Body"].read() == b"kept"
+    second.delete_object(Bucket=bucket, Key="k")
+    second.delete_bucket(Bucket=bucket)
+    iam.delete_access_key(UserName=name, AccessKeyId=new["AccessKeyId"])
+    iam.delete_user(UserName=name)
+
+
 def test_managed_policies(iam):
     user, pname = unique_bucket("mp"), unique_bucket("pol")
     iam.create_user(UserName=user, Path="/team/")
