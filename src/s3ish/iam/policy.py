@@ -319,3 +319,9 @@ def evaluate(policies, principal: Principal, action: str, resource: str,
                     return "Deny"
                 allowed = True
     return "Allow" if allowed else "NoDecision"
+
+
+def referenced_keys(policy: Policy) -> frozenset:
+    """The condition keys (lower case) the policy's conditions read, so a caller computes the
+    costly ones (an object's existing tags) only when a policy asks for them."""
+    return frozenset(c.key for st in policy.statements for c in st.conditions)

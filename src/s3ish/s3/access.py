@@ -1,0 +1,273 @@
+"""The authorize step of the pipeline: every routed request, after authentication, asks
+iam.authorize.decide whether its caller may do the route's IAM action on its resource.
+
+The frontend calls `authorize` once per request (and, for CopyObject/UploadPartCopy, once more
+for the copy source); DeleteObjects calls `authorize_key` for each key, PostObject
+`authorize_object` for the form's key. What each route does is named by the route table
+(routes.Route.action, from iam.arn.ACTIONS); no handler checks ownership itself.
+
+The common case costs little: with no bucket policy and no identity policy nothing is
+compiled and no condition context is built; a bucket policy is compiled once per (bucket,
+document) and cached; an object's record is read only when the decision needs it (its owner
+or ACL, or a policy reading s3:ExistingObjectTag/*).
+
+Principals (see README "Access control"): a user is an account of its own, named
+`arn:aws:iam::<canonical id>:root`, `arn:aws:iam::<canonical id>:user/<name>` and Ceph's
+`arn:aws:iam::<tenant>:user/<name>` (tenant "" for a user name without `tenant$`), and by its
+canonical id (Principal {"CanonicalUser": ...}).
+"""
+import logging
+import time
+from datetime import datetime, timezone
+from urllib.parse import parse_qsl, unquote
+
+from ..engine.errors import DeleteMarker, NoSuchKey, NoSuchVersion
+from ..iam import authorize as az
+from ..iam.arn import PER_KEY, SOURCE_ACTIONS, bucket_arn, object_arn
+from ..iam.errors import MalformedPolicy
+from ..iam.policy import Policy, Principal, is_public, parse, referenced_keys
+from . import errors
+
+log = logging.getLogger("s3ish.s3")
+
+MAX_CACHED = 4096
+_TAG_KEY = "s3:existingobjecttag/"
+_COPY_SOURCE_ERROR = ("Copy Source must mention the source bucket and key: "
+                      "sourcebucket/sourcekey")
+
+
+class CompiledPolicy:
+    """A bucket policy compiled once: the policy, whether it is public, and whether it reads
+    an object's existing tags."""
+    __slots__ = ("policy", "public", "reads_tags")
+
+    def __init__(self, policy):
+        self.policy = policy
+        self.public = is_public(policy)
+        self.reads_tags = any(k.startswith(_TAG_KEY) or k == _TAG_KEY[:-1]
+                              for k in referenced_keys(policy))
+
+
+_policies: dict[tuple[str, str], CompiledPolicy] = {}
+_callers: dict[int, tuple[object, az.Caller]] = {}
+
+
+def bucket_policy(bucket: str, text: str) -> CompiledPolicy | None:
+    """The compiled policy of `bucket` whose document is `text` ("" none), from the cache."""
+    if not text:
+        return None
+    hit = _policies.get((bucket, text))
+    if hit is None:
+        try:
+            policy = parse(text, kind="bucket", bucket=bucket)
+        except MalformedPolicy as e:
+            # Stored before a rule it breaks existed: it allows and denies nothing (the
+            # owner can still read, replace or delete it).
+            log.warning("bucket %s: stored policy no longer valid (%s)", bucket, e.message)
+            policy = Policy(text, "2012-10-17", None, [])
+        hit = CompiledPolicy(policy)
+        if len(_policies) >= MAX_CACHED:
+            _policies.clear()
+        _policies[(bucket, text)] = hit
+    return hit
+
+
+def principal_names(identity) -> frozenset:
+    """The AWS principal ARNs naming a user (see the module docstring)."""
+    cid, name = identity.owner_id, identity.user_name
+    tenant, sep, short = name.partition("$")
+    return frozenset({f"arn:aws:iam::{cid}:root", f"arn:aws:iam::{cid}:user/{name}",
+                      f"arn:aws:iam::{tenant}:user/{short}" if sep
+                      else f"arn:aws:iam:::user/{name}"})
+
+
+def caller_of(identity) -> az.Caller:
+    if identity is None:
+        return az.ANONYMOUS_CALLER
+    hit = _callers.get(id(identity))
+    if hit is not None and hit[0] is identity:
+        return hit[1]
+    caller = az.Caller(Principal(principal_names(identity), identity.owner_id),
+                       identity.owner_id, identity.is_root, tuple(identity.policies))
+    if len(_callers) >= MAX_CACHED:
+        _callers.clear()
+    _callers[id(identity)] = (identity, caller)
+    return caller
+
+
+def check_expected_owner(headers: dict, name: str, bucket) -> None:
+    expected = headers.get(name)
+    if expected is not None and expected != bucket.owner:
+        raise errors.AccessDenied()
+
+
+async def authorize(ctx, route) -> None:
+    """The request's own authorization; sets ctx.bucket_record for the handler."""
+    op = route.action
+    bucket = None
+    if op.kind != "service" and route.operation != "CreateBucket":
+        bucket = ctx.bucket_record = await ctx.svc.engine.get_bucket(ctx.bucket)
+        check_expected_owner(ctx.req.headers, "x-amz-expected-bucket-owner", bucket)
+    if route.operation in PER_KEY:
+        return                         # each key is authorized by the handler
+    version = ctx.req.query.get("versionId") or None
+    await check(ctx, op.for_request(version), op.kind, ctx.bucket, ctx.key, bucket, version)
+    source = SOURCE_ACTIONS.get(route.operation)
+    if source is not None:
+        src_bucket, src_key, src_version = copy_source(ctx.req.headers["x-amz-copy-source"])
+        record = bucket if src_bucket == ctx.bucket else await ctx.svc.engine.get_bucket(
+            src_bucket)
+        check_expected_owner(ctx.req.headers, "x-amz-source-expected-bucket-owner", record)
+        await check(ctx, source.for_request(src_version), "object", src_bucket, src_key,
+                    record, src_version)
+
+
+async def authorize_key(ctx, action_of, key: str, version: str | None) -> None:
+    """One key of a batch (DeleteObjects): `action_of` is the route's OperationAction."""
+    await check(ctx, action_of.for_request(version), "object", ctx.bucket, key,
+                ctx.bucket_record, version)
+
+
+async def authorize_object(ctx, action: str, key: str) -> None:
+    """An object action on `key` of the request's bucket (PostObject: s3:PutObject)."""
+    if ctx.bucket_record is None:
+        ctx.bucket_record = await ctx.svc.engine.get_bucket(ctx.bucket)
+    await check(ctx, action, "object", ctx.bucket, key, ctx.bucket_record, None)
+
+
+async def check(ctx, action: str, kind: str, bucket_name: str, key: str, bucket,
+                version: str | None) -> None:
+    """Raise AccessDenied unless the caller may do `action` on the resource."""
+    caller = caller_of(ctx.identity)
+    compiled = bucket_policy(bucket_name, bucket.policy) if bucket is not None else None
+    if caller.is_root and compiled is None:
+        return                               # the administrator, and nothing denies it
+    resource = (object_arn(bucket_name, key) if kind == "object" else
+                bucket_arn(bucket_name) if kind == "bucket" else "*")
+    context = (request_context(ctx, caller, version)
+               if compiled is not None or caller.policies else {})
+    target = az.Target(action.lower(), resource, kind, context)
+    obj = az.UNKNOWN
+    if compiled is not None and compiled.reads_tags and kind == "object":
+        obj = await _version(ctx, bucket_name, key, version)
+        if obj is not None:
+            context.update({_TAG_KEY + k.lower(): v for k, v in obj.tags.items()})
+    policy = compiled.policy if compiled is not None else None
+    public = compiled.public if compiled is not None else False
+    verdict = az.decide(caller, target, bucket, policy, public, obj, ctx.svc.acl_mode)
+    if verdict == az.NEED_OBJECT:
+        obj = await _version(ctx, bucket_name, key, version)
+        verdict = az.decide(caller, target, bucket, policy, public, obj, ctx.svc.acl_mode)
+    if verdict != az.ALLOW:
+        raise errors.AccessDenied()
+
+
+async def _version(ctx, bucket: str, key: str, version: str | None):
+    """The version the request is about (None: none, or a delete marker)."""
+    try:
+        return await ctx.svc.engine.head_object(bucket, key, version)
+    except (NoSuchKey, NoSuchVersion, DeleteMarker):
+        return None
+
+
+def copy_source(value: str) -> tuple[str, str, str | None]:
+    """x-amz-copy-source `[/]bucket/key[?versionId=...]`, URL-encoded -> (bucket, key,
+    version id or None)."""
+    path, _, query = value.partition("?")
+    bucket, sep, key = unquote(path).lstrip("/").partition("/")
+    if not sep or not bucket or not key:
+        raise errors.InvalidArgument(_COPY_SOURCE_ERROR, ArgumentName="x-amz-copy-source",
+                                     ArgumentValue=value)
+    version = None
+    for name, v in parse_qsl(query, keep_blank_values=True):
+        if name == "versionId":
+            version = v
+            break
+    if version == "":
+        raise errors.InvalidArgument("Invalid version id specified",
+                                     ArgumentName="x-amz-copy-source", ArgumentValue=value)
+    return bucket, key, version
+
+
+# Request headers that are condition keys of their own name (s3:<header>).
+_HEADER_KEYS = ("x-amz-acl", "x-amz-grant-read", "x-amz-grant-write", "x-amz-grant-read-acp",
+                "x-amz-grant-write-acp", "x-amz-grant-full-control",
+                "x-amz-server-side-encryption", "x-amz-server-side-encryption-aws-kms-key-id",
+                "x-amz-copy-source", "x-amz-metadata-directive", "x-amz-content-sha256",
+                "x-amz-storage-class")
+_QUERY_KEYS = ("prefix", "delimiter", "max-keys")
+_LOCK_HEADERS = {"x-amz-object-lock-mode": "s3:object-lock-mode",
+                 "x-amz-object-lock-retain-until-date": "s3:object-lock-retain-until-date",
+                 "x-amz-object-lock-legal-hold": "s3:object-lock-legal-hold"}
+
+
+def request_context(ctx, caller: az.Caller, version: str | None) -> dict:
+    """The condition keys of the request (lower case), as AWS documents them for S3."""
+    req, h = ctx.req, ctx.req.headers
+    now = time.time()
+    c = {"aws:sourceip": req.client,
+         "aws:securetransport": "true" if req.scope.get("scheme") == "https" else "false",
+         "aws:currenttime": datetime.fromtimestamp(now, timezone.utc).strftime(
+             "%Y-%m-%dT%H:%M:%SZ"),
+         "aws:epochtime": str(int(now))}
+    ident = ctx.identity
+    if ident is None:
+        c["aws:principaltype"] = "Anonymous"
+    else:
+        c["aws:principaltype"] = "Account" if ident.is_root else "User"
+        c["aws:username"] = ident.user_name
+        c["aws:userid"] = ident.owner_id
+    for name, key in (("referer", "aws:referer"), ("user-agent", "aws:useragent")):
+        if name in h:
+            c[key] = h[name]
+    for name in _HEADER_KEYS:
+        if name in h:
+            c["s3:" + name] = h[name]
+    for name in _QUERY_KEYS:
+        if name in req.query:
+            c["s3:" + name] = req.query[name]
+    if version:
+        c["s3:versionid"] = version
+    c.update(_auth_keys(req))
+    c.update(_request_tags(h))
+    c.update(_lock_keys(h, now))
+    return c
+
+
+def _auth_keys(req) -> dict:
+    auth = req.headers.get("authorization")
+    if auth is not None:
+        return {"s3:authtype": "REST-HEADER",
+                "s3:signatureversion": "AWS" if auth.startswith("AWS ") else "AWS4-HMAC-SHA256"}
+    if "X-Amz-Signature" in req.query:
+        return {"s3:authtype": "REST-QUERY-STRING", "s3:signatureversion": "AWS4-HMAC-SHA256"}
+    if "Signature" in req.query:
+        return {"s3:authtype": "REST-QUERY-STRING", "s3:signatureversion": "AWS"}
+    if req.method == "POST" and "multipart/form-data" in req.headers.get("content-type", ""):
+        return {"s3:authtype": "POST"}
+    return {}
+
+
+def _request_tags(h: dict) -> dict:
+    value = h.get("x-amz-tagging")
+    if not value:
+        return {}
+    pairs = parse_qsl(value, keep_blank_values=True)
+    out = {"s3:requestobjecttag/" + k.lower(): v for k, v in pairs}
+    out["s3:requestobjecttagkeys"] = [k for k, _ in pairs]
+    return out
+
+
+def _lock_keys(h: dict, now: float) -> dict:
+    out = {key: h[name] for name, key in _LOCK_HEADERS.items() if name in h}
+    until = h.get("x-amz-object-lock-retain-until-date")
+    if until:
+        try:
+            when = datetime.fromisoformat(until.replace("Z", "+00:00"))
+            if when.tzinfo is None:
+                when = when.replace(tzinfo=timezone.utc)
+            out["s3:object-lock-remaining-retention-days"] = str(
+                max(0, int((when.timestamp() - now) // 86400)))
+        except ValueError:
+            pass      # the handler refuses the date itself
+    return out
