@@ -36,7 +36,7 @@ async def PostObject(ctx) -> Response:
         raise errors.MalformedPOSTRequest(str(e)) from None
     fields = {k.lower(): v for k, v in raw_fields.items()}
     if ctx.identity is None and not _SIGNED_FORM.intersection(fields):
-        conditions = []          # an anonymous upload: a bucket policy or ACL must allow it
+        conditions = None        # an anonymous upload: a bucket policy or ACL must allow it
     else:
         ctx.identity, conditions = authenticate_post(fields, ctx.svc.users, ctx.svc.region)
     if file is None:
@@ -48,7 +48,8 @@ async def PostObject(ctx) -> Response:
                                      ArgumentName="key")
     key = key.replace("${filename}", filename)
     fields["key"] = key
-    length_range = check_conditions(conditions, fields, ctx.bucket)
+    length_range = (check_conditions(conditions, fields, ctx.bucket)
+                    if conditions is not None else None)
     await authorize_object(ctx, "s3:PutObject", key)
     record = ctx.bucket_record
     redirect = fields.get("success_action_redirect") or fields.get("redirect")
