@@ -314,3 +314,13 @@ def test_restrict_public_buckets(s3, alt, anon, bucket):
     assert s3.get_object(Bucket=bucket, Key="k")["Body"].read() == b"x"
     s3.delete_public_access_block(Bucket=bucket)
     assert anon.get_object(Bucket=bucket, Key="k")["Body"].read() == b"x"
+
+
+def test_missing_key_is_404_only_to_who_may_list(s3, alt, bucket):
+    assert _code(alt.head_object, Bucket=bucket, Key="public/none") == "403"
+    s3.put_bucket_policy(Bucket=bucket, Policy=_policy(
+        bucket, _allow("s3:ListBucket", f"arn:aws:s3:::{bucket}",
+                       Condition={"StringLike": {"s3:prefix": "public/*"}})))
+    assert _code(alt.head_object, Bucket=bucket, Key="public/none") == "404"
+    assert _code(alt.get_object, Bucket=bucket, Key="public/none") == "NoSuchKey"
+    assert _code(alt.head_object, Bucket=bucket, Key="private/none") == "403"

@@ -32,6 +32,7 @@ log = logging.getLogger("s3ish.s3")
 
 MAX_CACHED = 4096
 _TAG_KEY = "s3:existingobjecttag/"
+_READS = frozenset({"s3:getobject", "s3:getobjectversion"})
 _COPY_SOURCE_ERROR = ("Copy Source must mention the source bucket and key: "
                       "sourcebucket/sourcekey")
 
@@ -158,8 +159,27 @@ async def check(ctx, action: str, kind: str, bucket_name: str, key: str, bucket,
     if verdict == az.NEED_OBJECT:
         obj = await _version(ctx, bucket_name, key, version)
         verdict = az.decide(caller, target, bucket, policy, public, obj, ctx.svc.acl_mode)
-    if verdict != az.ALLOW:
+    if verdict != az.ALLOW and not await _may_learn_missing(
+            ctx, caller, target, bucket_name, key, version, bucket, compiled, obj):
         raise errors.AccessDenied()
+
+
+async def _may_learn_missing(ctx, caller, target, bucket_name, key, version, bucket,
+                             compiled, obj) -> bool:
+    """A read of a key that does not exist: AWS answers 404 to a caller allowed to list the
+    bucket (s3:ListBucket, with the key as s3:prefix), 403 to anyone else."""
+    if target.action not in _READS or bucket is None:
+        return False
+    if obj is az.UNKNOWN:
+        obj = await _version(ctx, bucket_name, key, version)
+    if obj is not None:
+        return False
+    listing = az.Target("s3:listbucket", bucket_arn(bucket_name), "bucket",
+                        {**target.context, "s3:prefix": key})
+    policy = compiled.policy if compiled is not None else None
+    public = compiled.public if compiled is not None else False
+    return az.decide(caller, listing, bucket, policy, public, None,
+                     ctx.svc.acl_mode) == az.ALLOW
 
 
 async def _version(ctx, bucket: str, key: str, version: str | None):
