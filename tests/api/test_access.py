@@ -324,3 +324,16 @@ def test_missing_key_is_404_only_to_who_may_list(s3, alt, bucket):
     assert _code(alt.head_object, Bucket=bucket, Key="public/none") == "404"
     assert _code(alt.get_object, Bucket=bucket, Key="public/none") == "NoSuchKey"
     assert _code(alt.head_object, Bucket=bucket, Key="private/none") == "403"
+
+
+def test_governance_bypass_needs_its_own_permission(s3, alt, bucket):
+    s3.put_object(Bucket=bucket, Key="k", Body=b"")
+    s3.put_bucket_policy(Bucket=bucket, Policy=_policy(
+        bucket, _allow(["s3:DeleteObject", "s3:DeleteObjectVersion"],
+                       f"arn:aws:s3:::{bucket}/*", {"AWS": _alt_arn(alt)})))
+    assert _code(alt.delete_object, Bucket=bucket, Key="k",
+                 BypassGovernanceRetention=True) == "AccessDenied"
+    r = alt.delete_objects(Bucket=bucket, Delete={"Objects": [{"Key": "k"}]},
+                           BypassGovernanceRetention=True)
+    assert [(e["Key"], e["Code"]) for e in r["Errors"]] == [("k", "AccessDenied")]
+    s3.delete_object(Bucket=bucket, Key="k", BypassGovernanceRetention=True)   # the owner may

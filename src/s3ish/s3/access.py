@@ -32,6 +32,8 @@ log = logging.getLogger("s3ish.s3")
 
 MAX_CACHED = 4096
 _TAG_KEY = "s3:existingobjecttag/"
+_BYPASS = "x-amz-bypass-governance-retention"
+_BYPASSING = frozenset({"DeleteObject", "PutObjectRetention"})   # and DeleteObjects' keys
 _READS = frozenset({"s3:getobject", "s3:getobjectversion"})
 _COPY_SOURCE_ERROR = ("Copy Source must mention the source bucket and key: "
                       "sourcebucket/sourcekey")
@@ -113,6 +115,8 @@ async def authorize(ctx, route) -> None:
         return                         # each key is authorized by the handler
     version = ctx.req.query.get("versionId") or None
     await check(ctx, op.for_request(version), op.kind, ctx.bucket, ctx.key, bucket, version)
+    if route.operation in _BYPASSING:
+        await _check_bypass(ctx, ctx.key, bucket, version)
     source = SOURCE_ACTIONS.get(route.operation)
     if source is not None:
         src_bucket, src_key, src_version = copy_source(ctx.req.headers["x-amz-copy-source"])
@@ -127,6 +131,14 @@ async def authorize_key(ctx, action_of, key: str, version: str | None) -> None:
     """One key of a batch (DeleteObjects): `action_of` is the route's OperationAction."""
     await check(ctx, action_of.for_request(version), "object", ctx.bucket, key,
                 ctx.bucket_record, version)
+    await _check_bypass(ctx, key, ctx.bucket_record, version)
+
+
+async def _check_bypass(ctx, key: str, bucket, version: str | None) -> None:
+    """x-amz-bypass-governance-retention needs s3:BypassGovernanceRetention as well."""
+    if ctx.req.headers.get(_BYPASS, "").strip().lower() == "true":
+        await check(ctx, "s3:BypassGovernanceRetention", "object", ctx.bucket, key, bucket,
+                    version)
 
 
 async def authorize_object(ctx, action: str, key: str) -> None:
