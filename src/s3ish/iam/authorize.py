@@ -4,6 +4,8 @@ As ISSUE 10 agreed, after AWS ("Policy evaluation logic", "How Amazon S3 authori
 - an explicit Deny in one of the caller's identity policies or in the bucket policy wins;
 - the root user (the server's administrator) is allowed everything else; it may always read,
   change and delete a bucket policy, even one that denies it, so it can never be locked out;
+- a bucket policy is read, changed and deleted only by its bucket's owner (and root), as AWS
+  allows only the owner's account, whatever a policy grants;
 - anyone else is allowed when the resource is theirs (the bucket's owner for bucket operations
   and object writes, the object's owner for object reads and ACL operations), or an identity
   policy allows, or the bucket policy allows, or an ACL grant allows (only when ACLs are
@@ -32,9 +34,10 @@ OBJECT_OWNER_ACTIONS = frozenset({
     "s3:getobject", "s3:getobjectversion", "s3:getobjectacl", "s3:getobjectversionacl",
     "s3:putobjectacl", "s3:putobjectversionacl", "s3:getobjecttagging",
     "s3:getobjectversiontagging", "s3:getobjectattributes", "s3:getobjectversionattributes"})
-# What the account root may do on a bucket whose policy denies it (AWS's lock-out guard).
-ROOT_POLICY_ACTIONS = frozenset({"s3:getbucketpolicy", "s3:putbucketpolicy",
-                                 "s3:deletebucketpolicy"})
+# The bucket policy's own actions: only its bucket's owner (and root) may use them, and root
+# even when the policy denies it (AWS's guard against locking the account out).
+POLICY_ACTIONS = frozenset({"s3:getbucketpolicy", "s3:putbucketpolicy",
+                            "s3:deletebucketpolicy"})
 
 
 @dataclass(frozen=True)
@@ -75,10 +78,12 @@ def decide(caller: Caller, target: Target, bucket=None, policy=None, public_poli
     if policy is not None:
         from_policy = evaluate((policy,), caller.principal, action, target.resource,
                                target.context)
-        if from_policy == DENY and not (caller.is_root and action in ROOT_POLICY_ACTIONS):
+        if from_policy == DENY and not (caller.is_root and action in POLICY_ACTIONS):
             return DENY
     if caller.is_root:
         return ALLOW
+    if action in POLICY_ACTIONS and (bucket is None or caller.canonical != bucket.owner):
+        return DENY         # AWS: only the bucket owner's account, whatever a policy says
     if caller.canonical is not None and _owns_simply(caller, target, bucket):
         return ALLOW
     if from_identity == ALLOW:
