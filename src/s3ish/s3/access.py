@@ -34,6 +34,8 @@ MAX_CACHED = 4096
 _TAG_KEY = "s3:existingobjecttag/"
 _BYPASS = "x-amz-bypass-governance-retention"
 _BYPASSING = frozenset({"DeleteObject", "PutObjectRetention"})   # and DeleteObjects' keys
+_DEFERRABLE = frozenset({"GetObject", "HeadObject"})    # their handlers call check_object
+_PENDING = "authorize_object"
 _READS = frozenset({"s3:getobject", "s3:getobjectversion"})
 _COPY_SOURCE_ERROR = ("Copy Source must mention the source bucket and key: "
                       "sourcebucket/sourcekey")
@@ -114,7 +116,8 @@ async def authorize(ctx, route) -> None:
     if route.operation in PER_KEY:
         return                         # each key is authorized by the handler
     version = ctx.req.query.get("versionId") or None
-    await check(ctx, op.for_request(version), op.kind, ctx.bucket, ctx.key, bucket, version)
+    await check(ctx, op.for_request(version), op.kind, ctx.bucket, ctx.key, bucket, version,
+                defer=route.operation in _DEFERRABLE)
     if route.operation in _BYPASSING:
         await _check_bypass(ctx, ctx.key, bucket, version)
     source = SOURCE_ACTIONS.get(route.operation)
@@ -149,8 +152,11 @@ async def authorize_object(ctx, action: str, key: str) -> None:
 
 
 async def check(ctx, action: str, kind: str, bucket_name: str, key: str, bucket,
-                version: str | None) -> None:
-    """Raise AccessDenied unless the caller may do `action` on the resource."""
+                version: str | None, defer: bool = False) -> None:
+    """Raise AccessDenied unless the caller may do `action` on the resource. With `defer`
+    (GetObject, HeadObject), a bucket owner's read that depends on the object's owner or ACL
+    is finished by `check_object` when the handler reads the record anyway: an owner's GET
+    costs no extra metadata read."""
     caller = caller_of(ctx.identity)
     compiled = bucket_policy(bucket_name, bucket.policy) if bucket is not None else None
     if caller.is_root and compiled is None:
@@ -168,12 +174,27 @@ async def check(ctx, action: str, kind: str, bucket_name: str, key: str, bucket,
     policy = compiled.policy if compiled is not None else None
     public = compiled.public if compiled is not None else False
     verdict = az.decide(caller, target, bucket, policy, public, obj, ctx.svc.acl_mode)
+    if verdict == az.NEED_OBJECT and defer and caller.canonical == bucket.owner:
+        # The owner learns of a missing key (404) anyway: only the record's owner and ACL
+        # are left to check.
+        ctx.extra[_PENDING] = (caller, target, bucket, policy, public)
+        return
     if verdict == az.NEED_OBJECT:
         obj = await _version(ctx, bucket_name, key, version)
         verdict = az.decide(caller, target, bucket, policy, public, obj, ctx.svc.acl_mode)
     if verdict != az.ALLOW and not await _may_learn_missing(
             ctx, caller, target, bucket_name, key, version, bucket, compiled, obj):
         raise errors.AccessDenied()
+
+
+def check_object(ctx, v) -> None:
+    """The handler of a deferred read (see `check`) calls this with the version it read,
+    before it sends anything."""
+    pending = ctx.extra.get(_PENDING)
+    if pending is not None:
+        caller, target, bucket, policy, public = pending
+        if az.decide(caller, target, bucket, policy, public, v, ctx.svc.acl_mode) != az.ALLOW:
+            raise errors.AccessDenied()
 
 
 async def _may_learn_missing(ctx, caller, target, bucket_name, key, version, bucket,
