@@ -1,8 +1,8 @@
 """PutObject, DeleteObject, DeleteObjects."""
 from ...engine.types import PutSpec
 from ...http.asgi import Response
-from ...meta.errors import DomainError
 from ...iam.arn import ACTIONS
+from ...meta.errors import DomainError
 from ...meta.records import Condition
 from ...util.clock import parse_http_date, parse_iso
 from ...util.numbers import ascii_int
