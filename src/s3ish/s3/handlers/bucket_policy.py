@@ -55,13 +55,15 @@ async def DeleteBucketPolicy(ctx) -> Response:
 
 async def GetBucketPolicyStatus(ctx) -> Response:
     """Public if the policy is (AWS's meaning of public), or, as Ceph also answers, if the
-    bucket's ACL grants to everyone, ACLs are enforced and the public access block does not
+    bucket's ACL grants to everyone, ACLs are enforced (and not disabled by
+    BucketOwnerEnforced) and the public access block does not
     ignore public grants."""
     b = ctx.bucket_record
     compiled = bucket_policy(ctx.bucket, b.policy)
     public = compiled is not None and compiled.public
     ignore = b.public_access_block is not None and b.public_access_block.ignore_public_acls
-    if not public and not ignore and ctx.svc.acl_mode == "enforce":
+    if (not public and not ignore and ctx.svc.acl_mode == "enforce"
+            and b.ownership != "BucketOwnerEnforced"):
         public = acls.is_public(b.acl)
     return xml(shapes.PolicyStatus(public))
 
