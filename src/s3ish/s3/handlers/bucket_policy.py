@@ -56,8 +56,7 @@ async def DeleteBucketPolicy(ctx) -> Response:
 async def GetBucketPolicyStatus(ctx) -> Response:
     """Public if the policy is (AWS's meaning of public), or, as Ceph also answers, if the
     bucket's ACL grants to everyone, ACLs are enforced (and not disabled by
-    BucketOwnerEnforced) and the public access block does not
-    ignore public grants."""
+    BucketOwnerEnforced) and the public access block does not ignore public grants."""
     b = ctx.bucket_record
     compiled = bucket_policy(ctx.bucket, b.policy)
     public = compiled is not None and compiled.public
