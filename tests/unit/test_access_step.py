@@ -88,3 +88,29 @@ def test_compiled_policies_are_cached():
     first = access.bucket_policy("bk", doc)
     assert access.bucket_policy("bk", doc) is first and first.public
     assert access.bucket_policy("bk", "") is None
+
+
+def test_condition_keys_only_those_wanted():
+    from s3ish.s3.condition_keys import request_context
+    ctx = _ctx(Engine(None), OTHER)
+    ctx.req.headers = {"authorization": "AWS4-HMAC-SHA256 Credential=...",
+                       "x-amz-tagging": "Security=public&team=a", "referer": "http://x/",
+                       "x-amz-acl": "private"}
+    ctx.req.query = {"prefix": "home/", "max-keys": "5"}
+    wanted = {"aws:sourceip", "aws:username", "aws:userid", "aws:principaltype",
+              "aws:referer", "aws:useragent", "s3:prefix", "s3:delimiter", "s3:max-keys",
+              "s3:x-amz-acl", "s3:authtype", "s3:signatureversion", "s3:versionid",
+              "s3:requestobjecttag/security", "s3:requestobjecttagkeys",
+              "s3:object-lock-mode", "aws:securetransport"}
+    assert request_context(ctx, "v1", wanted) == {
+        "aws:sourceip": "127.0.0.1", "aws:username": "tenant$other",
+        "aws:userid": OTHER.owner_id, "aws:principaltype": "User",
+        "aws:referer": "http://x/", "s3:prefix": "home/", "s3:max-keys": "5",
+        "s3:x-amz-acl": "private", "s3:authtype": "REST-HEADER",
+        "s3:signatureversion": "AWS4-HMAC-SHA256", "s3:versionid": "v1",
+        "s3:requestobjecttag/security": "public",
+        "s3:requestobjecttagkeys": ["Security", "team"], "aws:securetransport": "false"}
+    assert request_context(ctx, None, {"s3:prefix"}) == {"s3:prefix": "home/"}
+    ctx.identity = None
+    assert request_context(ctx, None, {"aws:principaltype", "aws:username"}) == {
+        "aws:principaltype": "Anonymous"}

@@ -17,8 +17,6 @@ Principals (see README "Access control"): a user is an account of its own, named
 canonical id (Principal {"CanonicalUser": ...}).
 """
 import logging
-import time
-from datetime import datetime, timezone
 from urllib.parse import parse_qsl, unquote
 
 from ..engine.errors import DeleteMarker, NoSuchKey, NoSuchVersion
@@ -27,6 +25,7 @@ from ..iam.arn import PER_KEY, SOURCE_ACTIONS, bucket_arn, object_arn
 from ..iam.errors import MalformedPolicy
 from ..iam.policy import Policy, Principal, is_public, parse, referenced_keys
 from . import errors
+from .condition_keys import request_context
 
 log = logging.getLogger("s3ish.s3")
 
@@ -44,17 +43,18 @@ _COPY_SOURCE_ERROR = ("Copy Source must mention the source bucket and key: "
 class CompiledPolicy:
     """A bucket policy compiled once: the policy, whether it is public, and whether it reads
     an object's existing tags."""
-    __slots__ = ("policy", "public", "reads_tags")
+    __slots__ = ("policy", "public", "keys", "reads_tags")
 
     def __init__(self, policy):
         self.policy = policy
         self.public = is_public(policy)
-        self.reads_tags = any(k.startswith(_TAG_KEY) or k == _TAG_KEY[:-1]
-                              for k in referenced_keys(policy))
+        self.keys = referenced_keys(policy)
+        self.reads_tags = any(k.startswith(_TAG_KEY) or k == _TAG_KEY[:-1] for k in self.keys)
 
 
 _policies: dict[tuple[str, str], CompiledPolicy] = {}
 _callers: dict[int, tuple[object, az.Caller]] = {}
+_identity_keys: dict[int, tuple[object, frozenset]] = {}
 
 
 def bucket_policy(bucket: str, text: str) -> CompiledPolicy | None:
@@ -75,6 +75,19 @@ def bucket_policy(bucket: str, text: str) -> CompiledPolicy | None:
             _policies.clear()
         _policies[(bucket, text)] = hit
     return hit
+
+
+def _wanted(compiled: CompiledPolicy | None, caller: az.Caller) -> frozenset:
+    """The context keys the policies that apply read."""
+    keys = compiled.keys if compiled is not None else frozenset()
+    for p in caller.policies:
+        hit = _identity_keys.get(id(p))
+        if hit is None or hit[0] is not p:
+            if len(_identity_keys) >= MAX_CACHED:
+                _identity_keys.clear()
+            hit = _identity_keys[id(p)] = (p, referenced_keys(p))
+        keys = keys | hit[1]
+    return keys
 
 
 def principal_names(identity) -> frozenset:
@@ -163,7 +176,7 @@ async def check(ctx, action: str, kind: str, bucket_name: str, key: str, bucket,
         return                               # the administrator, and nothing denies it
     resource = (object_arn(bucket_name, key) if kind == "object" else
                 bucket_arn(bucket_name) if kind == "bucket" else "*")
-    context = (request_context(ctx, caller, version)
+    context = (request_context(ctx, version, _wanted(compiled, caller))
                if compiled is not None or caller.policies else {})
     target = az.Target(action.lower(), resource, kind, context)
     obj = az.UNKNOWN
@@ -240,87 +253,3 @@ def copy_source(value: str) -> tuple[str, str, str | None]:
         raise errors.InvalidArgument("Invalid version id specified",
                                      ArgumentName="x-amz-copy-source", ArgumentValue=value)
     return bucket, key, version
-
-
-# Request headers that are condition keys of their own name (s3:<header>).
-_HEADER_KEYS = ("x-amz-acl", "x-amz-grant-read", "x-amz-grant-write", "x-amz-grant-read-acp",
-                "x-amz-grant-write-acp", "x-amz-grant-full-control",
-                "x-amz-server-side-encryption", "x-amz-server-side-encryption-aws-kms-key-id",
-                "x-amz-copy-source", "x-amz-metadata-directive", "x-amz-content-sha256",
-                "x-amz-storage-class")
-_QUERY_KEYS = ("prefix", "delimiter", "max-keys")
-_LOCK_HEADERS = {"x-amz-object-lock-mode": "s3:object-lock-mode",
-                 "x-amz-object-lock-retain-until-date": "s3:object-lock-retain-until-date",
-                 "x-amz-object-lock-legal-hold": "s3:object-lock-legal-hold"}
-
-
-def request_context(ctx, caller: az.Caller, version: str | None) -> dict:
-    """The condition keys of the request (lower case), as AWS documents them for S3."""
-    req, h = ctx.req, ctx.req.headers
-    now = time.time()
-    c = {"aws:sourceip": req.client,
-         "aws:securetransport": "true" if req.scope.get("scheme") == "https" else "false",
-         "aws:currenttime": datetime.fromtimestamp(now, timezone.utc).strftime(
-             "%Y-%m-%dT%H:%M:%SZ"),
-         "aws:epochtime": str(int(now))}
-    ident = ctx.identity
-    if ident is None:
-        c["aws:principaltype"] = "Anonymous"
-    else:
-        c["aws:principaltype"] = "Account" if ident.is_root else "User"
-        c["aws:username"] = ident.user_name
-        c["aws:userid"] = ident.owner_id
-    for name, key in (("referer", "aws:referer"), ("user-agent", "aws:useragent")):
-        if name in h:
-            c[key] = h[name]
-    for name in _HEADER_KEYS:
-        if name in h:
-            c["s3:" + name] = h[name]
-    for name in _QUERY_KEYS:
-        if name in req.query:
-            c["s3:" + name] = req.query[name]
-    if version:
-        c["s3:versionid"] = version
-    c.update(_auth_keys(req))
-    c.update(_request_tags(h))
-    c.update(_lock_keys(h, now))
-    return c
-
-
-def _auth_keys(req) -> dict:
-    auth = req.headers.get("authorization")
-    if auth is not None:
-        return {"s3:authtype": "REST-HEADER",
-                "s3:signatureversion": "AWS" if auth.startswith("AWS ") else "AWS4-HMAC-SHA256"}
-    if "X-Amz-Signature" in req.query:
-        return {"s3:authtype": "REST-QUERY-STRING", "s3:signatureversion": "AWS4-HMAC-SHA256"}
-    if "Signature" in req.query:
-        return {"s3:authtype": "REST-QUERY-STRING", "s3:signatureversion": "AWS"}
-    if req.method == "POST" and "multipart/form-data" in req.headers.get("content-type", ""):
-        return {"s3:authtype": "POST"}
-    return {}
-
-
-def _request_tags(h: dict) -> dict:
-    value = h.get("x-amz-tagging")
-    if not value:
-        return {}
-    pairs = parse_qsl(value, keep_blank_values=True)
-    out = {"s3:requestobjecttag/" + k.lower(): v for k, v in pairs}
-    out["s3:requestobjecttagkeys"] = [k for k, _ in pairs]
-    return out
-
-
-def _lock_keys(h: dict, now: float) -> dict:
-    out = {key: h[name] for name, key in _LOCK_HEADERS.items() if name in h}
-    until = h.get("x-amz-object-lock-retain-until-date")
-    if until:
-        try:
-            when = datetime.fromisoformat(until.replace("Z", "+00:00"))
-            if when.tzinfo is None:
-                when = when.replace(tzinfo=timezone.utc)
-            out["s3:object-lock-remaining-retention-days"] = str(
-                max(0, int((when.timestamp() - now) // 86400)))
-        except ValueError:
-            pass      # the handler refuses the date itself
-    return out
