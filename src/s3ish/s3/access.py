@@ -187,14 +187,16 @@ async def check(ctx, action: str, kind: str, bucket_name: str, key: str, bucket,
     policy = compiled.policy if compiled is not None else None
     public = compiled.public if compiled is not None else False
     verdict = az.decide(caller, target, bucket, policy, public, obj, ctx.svc.acl_mode)
-    if verdict == az.NEED_OBJECT and defer and caller.canonical == bucket.owner:
-        # The owner learns of a missing key (404) anyway: only the record's owner and ACL
-        # are left to check.
-        ctx.extra[_PENDING] = (caller, target, bucket, policy, public)
-        return
     if verdict == az.NEED_OBJECT:
+        # The policies said nothing (else the decision would be made): only the record's
+        # owner and ACL are left, decided without evaluating them again.
+        rest = az.Caller(caller.principal, caller.canonical, caller.is_root)
+        if defer and caller.canonical == bucket.owner:
+            # The owner learns of a missing key (404) anyway: the handler's record will do.
+            ctx.extra[_PENDING] = (rest, target, bucket)
+            return
         obj = await _version(ctx, bucket_name, key, version)
-        verdict = az.decide(caller, target, bucket, policy, public, obj, ctx.svc.acl_mode)
+        verdict = az.decide(rest, target, bucket, None, False, obj, ctx.svc.acl_mode)
     if verdict != az.ALLOW and not await _may_learn_missing(
             ctx, caller, target, bucket_name, key, version, bucket, compiled, obj):
         raise errors.AccessDenied()
@@ -205,8 +207,8 @@ def check_object(ctx, v) -> None:
     before it sends anything."""
     pending = ctx.extra.get(_PENDING)
     if pending is not None:
-        caller, target, bucket, policy, public = pending
-        if az.decide(caller, target, bucket, policy, public, v, ctx.svc.acl_mode) != az.ALLOW:
+        caller, target, bucket = pending
+        if az.decide(caller, target, bucket, obj=v, acl_mode=ctx.svc.acl_mode) != az.ALLOW:
             raise errors.AccessDenied()
 
 
