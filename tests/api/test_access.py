@@ -337,3 +337,17 @@ def test_governance_bypass_needs_its_own_permission(s3, alt, bucket):
                            BypassGovernanceRetention=True)
     assert [(e["Key"], e["Code"]) for e in r["Errors"]] == [("k", "AccessDenied")]
     s3.delete_object(Bucket=bucket, Key="k", BypassGovernanceRetention=True)   # the owner may
+
+
+def test_version_requests_need_the_version_action(s3, alt, bucket):
+    s3.put_bucket_versioning(Bucket=bucket, VersioningConfiguration={"Status": "Enabled"})
+    vid = s3.put_object(Bucket=bucket, Key="k", Body=b"v1")["VersionId"]
+    s3.put_bucket_policy(Bucket=bucket, Policy=_policy(
+        bucket, _allow("s3:GetObject", f"arn:aws:s3:::{bucket}/*")))
+    assert alt.get_object(Bucket=bucket, Key="k")["Body"].read() == b"v1"
+    assert _code(alt.get_object, Bucket=bucket, Key="k", VersionId=vid) == "AccessDenied"
+    s3.put_bucket_policy(Bucket=bucket, Policy=_policy(
+        bucket, _allow("s3:GetObjectVersion", f"arn:aws:s3:::{bucket}/*",
+                       Condition={"StringEquals": {"s3:VersionId": vid}})))
+    assert alt.get_object(Bucket=bucket, Key="k", VersionId=vid)["Body"].read() == b"v1"
+    assert _code(alt.get_object, Bucket=bucket, Key="k") == "AccessDenied"
