@@ -111,6 +111,9 @@ def test_condition_keys_only_those_wanted():
         "s3:requestobjecttag/security": "public",
         "s3:requestobjecttagkeys": ["Security", "team"], "aws:securetransport": "false"}
     assert request_context(ctx, None, {"s3:prefix"}) == {"s3:prefix": "home/"}
+    assert request_context(ctx, None, {"aws:principalarn", "aws:principalaccount"}) == {
+        "aws:principalarn": f"arn:aws:iam::{OTHER.owner_id}:user/tenant$other",
+        "aws:principalaccount": OTHER.owner_id}
     ctx.identity = None
     assert request_context(ctx, None, {"aws:principaltype", "aws:username"}) == {
         "aws:principaltype": "Anonymous"}

@@ -190,3 +190,14 @@ def test_acl_modes_other_than_enforce_ignore_grants():
     assert az.decide(caller(None), target, b, acl_mode="enforce") == "Allow"
     for mode in ("record", "ignore"):
         assert az.decide(caller(None), target, b, acl_mode=mode) == "Deny"
+
+
+def test_arn_condition_with_a_policy_variable():
+    """`${aws:userid}` holds a colon of its own: the ARN is still six parts."""
+    policy = bucket_policy(st("Allow", "s3:GetObject", condition={
+        "ArnLike": {"aws:PrincipalArn": "arn:aws:iam::${aws:userid}:*"}}))
+    target = az.Target(*GET, {"aws:userid": ALT, "aws:principalarn":
+                              f"arn:aws:iam::{ALT}:user/alt"})
+    assert az.decide(caller(ALT), target, B(), policy) == "Allow"
+    target.context["aws:principalarn"] = f"arn:aws:iam::{THIRD}:user/x"
+    assert az.decide(caller(ALT), target, B(), policy) == "Deny"

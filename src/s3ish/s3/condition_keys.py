@@ -93,6 +93,13 @@ def _remaining_days(ctx, _v):
     return None if when is None else str(max(0, int((when - time.time()) // 86400)))
 
 
+def _principal_arn(ctx, _v):
+    i = ctx.identity
+    if i is None:
+        return None
+    return f"arn:aws:iam::{i.owner_id}:" + ("root" if i.is_root else f"user/{i.user_name}")
+
+
 def _identity(attr):
     return lambda ctx, _v: getattr(ctx.identity, attr) if ctx.identity is not None else None
 
@@ -107,6 +114,8 @@ _GETTERS = {
     "aws:principaltype": _principal_type,
     "aws:username": _identity("user_name"),
     "aws:userid": _identity("owner_id"),
+    "aws:principalaccount": _identity("owner_id"),    # each user is an account of its own
+    "aws:principalarn": _principal_arn,
     "aws:referer": _header("referer"),
     "aws:useragent": _header("user-agent"),
     "s3:prefix": _query("prefix"),
