@@ -12,7 +12,6 @@ before authentication, browsers never sign one; it has no action).
 from dataclasses import dataclass
 
 from ..iam.arn import ACTIONS, OperationAction
-
 from .handlers import attributes, bucket_policy, bucket_tagging, cors
 from .handlers import (bucket, copy, lifecycle, listing, multipart, object_lock, object_read,
                        object_write, post_object, tagging, versioning)
@@ -31,8 +30,11 @@ class Route:
 
 
 def _r(method, target, sub, handler, access="authorize", copy_source=None) -> Route:
-    return Route(method, target, sub, handler.__name__, handler, access, copy_source,
-                 ACTIONS.get(handler.__name__))
+    action = ACTIONS.get(handler.__name__)
+    if action is None and access != "preflight":
+        # Every request but a preflight is authorized: an operation needs its IAM action.
+        raise ValueError(f"{handler.__name__} has no entry in iam.arn.ACTIONS")
+    return Route(method, target, sub, handler.__name__, handler, access, copy_source, action)
 
 
 ROUTES: tuple[Route, ...] = (
