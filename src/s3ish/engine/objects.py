@@ -72,6 +72,14 @@ class Engine:
         with engine.cors.validate, which checks them."""
         await self.meta.apply(r.SetBucketCors(bucket, rules))
 
+    async def set_bucket_policy(self, bucket: str, policy: str) -> None:
+        """Replace the bucket policy ("" deletes it); validate it first (iam.policy.parse)."""
+        await self.meta.apply(r.SetBucketPolicy(bucket, policy))
+
+    async def set_public_access_block(self, bucket: str, config) -> None:
+        """Replace the bucket's PublicAccessBlock (None deletes it)."""
+        await self.meta.apply(r.SetPublicAccessBlock(bucket, config))
+
     async def set_object_retention(self, bucket: str, key: str, version_id: str | None,
                                    mode: str, until: float,
                                    bypass_governance: bool = False) -> r.Outcome:

@@ -51,9 +51,23 @@ def _arn(values, variables):
     """Each of the six colon-separated parts of an ARN is matched on its own."""
     out = []
     for v in values:
-        parts = v.split(":", 5)
+        parts = _arn_parts(v) if variables else v.split(":", 5)
         out.append([Pattern(p, wildcards=True, variables=variables) for p in parts])
     return out
+
+
+def _arn_parts(text: str) -> list[str]:
+    """Split at the first five colons outside `${...}` (`${aws:userid}` is one variable)."""
+    parts, start, depth = [], 0, 0
+    for i, ch in enumerate(text):
+        if ch == "{" and text[i - 1:i] == "$":
+            depth += 1
+        elif ch == "}" and depth:
+            depth -= 1
+        elif ch == ":" and not depth and len(parts) < 5:
+            parts.append(text[start:i])
+            start = i + 1
+    return parts + [text[start:]]
 
 
 def _arn_match(compiled, value, ctx) -> bool:

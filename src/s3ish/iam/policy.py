@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from .arn import ACTION_KINDS, KNOWN_ACTIONS, PREFIX
 from .conditions import Clause, compile_block
 from .errors import MalformedPolicy
-from .patterns import Pattern
+from .patterns import Pattern, Var
 
 MAX_BUCKET_POLICY = 20 * 1024
 VERSIONS = ("2012-10-17", "2008-10-17")
@@ -319,3 +319,25 @@ def evaluate(policies, principal: Principal, action: str, resource: str,
                     return "Deny"
                 allowed = True
     return "Allow" if allowed else "NoDecision"
+
+
+def referenced_keys(policy: Policy) -> frozenset:
+    """The context keys (lower case) the policy reads: its conditions' keys and its policy
+    variables, so a caller computes only those (an object's existing tags only when asked)."""
+    keys = set()
+    for st in policy.statements:
+        for p in (*st.actions, *st.resources):
+            keys |= _variables(p)
+        for c in st.conditions:
+            keys.add(c.key)
+            for v in c.values:
+                for p in (v if isinstance(v, list) else [v]):
+                    keys |= _variables(p)
+    return frozenset(keys)
+
+
+def _variables(pattern) -> set:
+    if not isinstance(pattern, Pattern):
+        return set()
+    tokens = pattern.tokens or [t for seg in pattern.segments or () for t in seg]
+    return {t.key for t in tokens if isinstance(t, Var)}

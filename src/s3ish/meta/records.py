@@ -263,6 +263,18 @@ class SetBucketCors:
 
 
 @dataclass
+class SetBucketPolicy:
+    bucket: str
+    policy: str                       # the document as sent; "": delete the policy
+
+
+@dataclass
+class SetPublicAccessBlock:
+    bucket: str
+    config: PublicAccessBlock | None  # None: delete the configuration
+
+
+@dataclass
 class CreateUpload:
     upload: Upload
 
@@ -288,6 +300,8 @@ Mutation = (CreateBucket | DeleteBucket | PutObject | DeleteObject | CreateUploa
             | CompleteUpload | AbortUpload | SetObjectTags | SetObjectRetention
             | SetObjectLegalHold | SetBucketVersioning | SetBucketObjectLock
             | SetBucketLifecycle | SetBucketTags | SetBucketCors | IamMutation)
+# Bucket access control.
+Mutation = Mutation | SetBucketPolicy | SetPublicAccessBlock
 
 
 @dataclass

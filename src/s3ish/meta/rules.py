@@ -133,6 +133,14 @@ def set_bucket_cors(tx: Tx, m: r.SetBucketCors) -> r.Outcome:
     return _set_config(tx, m.bucket, "cors", m.rules)
 
 
+def set_bucket_policy(tx: Tx, m: r.SetBucketPolicy) -> r.Outcome:
+    return _set_config(tx, m.bucket, "policy", m.policy)
+
+
+def set_public_access_block(tx: Tx, m: r.SetPublicAccessBlock) -> r.Outcome:
+    return _set_config(tx, m.bucket, "public_access_block", m.config)
+
+
 # ---- object versions ----
 
 def check_condition(cur: r.ObjectVersion | None, cond: r.Condition | None) -> None:
@@ -412,4 +420,5 @@ _RULES = {
     r.SetObjectLegalHold: set_object_legal_hold,
     r.CreateUpload: create_upload, r.PutPart: put_part, r.CompleteUpload: complete_upload,
     r.AbortUpload: abort_upload,
+    r.SetBucketPolicy: set_bucket_policy, r.SetPublicAccessBlock: set_public_access_block,
 }

@@ -144,6 +144,12 @@ InvalidRetentionPeriod = _e("InvalidRetentionPeriod", 400,
                             "The retention period specified is invalid")
 NoSuchCORSConfiguration = _e("NoSuchCORSConfiguration", 404,
                              "The CORS configuration does not exist")
+MalformedPolicy = _e("MalformedPolicy", 400, "Policies must be valid JSON and the first byte "
+                                             "must be '{'")
+NoSuchBucketPolicy = _e("NoSuchBucketPolicy", 404, "The bucket policy does not exist")
+NoSuchPublicAccessBlockConfiguration = _e("NoSuchPublicAccessBlockConfiguration", 404,
+                                          "The public access block configuration was not "
+                                          "found")
 # A CORS preflight S3 refuses (no configuration, or no rule matches).
 AccessForbidden = _e("AccessForbidden", 403, "CORSResponse: This CORS request is not allowed.")
 BadRequest = _e("BadRequest", 400, "Bad Request")

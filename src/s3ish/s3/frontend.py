@@ -1,5 +1,6 @@
 """The S3 request pipeline: request id -> error boundary -> route -> authenticate ->
-authorize -> handler -> engine. Renders S3 errors as XML; logs one access line per request.
+authorize (access.py: the route's IAM action, every request) -> handler -> engine. Renders
+S3 errors as XML; logs one access line per request.
 A CORS preflight (OPTIONS) is answered right after routing, without authentication; every
 other response of a browser request (errors too) gets its bucket's CORS headers.
 """
@@ -12,7 +13,7 @@ from ..obs import logging as obs_log
 from ..obs import metrics
 from ..http.asgi import ClientDisconnected, Request, Response, send_response
 from ..util.ids import host_id, request_id
-from . import errors, routes
+from . import access, errors, routes
 from .auth.authenticate import accept_unauthenticated, authenticate
 from .handlers.common import refuse_unsupported_request
 from .handlers.cors import add_response_headers
@@ -191,18 +192,11 @@ class S3Frontend:
             if ctx.req.method not in ("GET", "HEAD", "PUT", "POST", "DELETE"):
                 raise errors.MethodNotAllowed(Method=ctx.req.method)
             raise errors.NotImplemented()
-        if route.access == "policy" and ctx.identity is None:
+        if route.access == "form":
+            # The handler authenticates from the form, then authorizes the form's key.
             refuse_unsupported_request(route.operation, ctx.req.headers)
             return await route.handler(ctx)
-        if ctx.identity is None:
-            raise errors.AccessDenied()
-        if route.access == "owner":
-            ctx.bucket_record = await self.svc.engine.get_bucket(ctx.bucket)
-            if ctx.bucket_record.owner != ctx.identity.owner_id:
-                raise errors.AccessDenied()
-            expected = ctx.req.headers.get("x-amz-expected-bucket-owner")
-            if expected is not None and expected != ctx.bucket_record.owner:
-                raise errors.AccessDenied()
+        await access.authorize(ctx, route)
         # Before the handler reads anything: a header s3ish cannot honour is refused, never
         # ignored.
         refuse_unsupported_request(route.operation, ctx.req.headers)

@@ -1,14 +1,18 @@
-"""THE route table: (method, target, sub-resource) -> AWS operation, handler, access class.
+"""THE route table: (method, target, sub-resource) -> AWS operation, handler, access class,
+IAM action.
 
 Targets: "service" (no bucket), "bucket", "object". The first row whose method and target
 match and whose sub-resource query parameter is present wins, so specific rows come first.
-Access classes: "user" (any authenticated user), "owner" (the bucket's owner), "policy" (the
-handler authenticates a signed form itself: browser POST uploads), "preflight" (a CORS OPTIONS
-request: answered before authentication, browsers never sign one).
+Each route names its IAM action and resource kind (`action`, iam.arn.ACTIONS of its
+operation), which the authorize step (access.py) checks for every request. Access classes:
+"authorize" (the authorize step decides), "form" (the handler authenticates a signed form
+itself, then authorizes: browser POST uploads), "preflight" (a CORS OPTIONS request: answered
+before authentication, browsers never sign one; it has no action).
 """
 from dataclasses import dataclass
 
-from .handlers import attributes, bucket_tagging, cors
+from ..iam.arn import ACTIONS, OperationAction
+from .handlers import attributes, bucket_policy, bucket_tagging, cors
 from .handlers import (bucket, copy, lifecycle, listing, multipart, object_lock, object_read,
                        object_write, post_object, tagging, versioning)
 
@@ -22,14 +26,19 @@ class Route:
     handler: object
     access: str
     copy_source: bool | None = None   # must x-amz-copy-source be present (True) or absent?
+    action: OperationAction | None = None   # IAM action and resource kind (None: preflight)
 
 
-def _r(method, target, sub, handler, access="owner", copy_source=None) -> Route:
-    return Route(method, target, sub, handler.__name__, handler, access, copy_source)
+def _r(method, target, sub, handler, access="authorize", copy_source=None) -> Route:
+    action = ACTIONS.get(handler.__name__)
+    if action is None and access != "preflight":
+        # Every request but a preflight is authorized: an operation needs its IAM action.
+        raise ValueError(f"{handler.__name__} has no entry in iam.arn.ACTIONS")
+    return Route(method, target, sub, handler.__name__, handler, access, copy_source, action)
 
 
 ROUTES: tuple[Route, ...] = (
-    _r("GET", "service", None, bucket.ListBuckets, "user"),
+    _r("GET", "service", None, bucket.ListBuckets),
 
     _r("GET", "bucket", "location", bucket.GetBucketLocation),
     _r("GET", "bucket", "versioning", versioning.GetBucketVersioning),
@@ -47,14 +56,21 @@ ROUTES: tuple[Route, ...] = (
     _r("GET", "bucket", "cors", cors.GetBucketCors),
     _r("PUT", "bucket", "cors", cors.PutBucketCors),
     _r("DELETE", "bucket", "cors", cors.DeleteBucketCors),
+    _r("GET", "bucket", "policy", bucket_policy.GetBucketPolicy),
+    _r("PUT", "bucket", "policy", bucket_policy.PutBucketPolicy),
+    _r("DELETE", "bucket", "policy", bucket_policy.DeleteBucketPolicy),
+    _r("GET", "bucket", "policyStatus", bucket_policy.GetBucketPolicyStatus),
+    _r("GET", "bucket", "publicAccessBlock", bucket_policy.GetPublicAccessBlock),
+    _r("PUT", "bucket", "publicAccessBlock", bucket_policy.PutPublicAccessBlock),
+    _r("DELETE", "bucket", "publicAccessBlock", bucket_policy.DeletePublicAccessBlock),
     _r("OPTIONS", "bucket", None, cors.OptionsObject, "preflight"),
     _r("GET", "bucket", "list-type", listing.ListObjectsV2),
     _r("GET", "bucket", None, listing.ListObjects),
     _r("HEAD", "bucket", None, bucket.HeadBucket),
-    _r("PUT", "bucket", None, bucket.CreateBucket, "user"),
+    _r("PUT", "bucket", None, bucket.CreateBucket),
     _r("DELETE", "bucket", None, bucket.DeleteBucket),
     _r("POST", "bucket", "delete", object_write.DeleteObjects),
-    _r("POST", "bucket", None, post_object.PostObject, "policy"),
+    _r("POST", "bucket", None, post_object.PostObject, "form"),
 
     _r("POST", "object", "uploads", multipart.CreateMultipartUpload),
     _r("POST", "object", "uploadId", multipart.CompleteMultipartUpload),

@@ -15,4 +15,8 @@ class Ctx:
 
     @property
     def owner(self) -> str:
+        """Who owns what the request creates: the caller, or for an anonymous request the
+        bucket's owner."""
+        if self.identity is None:
+            return self.bucket_record.owner if self.bucket_record is not None else ""
         return self.identity.owner_id

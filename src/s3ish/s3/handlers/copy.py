@@ -1,10 +1,10 @@
 """CopyObject and UploadPartCopy: server-side copies streamed in constant memory."""
 import re
-from urllib.parse import parse_qs, unquote
 
 from ...engine.types import PutSpec
 from ...util.clock import from_ts
 from .. import errors
+from ..access import copy_source
 from ..xml import shapes
 from .common import object_spec_fields, quote_etag, write_condition, xml
 from .lifecycle import expiration_headers
@@ -30,28 +30,10 @@ def parse_copy_range(value: str) -> tuple[int, int]:
     return range_number(m.group(1)), range_number(m.group(2))
 
 
-async def _source(ctx):
-    """The copy source `[/]bucket/key[?versionId=...]`, URL-encoded, owned by the caller.
-    Returns (bucket, key, version id or None)."""
-    value = ctx.req.headers["x-amz-copy-source"]
-    path, _, query = value.partition("?")
-    bucket, sep, key = unquote(path).lstrip("/").partition("/")
-    if not sep or not bucket or not key:
-        raise errors.InvalidArgument("Copy Source must mention the source bucket and key: "
-                                     "sourcebucket/sourcekey",
-                                     ArgumentName="x-amz-copy-source", ArgumentValue=value)
-    versions = parse_qs(query, keep_blank_values=True).get("versionId")
-    version = versions[0] if versions else None
-    if version == "":
-        raise errors.InvalidArgument("Invalid version id specified",
-                                     ArgumentName="x-amz-copy-source", ArgumentValue=value)
-    record = await ctx.svc.engine.get_bucket(bucket)
-    if record.owner != ctx.owner:
-        raise errors.AccessDenied()
-    expected = ctx.req.headers.get("x-amz-source-expected-bucket-owner")
-    if expected is not None and expected != record.owner:
-        raise errors.AccessDenied()
-    return bucket, key, version
+def _source(ctx):
+    """The copy source (bucket, key, version id or None); the authorize step has already
+    checked the caller may read it."""
+    return copy_source(ctx.req.headers["x-amz-copy-source"])
 
 
 def _source_headers(src, version: str | None):
@@ -75,7 +57,7 @@ def _check_source_conditions(headers: dict, v) -> None:
 
 async def CopyObject(ctx):
     h = ctx.req.headers
-    src_bucket, src_key, src_version = await _source(ctx)
+    src_bucket, src_key, src_version = _source(ctx)
     directive = h.get("x-amz-metadata-directive", "COPY").upper()
     tag_directive = h.get("x-amz-tagging-directive", "COPY").upper()
     if directive not in ("COPY", "REPLACE") or tag_directive not in ("COPY", "REPLACE"):
@@ -122,7 +104,7 @@ async def CopyObject(ctx):
 async def UploadPartCopy(ctx):
     h = ctx.req.headers
     number = part_number_arg(ctx.req.query)
-    src_bucket, src_key, src_version = await _source(ctx)
+    src_bucket, src_key, src_version = _source(ctx)
     upload = await upload_of(ctx)
     rng_header = h.get("x-amz-copy-source-range")
     rng = parse_copy_range(rng_header) if rng_header is not None else None

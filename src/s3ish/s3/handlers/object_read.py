@@ -5,6 +5,7 @@ from ...http.asgi import Response
 from ...util.clock import parse_http_date
 from ...util.numbers import ascii_int
 from .. import errors
+from ..access import check_object
 from .common import object_headers, read_checksum_headers
 from .lifecycle import expiration_headers
 from .header_rules import check_value, wire_form
@@ -134,6 +135,7 @@ async def _read(ctx, body: bool) -> Response:
     state = {}
 
     def plan(v):
+        check_object(ctx, v)        # what authorization left for the record (access.py)
         check_conditions(req.headers, v.etag, v.mtime)
         if part_number is None:
             rng = parse_range(req.headers.get("range"), v.size)

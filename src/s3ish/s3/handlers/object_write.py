@@ -1,11 +1,13 @@
 """PutObject, DeleteObject, DeleteObjects."""
 from ...engine.types import PutSpec
 from ...http.asgi import Response
+from ...iam.arn import ACTIONS
 from ...meta.errors import DomainError
 from ...meta.records import Condition
 from ...util.clock import parse_http_date, parse_iso
 from ...util.numbers import ascii_int
 from .. import errors
+from ..access import authorize_key
 from ..xml import codec, shapes
 from .common import (ChecksumRequest, body_length, checksum_response_headers, content_md5,
                      make_verifier, object_spec_fields, quote_etag, read_xml, write_condition,
@@ -108,6 +110,7 @@ async def DeleteObjects(ctx) -> Response:
                 raise errors.InvalidArgument("Invalid key")
             if obj.VersionId == "":
                 raise errors.InvalidArgument("Version id cannot be the empty string")
+            await authorize_key(ctx, ACTIONS["DeleteObjects"], obj.Key, obj.VersionId)
             out = await ctx.svc.engine.delete_object(
                 ctx.bucket, obj.Key, obj.VersionId, ctx.owner, bypass, _entry_condition(obj))
         except (errors.S3Error, DomainError) as e:

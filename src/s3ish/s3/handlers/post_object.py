@@ -6,6 +6,7 @@ from ...http.asgi import Response
 from ...http.formdata import FormError, FormReader, boundary_of
 from ...util import checksums
 from .. import errors
+from ..access import authorize_object
 from ..auth.post_policy import authenticate_post, check_conditions
 from .common import STORED_HEADERS, ChecksumRequest, object_spec_fields, quote_etag, xml
 from .header_rules import check_value, wire_form
@@ -18,6 +19,10 @@ from .versioning import new_version_header
 # Form fields that carry the SigV4 signature, not a property of the object.
 _SIGNATURE_FIELDS = frozenset({"x-amz-algorithm", "x-amz-credential", "x-amz-date",
                                "x-amz-signature", "x-amz-security-token"})
+# A form with none of these is an anonymous upload (AWS: allowed to a bucket that lets
+# everyone write); with any of them it must carry a valid policy and signature.
+_SIGNED_FORM = frozenset({"policy", "x-amz-signature", "signature", "awsaccesskeyid",
+                          "x-amz-credential"})
 
 
 async def PostObject(ctx) -> Response:
@@ -30,11 +35,10 @@ async def PostObject(ctx) -> Response:
     except FormError as e:
         raise errors.MalformedPOSTRequest(str(e)) from None
     fields = {k.lower(): v for k, v in raw_fields.items()}
-    ident, conditions = authenticate_post(fields, ctx.svc.users, ctx.svc.region)
-    ctx.identity = ident
-    record = await ctx.svc.engine.get_bucket(ctx.bucket)
-    if record.owner != ident.owner_id:
-        raise errors.AccessDenied()
+    if ctx.identity is None and not _SIGNED_FORM.intersection(fields):
+        conditions = None        # an anonymous upload: a bucket policy or ACL must allow it
+    else:
+        ctx.identity, conditions = authenticate_post(fields, ctx.svc.users, ctx.svc.region)
     if file is None:
         raise errors.IncorrectNumberOfFilesInPostRequest()
     filename, _, stream = file
@@ -44,13 +48,16 @@ async def PostObject(ctx) -> Response:
                                      ArgumentName="key")
     key = key.replace("${filename}", filename)
     fields["key"] = key
-    length_range = check_conditions(conditions, fields, ctx.bucket)
+    length_range = (check_conditions(conditions, fields, ctx.bucket)
+                    if conditions is not None else None)
+    await authorize_object(ctx, "s3:PutObject", key)
+    record = ctx.bucket_record
     redirect = fields.get("success_action_redirect") or fields.get("redirect")
     if redirect:
         check_value("success_action_redirect", wire_form(redirect))
     headers = _object_headers(fields)
     ck = ChecksumRequest(headers, default=DEFAULT_CHECKSUM, form=True)
-    spec = PutSpec(owner=ident.owner_id, checksum_algorithm=ck.algorithm,
+    spec = PutSpec(owner=ctx.owner, checksum_algorithm=ck.algorithm,
                    tags=_tags(fields) or tags_from_header(headers),
                    **object_spec_fields(headers))
     check_lock_write(record, spec)

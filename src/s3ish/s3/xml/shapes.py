@@ -407,3 +407,18 @@ class GetObjectAttributesResponse:
     ObjectParts: GetObjectAttributesParts | None = None
     StorageClass: str | None = None
     ObjectSize: int | None = None
+
+
+# ---- bucket policy status and public access block ----
+
+@dataclass
+class PolicyStatus:
+    IsPublic: bool = False
+
+
+@dataclass
+class PublicAccessBlockConfiguration:
+    BlockPublicAcls: bool | None = None
+    IgnorePublicAcls: bool | None = None
+    BlockPublicPolicy: bool | None = None
+    RestrictPublicBuckets: bool | None = None
