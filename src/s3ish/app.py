@@ -77,6 +77,7 @@ class App:
         self.engine = None
         self.s3 = None
         self.tasks: list[asyncio.Task] = []
+        self.user_watch: asyncio.Task | None = None
 
     def _start(self) -> None:
         meta, data = open_stores(self.cfg)
@@ -104,7 +105,7 @@ class App:
         root = (self.cfg.root_user, self.cfg.root_password) if self.cfg.root_user else None
         users = self.s3.svc.users
         await users.start(root, self.cfg.auth_file)
-        self.tasks.append(asyncio.get_running_loop().create_task(users.watch()))
+        self.user_watch = asyncio.get_running_loop().create_task(users.watch())
 
     def _start_lifecycle(self, multipart, loop) -> None:
         """Every worker can run a pass on demand (admin); one (holding a file lock) runs
@@ -164,6 +165,9 @@ class App:
             elif msg["type"] == "lifespan.shutdown":
                 for task in self.tasks:
                     task.cancel()
+                if self.user_watch is not None:
+                    self.s3.svc.users.stop()
+                    await self.user_watch
                 if self.engine is not None:
                     await self.engine.meta.close()
                 await send({"type": "lifespan.shutdown.complete"})

@@ -31,6 +31,7 @@ class StoreUsers(Users):
         self.generation = -1
         self._compiled: dict[str, object] = {}     # document text -> compiled Policy
         self._lock = asyncio.Lock()
+        self._stopping = asyncio.Event()
 
     async def start(self, root: tuple[str, str] | None, auth_file: str | None) -> None:
         """Import root and the auth file's users, then load the view."""
@@ -50,14 +51,24 @@ class StoreUsers(Users):
             log.error("key %s (%s) not imported: %s", access_key, source, e)
 
     async def watch(self) -> None:
-        """Poll the generation forever; rebuild the view when it moved."""
-        while True:
-            await asyncio.sleep(POLL)
+        """Poll the generation until `stop`; rebuild the view when it moved."""
+        while not self._stopping.is_set():
+            try:
+                await asyncio.wait_for(self._stopping.wait(), POLL)
+                return
+            except asyncio.TimeoutError:
+                pass
             try:
                 if await self.identities.generation() != self.generation:
                     await self.refresh()
             except Exception:  # a failed look is retried at the next poll
                 log.exception("identity refresh failed")
+
+    def stop(self) -> None:
+        """End `watch` after its current look. Shutdown awaits that rather than cancelling:
+        a cancelled await leaves its store read running in a thread, which would race the
+        store's close (and can crash the interpreter inside SQLite)."""
+        self._stopping.set()
 
     async def refresh(self) -> None:
         async with self._lock:
