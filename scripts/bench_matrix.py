@@ -17,6 +17,9 @@ listing never notices) and every repetition lists them again (`bench versions --
         [--skip-big]
     .venv/bin/python scripts/bench_matrix.py --compare-src /tmp/old/src
         (small PUT/GET of this tree against another source tree, same venv, interleaved)
+    .venv/bin/python scripts/bench_matrix.py --policy
+        (small PUT/GET by a user granted access by a 20-statement bucket policy against the
+        same user in a bucket of its own without a policy, one server, interleaved)
 """
 import argparse
 import hashlib
@@ -101,13 +104,14 @@ def start_moto():
     return proc, f"http://127.0.0.1:{port}"
 
 
-def bench(endpoint: str, args: list, duration: float, bucket: str = "matrix") -> dict:
+def bench(endpoint: str, args: list, duration: float, bucket: str = "matrix",
+          creds: tuple[str, str] = (KEY, SECRET)) -> dict:
     # The bench is always this tree's client (PYTHONPATH as given to this script).
     out = subprocess.run([sys.executable, "-m", "s3ish", "bench", *args, "--endpoint", endpoint,
                           "--duration", str(duration), "--no-progress", "--json", "-",
                           "--bucket", bucket],
-                         env={**os.environ, "AWS_ACCESS_KEY_ID": KEY,
-                              "AWS_SECRET_ACCESS_KEY": SECRET},
+                         env={**os.environ, "AWS_ACCESS_KEY_ID": creds[0],
+                              "AWS_SECRET_ACCESS_KEY": creds[1]},
                          capture_output=True, text=True, timeout=1800)
     text = out.stdout
     return json.loads(text[text.index("{"):])
@@ -139,6 +143,9 @@ def main() -> None:
                     help="leave out the 100k keys x 5 versions listing (~5 min to fill)")
     ap.add_argument("--compare-src", metavar="SRC",
                     help="instead: 4 KiB PUT/GET c16 of this tree vs the s3ish in SRC")
+    ap.add_argument("--policy", action="store_true",
+                    help="instead: 4 KiB PUT/GET c16 granted by a 20-statement bucket policy "
+                    "vs. the same user's own bucket without one")
     ap.add_argument("--only-versions", action="store_true",
                     help="run only the version listing cells")
     opts = ap.parse_args()
@@ -146,6 +153,8 @@ def main() -> None:
         return compare_drives(opts)
     if opts.compare_src:
         return compare_src(opts)
+    if opts.policy:
+        return compare_policy(opts)
     tmp = tempfile.mkdtemp(prefix="s3ish-matrix-", dir=os.environ.get("TMPDIR", "/tmp"))
     bound = md5_bound()
     print(f"MD5 bound on this machine: {bound:.0f} MB/s (one core); 64MiB PUT target 60% = "
@@ -259,6 +268,67 @@ def compare_src(opts) -> None:
     if opts.json:
         with open(opts.json, "w") as f:
             json.dump({"compare_src": opts.compare_src, "cells": results}, f, indent=2)
+
+
+POLICY_USER = ("benchuser", "benchusersecret")
+
+
+def twenty_statements(bucket: str, user_id: str) -> dict:
+    """A realistic 20-statement bucket policy: one statement grants the bench user, the rest
+    are other principals, prefixes and conditions that every request must still be checked
+    against (one a Deny for requests from outside 127.0.0.0/8)."""
+    arn = f"arn:aws:s3:::{bucket}"
+    others = [{"Sid": f"Team{i}", "Effect": "Allow",
+               "Principal": {"CanonicalUser": f"{i:064x}"},
+               "Action": ["s3:GetObject", "s3:PutObject", "s3:DeleteObject"],
+               "Resource": f"{arn}/team{i}/*",
+               "Condition": {"StringLike": {"aws:UserAgent": [f"*tool{i}*"]},
+                             "IpAddress": {"aws:SourceIp": [f"10.{i}.0.0/16"]}}}
+              for i in range(18)]
+    return {"Version": "2012-10-17", "Statement": [
+        *others,
+        {"Sid": "OnlyLocal", "Effect": "Deny", "Principal": "*", "Action": "s3:*",
+         "Resource": [arn, f"{arn}/*"],
+         "Condition": {"NotIpAddress": {"aws:SourceIp": ["127.0.0.0/8", "::1/128"]}}},
+        {"Sid": "Bench", "Effect": "Allow", "Principal": {"CanonicalUser": user_id},
+         "Action": ["s3:GetObject", "s3:PutObject", "s3:DeleteObject", "s3:ListBucket"],
+         "Resource": [arn, f"{arn}/*"],
+         "Condition": {"IpAddress": {"aws:SourceIp": ["127.0.0.0/8"]}}}]}
+
+
+def compare_policy(opts) -> None:
+    """4 KiB PUT/GET c16 by a second user: in a root-owned bucket whose 20-statement policy
+    grants it ("s3ish" slot), and in its own bucket with no policy ("moto" slot)."""
+    import boto3
+
+    from s3ish.s3.auth.credentials import legacy_owner_id
+    tmp = tempfile.mkdtemp(prefix="s3ish-policy-", dir=os.environ.get("TMPDIR", "/tmp"))
+    auth = os.path.join(tmp, "users.txt")
+    with open(auth, "w") as f:
+        f.write(":".join(POLICY_USER) + "\n")
+    server, url = start_s3ish(2, tmp, extra=["--auth-file", auth])
+    results = {}
+    try:
+        root = boto3.client("s3", endpoint_url=url, region_name="us-east-1",
+                            aws_access_key_id=KEY, aws_secret_access_key=SECRET)
+        root.create_bucket(Bucket="matrix-policy")
+        root.put_bucket_policy(Bucket="matrix-policy", Policy=json.dumps(
+            twenty_statements("matrix-policy", legacy_owner_id(POLICY_USER[0]))))
+        for name, args, _ in [c for c in CELLS if c[0] in ("4KiB PUT c16", "4KiB GET c16")]:
+            runs = {"s3ish": [], "moto": []}
+            for rep in range(opts.reps):
+                order = [("s3ish", "matrix-policy"), ("moto", "matrix-own")]
+                for target, bucket in order if rep % 2 == 0 else order[::-1]:
+                    runs[target].append(bench(url, [*args, "--keep"], opts.duration, bucket,
+                                              POLICY_USER))
+            results[name] = summarize_cell(runs)
+            print_cell(f"{name} 20-statement policy / none", results[name])
+    finally:
+        stop(server)
+        shutil.rmtree(tmp, ignore_errors=True)
+    if opts.json:
+        with open(opts.json, "w") as f:
+            json.dump({"policy": results}, f, indent=2)
 
 
 DRIVE_CELLS = [c for c in CELLS if c[0] in ("4KiB PUT c16", "4KiB GET c64", "64MiB PUT c4",
