@@ -6,12 +6,13 @@ PUT touches one row and a listing reads one table as before; `versions` holds th
 versions, keyed (bucket, key, vsort) so a key's history reads newest first. A version id
 equals its vsort, except `null` versions, found through a small partial index.
 """
+import dataclasses
 import json
 import sqlite3
+import typing
 
 from ..util.ids import version_sort_at
 from . import docs, rules
-from .bucketconf import CorsRule, LifecycleRule, ObjectLockConfig
 from .records import Bucket, ObjectVersion, Part, Upload
 
 # Versioned migrations: index i brings user_version i to i+1.
@@ -72,8 +73,10 @@ MIGRATIONS = [
 
 OBJ_COLS = "bucket, key, size, etag, mtime, owner, storage_class, meta, inline, vsort, dm"
 _BUCKET_COLS = "name, owner, created, region, config"
-_CONFIG_FIELDS = {"versioning": str, "object_lock": ObjectLockConfig | None,
-                  "lifecycle": list[LifecycleRule], "tags": dict, "cors": list[CorsRule]}
+# Every Bucket field but the columns: kept in the config JSON column (defaults left out).
+_CONFIG_FIELDS = {f.name: typing.get_type_hints(Bucket)[f.name]
+                  for f in dataclasses.fields(Bucket)
+                  if f.name not in ("name", "owner", "created", "region")}
 
 
 def migrate(db: sqlite3.Connection) -> None:

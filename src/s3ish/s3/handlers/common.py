@@ -26,9 +26,7 @@ UNSUPPORTED_HEADERS = ("x-amz-server-side-encryption",
                        "x-amz-object-lock-event-hold",
                        "x-amz-object-lock-event-hold-duration-days",
                        "x-amz-object-lock-event-hold-duration-years",
-                       "x-amz-website-redirect-location",
-                       "x-amz-grant-read", "x-amz-grant-write", "x-amz-grant-full-control",
-                       "x-amz-grant-read-acp", "x-amz-grant-write-acp")
+                       "x-amz-website-redirect-location")
 # Server-side encryption with customer keys is not built yet: its headers are refused on every
 # operation (reads, writes, copies, parts, form fields), never ignored, since ignoring them
 # would store in clear what the client believes encrypted, readable without the key.
@@ -78,10 +76,6 @@ def refuse_unsupported(headers: dict) -> None:
         if name in headers:
             raise errors.NotImplemented(f"The {name} header is not supported yet.",
                                         Header=name)
-    acl = headers.get("x-amz-acl")
-    if acl is not None and acl != "private":
-        raise errors.NotImplemented("Only the private canned ACL is supported yet.",
-                                    Header="x-amz-acl")
 
 
 def object_spec_fields(headers: dict) -> dict:
