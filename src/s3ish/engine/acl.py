@@ -8,7 +8,8 @@ from ..meta.bucketconf import Grant
 from ..meta import ownership
 from ..meta.errors import DomainError, InvalidBucketAclWithObjectOwnership
 
-ENFORCED, OWNERSHIPS = ownership.ENFORCED, ownership.OWNERSHIPS
+ENFORCED, PREFERRED, WRITER = ownership.ENFORCED, ownership.PREFERRED, ownership.WRITER
+OWNERSHIPS = ownership.OWNERSHIPS
 OWNER_WITHHELD = ownership.OWNER_WITHHELD
 stored = ownership.stored       # the stored form of an ACL's grants
 
