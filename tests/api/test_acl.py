@@ -366,3 +366,11 @@ def test_data_folder_from_before_acls(tmp_path):
             b"small inline object"
     finally:
         srv.stop()
+
+
+def test_recreating_a_bucket_in_us_east_1_resets_its_acl(c, wb):
+    c.put_bucket_acl(Bucket=wb, ACL="public-read")
+    c.create_bucket(Bucket=wb)
+    assert _grants(c.get_bucket_acl(Bucket=wb)) == [OWNER_FC]
+    c.create_bucket(Bucket=wb, ACL="authenticated-read")
+    assert _grants(c.get_bucket_acl(Bucket=wb)) == CANNED_BUCKET["authenticated-read"]

@@ -116,11 +116,15 @@ async def CreateBucket(ctx) -> Response:
         await ctx.svc.engine.create_bucket(ctx.bucket, ctx.owner, region, object_lock, tags,
                                            bucket_acl, ownership)
     except engine_errors.BucketAlreadyOwnedByYou:
-        # S3's us-east-1 answers success to an owner re-creating its bucket there (and
-        # changes nothing); every other region answers 409.
+        # S3's us-east-1 answers success to an owner re-creating its bucket there and resets
+        # its ACL to the request's (nothing else changes); every other region answers 409.
         existing = await ctx.svc.engine.get_bucket(ctx.bucket)
         if (existing.region or ctx.svc.region) != "us-east-1" or region != "us-east-1":
             raise
+        if bucket_acl is not None and existing.ownership == "BucketOwnerEnforced":
+            raise errors.InvalidBucketAclWithObjectOwnership() from None
+        if not acl.ignored(ctx) and existing.acl != bucket_acl:
+            await ctx.svc.engine.set_bucket_acl(ctx.bucket, bucket_acl)
     return Response(200, [("Location", f"/{ctx.bucket}")])
 
 
