@@ -194,6 +194,9 @@ def test_acl_policy_round_trip_and_errors(c, wb):
                                   {"x-amz-acl": "private"})
     r = requests.put(url, headers=headers, data=body, timeout=30)
     assert (r.status_code, error_code(r)) == (400, "UnexpectedContent")
+    url, headers = signed_request(_srv(c), "PUT", f"/{wb}?acl")
+    r = requests.put(url, headers=headers, timeout=30)
+    assert (r.status_code, error_code(r)) == (400, "MissingSecurityHeader")
     assert _err(c.get_object_acl, Bucket=wb, Key="missing") == (404, "NoSuchKey")
 
 

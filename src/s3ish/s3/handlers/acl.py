@@ -197,6 +197,8 @@ async def _asked(ctx, kind: str, owner: str, bucket_owner: str) -> AclRequest | 
         if body.strip():
             raise errors.UnexpectedContent()
         return asked
+    if not body.strip():
+        raise errors.MissingSecurityHeader(MissingHeaderName="x-amz-acl")
     return AclRequest(None, _document_grants(ctx, body, owner))
 
 
