@@ -19,16 +19,18 @@ from .bg.lifecycle import LifecycleWorker
 from .bg.scrubber import HealStatus, Scrubber
 from .bg.uploads import UploadReaper
 from .config import Config
+from .engine.iam import Identities
 from .engine.multipart import Multipart
 from .engine.objects import Engine
 from .http import protocol
 from .http.asgi import Request, Response, send_response
+from .iamapi.handler import IamAPI, is_iam_request
 from .obs import logging as obs_logging
 from .obs import metrics
 from .meta import journal as meta_journal
 from .meta import recovery
 from .meta.sqlite import SqliteMetaStore
-from .s3.auth.credentials import Users
+from .s3.auth.users import StoreUsers
 from .s3.frontend import S3Frontend, Services, connection_error
 from .storage.datastore import FolderDataStore, MemoryDataStore
 from .storage.drives import DriveSet, DriveSetError, single_folder_check
@@ -80,8 +82,9 @@ class App:
         meta, data = open_stores(self.cfg)
         self.engine = Engine(meta, data)
         multipart = Multipart(self.engine)
-        root = (self.cfg.root_user, self.cfg.root_password) if self.cfg.root_user else None
-        users = Users.load(root, self.cfg.auth_file)
+        identities = Identities(meta)
+        users = StoreUsers(identities)
+        self.iam = IamAPI(identities, users, self.cfg.body_timeout, self.cfg.auth == "none")
         self.s3 = S3Frontend(Services(self.engine, multipart, users, self.cfg.region,
                                       tuple(self.cfg.domains), self.cfg.auth == "none",
                                       self.cfg.body_timeout, self.cfg.acl_mode,
@@ -95,6 +98,14 @@ class App:
             self._start_healing(data, loop)
         self._start_lifecycle(multipart, loop)
         metrics.BUILD.inc()
+
+    async def _start_users(self) -> None:
+        """Import root and the auth file's users into the store (every worker: the import
+        is idempotent), load them, and follow changes other workers make."""
+        root = (self.cfg.root_user, self.cfg.root_password) if self.cfg.root_user else None
+        users = self.s3.svc.users
+        await users.start(root, self.cfg.auth_file)
+        self.tasks.append(asyncio.get_running_loop().create_task(users.watch()))
 
     def _start_lifecycle(self, multipart, loop) -> None:
         """Every worker can run a pass on demand (admin); one (holding a file lock) runs
@@ -135,6 +146,8 @@ class App:
         if path.startswith("/_") and (path in ("/_health", "/_ready", "/_metrics")
                                       or path.startswith("/_admin/")):
             return await self._reserved(scope, receive, send, path)
+        if is_iam_request(scope):
+            return await self.iam(scope, receive, send)
         await self.s3(scope, receive, send)
 
     async def _lifespan(self, receive, send):
@@ -143,6 +156,7 @@ class App:
             if msg["type"] == "lifespan.startup":
                 try:
                     self._start()
+                    await self._start_users()
                 except Exception as e:
                     log.exception("start-up failed")
                     await send({"type": "lifespan.startup.failed", "message": str(e)})

@@ -17,6 +17,9 @@ def test_auth_none_accepts_everything(tmp_path):
         c = srv.client("whoever", "whatever-secret")      # any signature is accepted too
         assert c.get_object(Bucket="open-bucket", Key="k")["Body"].read() == b"no auth at all"
         c.put_object(Bucket="open-bucket", Key="signed", Body=b"x" * 100_000)
+        from tests.api.test_iam import iam_client
+        iam = iam_client(srv, "whoever", "whatever-secret")     # the IAM API too, as root
+        assert iam.create_user(UserName="dev")["User"]["UserName"] == "dev"
         assert "authentication is disabled" in requests.get(srv.endpoint + "/_ready").text
         assert "authentication is DISABLED" in srv.read_log()
     finally:

@@ -29,7 +29,7 @@ def root_refusal(req, users, root_configured: bool,
         ident = authenticate(req, users, region=region)
     except S3Error as e:
         return 403, f"{e.code}: {e.message}"
-    if ident is None or ident.access_key != users.root.access_key:
+    if ident is None or not ident.is_root:
         return 403, "only the root user may use this endpoint"
     return None
 

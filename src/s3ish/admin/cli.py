@@ -10,6 +10,7 @@ import urllib.request
 from urllib.parse import unquote, urlsplit
 
 from ..s3.auth import sigv4
+from . import iam_cli
 
 
 def add_admin_parser(sub) -> None:
@@ -20,10 +21,14 @@ def add_admin_parser(sub) -> None:
                    help="the server's --region, signed into each request "
                    "(default $S3ISH_REGION or us-east-1)")
     a.add_argument("--json", action="store_true", help="print the raw JSON")
-    a.add_argument("what", choices=["drives", "heal", "scrub", "lifecycle", "rebuild-index"])
-    a.add_argument("detail", nargs="?", choices=["status", "run"],
+    a.add_argument("what", choices=["drives", "heal", "scrub", "lifecycle", "rebuild-index",
+                                    *iam_cli.VERBS])
+    verbs = sorted({v for vs in iam_cli.VERBS.values() for v in vs})
+    a.add_argument("detail", nargs="?", choices=["status", "run", *verbs],
                    help="`heal status` (the default for heal), `lifecycle run` (carry out "
-                   "every lifecycle action due now)")
+                   "every lifecycle action due now); user, key and policy commands: "
+                   + "; ".join(f"{w} {'|'.join(vs)}" for w, vs in iam_cli.VERBS.items()))
+    iam_cli.add_arguments(a)
     a.add_argument("--data", action="append", metavar="DIR",
                    help="rebuild-index: the server's drives (it must be stopped)")
 
@@ -36,6 +41,8 @@ def rebuild_index(args) -> int:
 def run_admin(args) -> int:
     if args.what == "rebuild-index":
         return rebuild_index(args)
+    if args.what in iam_cli.VERBS:
+        return iam_cli.run_iam(args)
     path, method = {"drives": ("/_admin/drives", "GET"), "heal": ("/_admin/heal", "GET"),
                     "scrub": ("/_admin/scrub", "POST"),
                     "lifecycle": ("/_admin/lifecycle", "POST")}[args.what]

@@ -14,6 +14,7 @@ import json
 from dataclasses import dataclass, field
 
 from .bucketconf import CorsRule, Grant, LifecycleRule, ObjectLockConfig, PublicAccessBlock
+from .iam_records import IamMutation
 
 FORMAT = 2
 
@@ -325,7 +326,7 @@ Mutation = (CreateBucket | DeleteBucket | PutObject | DeleteObject | CreateUploa
             | CompleteUpload | AbortUpload | SetObjectTags | SetObjectRetention
             | SetObjectLegalHold | SetBucketVersioning | SetBucketObjectLock
             | SetBucketLifecycle | SetBucketTags | SetBucketCors | SetBucketAcl | SetObjectAcl
-            | SetBucketOwnership)
+            | SetBucketOwnership | IamMutation)
 
 
 @dataclass

@@ -12,7 +12,7 @@ sort key, the delete marker's, `now`), so the journal replays to the same rows.
 from typing import Protocol
 
 from ..util.ids import version_sort_at
-from . import errors, ownership
+from . import errors, iam_rules, ownership
 from . import records as r
 
 DAY = 86400.0
@@ -48,7 +48,10 @@ class Tx(Protocol):
 
 
 def apply(tx: Tx, m) -> r.Outcome:
-    return _RULES[type(m)](tx, m)
+    rule = _RULES.get(type(m))
+    if rule is None:
+        return iam_rules.apply(tx, m)      # users, keys, identity policies
+    return rule(tx, m)
 
 
 # ---- buckets ----

@@ -13,6 +13,7 @@ from collections import namedtuple
 
 from ..obs.metrics import MetaTimer
 from . import sqlite_tx
+from .sqlite_iam import IamStoreMixin
 from .sqlite_lifecycle import LifecycleStoreMixin
 from .records import Bucket, ObjectVersion, Outcome, Part, Upload
 from .sqlite_tx import OBJ_COLS, get_bucket, get_current, get_upload, get_version
@@ -22,7 +23,7 @@ VersionRow = namedtuple("VersionRow", "key vpos version")
 MIGRATIONS = sqlite_tx.MIGRATIONS
 
 
-class SqliteMetaStore(LifecycleStoreMixin):
+class SqliteMetaStore(LifecycleStoreMixin, IamStoreMixin):
     """Writes (each an fsync'd commit) run on one thread with their own connection. Reads are
     point lookups and short index scans served from SQLite's page cache in microseconds, so
     they run inline on the event loop with a second connection (WAL: never blocked by a

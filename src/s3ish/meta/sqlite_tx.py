@@ -12,7 +12,7 @@ import sqlite3
 import typing
 
 from ..util.ids import version_sort_at
-from . import docs, rules
+from . import docs, rules, sqlite_iam
 from .records import Bucket, ObjectVersion, Part, Upload
 
 # Versioned migrations: index i brings user_version i to i+1.
@@ -69,6 +69,8 @@ MIGRATIONS = [
                         PRIMARY KEY(bucket, key, upload_id)) WITHOUT ROWID;
     CREATE INDEX lc_due_by_time ON lc_due(due);
     """,
+    # Users, access keys and identity policies (sqlite_iam.py).
+    sqlite_iam.MIGRATION,
 ]
 
 OBJ_COLS = "bucket, key, size, etag, mtime, owner, storage_class, meta, inline, vsort, dm"
@@ -152,8 +154,9 @@ def _row(v: ObjectVersion) -> tuple:
             v.inline, v.vsort, int(v.delete_marker))
 
 
-class SqliteTx:
-    """rules.Tx over one SQLite connection inside an open transaction."""
+class SqliteTx(sqlite_iam.IamSqliteTx):
+    """rules.Tx (and iam_rules.IamTx) over one SQLite connection inside an open
+    transaction."""
 
     def __init__(self, db: sqlite3.Connection):
         self.db = db

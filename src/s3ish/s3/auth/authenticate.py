@@ -103,7 +103,21 @@ def _presigned_v2(req, users, vhost_bucket):
     return ident
 
 
-def check_scope(region: str, service: str, expected_region: str | None, query: bool) -> None:
+def authenticate_service(req, users, service: str, body: bytes):
+    """A request to another AWS service on this endpoint (IAM's Query API), signed with SigV4
+    in the Authorization header: its credential scope names `service` (in any region: IAM is
+    global), and its payload hash is the SHA-256 of `body`, read whole beforehand (those SDKs
+    send no x-amz-content-sha256). Returns the Identity, or None for an unsigned request."""
+    auth = req.headers.get("authorization")
+    if auth is None:
+        return None
+    if auth.startswith("AWS "):
+        raise errors.AccessDenied(f"{service} requests must be signed with SigV4")
+    return _header_v4(req, users, auth, None, service, hashlib.sha256(body).hexdigest())
+
+
+def check_scope(region: str, service: str, expected_region: str | None, query: bool,
+                expected_service: str = "s3") -> None:
     """The credential scope must name this endpoint's service and region, as S3 requires
     (a signature for another region is refused even when it is valid). The error names the
     region expected, which SDKs use to re-sign."""
@@ -112,14 +126,16 @@ def check_scope(region: str, service: str, expected_region: str | None, query: b
             "Error parsing the X-Amz-Credential parameter;"
     else:
         bad, lead = errors.AuthorizationHeaderMalformed, "The authorization header is malformed;"
-    if service != "s3":
-        raise bad(f"{lead} incorrect service \"{service}\". This endpoint belongs to \"s3\".")
+    if service != expected_service:
+        raise bad(f"{lead} incorrect service \"{service}\". This endpoint belongs to "
+                  f"\"{expected_service}\".")
     if expected_region is not None and region != expected_region:
         raise bad(f"{lead} the region '{region}' is wrong; expecting '{expected_region}'",
                   Region=expected_region)
 
 
-def _lookup(users, credential: str, query: bool, expected_region: str | None):
+def _lookup(users, credential: str, query: bool, expected_region: str | None,
+            expected_service: str = "s3"):
     parsed = sigv4.parse_credential(credential)
     bad = errors.AuthorizationQueryParametersError if query else \
         errors.AuthorizationHeaderMalformed
@@ -127,7 +143,7 @@ def _lookup(users, credential: str, query: bool, expected_region: str | None):
         raise bad("The authorization header is malformed; the Credential is mal-formed; "
                   "expecting \"<YOUR-AKID>/YYYYMMDD/REGION/SERVICE/aws4_request\".")
     access_key, date, region, service = parsed
-    check_scope(region, service, expected_region, query)
+    check_scope(region, service, expected_region, query, expected_service)
     ident = users.get(access_key)
     if ident is None:
         raise errors.InvalidAccessKeyId(AWSAccessKeyId=access_key)
@@ -143,12 +159,12 @@ def _signed_list(value: str, bad) -> list[str]:
 
 
 def _check_signature(req, ident, date, region, amz_date, signed, payload_hash, provided,
-                     params):
+                     params, service="s3"):
     canonical = sigv4.canonical_request(req.method, req.path, params, req.headers, signed,
                                         payload_hash)
-    scope = sigv4.scope(date, region)
+    scope = sigv4.scope(date, region, service)
     sts = sigv4.string_to_sign(amz_date, scope, canonical)
-    key = sigv4.signing_key(ident.secret_key, date, region)
+    key = sigv4.signing_key(ident.secret_key, date, region, service)
     if not sigv4.verify(sigv4.sign(key, sts), provided):
         raise errors.SignatureDoesNotMatch(AWSAccessKeyId=ident.access_key, StringToSign=sts,
                                            SignatureProvided=provided,
@@ -156,11 +172,13 @@ def _check_signature(req, ident, date, region, amz_date, signed, payload_hash, p
     return key, scope
 
 
-def _header_v4(req, users, auth, expected_region):
+def _header_v4(req, users, auth, expected_region, service="s3", body_hash=None):
+    """`body_hash`: the payload's SHA-256, for a service whose requests carry no
+    x-amz-content-sha256 (the body was read whole and is not wrapped)."""
     parts = sigv4.parse_authorization(auth)
     if parts is None:
         raise errors.AuthorizationHeaderMalformed()
-    ident, date, region = _lookup(users, parts["Credential"], False, expected_region)
+    ident, date, region = _lookup(users, parts["Credential"], False, expected_region, service)
     signed = _signed_list(parts["SignedHeaders"], errors.AuthorizationHeaderMalformed)
     amz_date = req.headers.get("x-amz-date")
     when = parse_amz_date(amz_date) if amz_date else None
@@ -177,15 +195,17 @@ def _header_v4(req, users, auth, expected_region):
         raise errors.AuthorizationHeaderMalformed(
             f"The authorization header is malformed; Invalid credential date \"{date}\". "
             "This date is not the same as X-Amz-Date: \"" + amz_date[:8] + "\".")
-    payload = req.headers.get("x-amz-content-sha256")
+    payload = body_hash or req.headers.get("x-amz-content-sha256")
     if payload is None:
         raise errors.InvalidRequest("Missing required header for this request: "
                                     "x-amz-content-sha256")
     params = list(req.query_items())
     key, scope = _check_signature(req, ident, date, region, amz_date, signed, payload,
-                                  parts["Signature"], params)
+                                  parts["Signature"], params, service)
     _require_signed_amz_headers(req, signed)
-    _wrap_body(req, payload, chunked.ChunkSigner(key, amz_date, scope, parts["Signature"]))
+    if body_hash is None:
+        _wrap_body(req, payload, chunked.ChunkSigner(key, amz_date, scope,
+                                                     parts["Signature"]))
     return ident
 
 
