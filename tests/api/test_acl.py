@@ -377,3 +377,13 @@ def test_recreating_a_bucket_in_us_east_1_resets_its_acl(c, wb):
     assert _grants(c.get_bucket_acl(Bucket=wb)) == [OWNER_FC]
     c.create_bucket(Bucket=wb, ACL="authenticated-read")
     assert _grants(c.get_bucket_acl(Bucket=wb)) == CANNED_BUCKET["authenticated-read"]
+
+
+def test_iam_users_can_be_granted_by_canonical_id(writer_server, c, wb):
+    from tests.api.test_iam import eventually, iam_client
+    iam = iam_client(writer_server)
+    user = iam.create_user(UserName=unique_bucket("grantee"))["User"]
+    c.put_object(Bucket=wb, Key="k", Body=b"x")
+    eventually(lambda: c.put_object_acl(Bucket=wb, Key="k", GrantRead=f'id="{user["UserId"]}"'),
+               codes=("InvalidArgument",))
+    assert _grants(c.get_object_acl(Bucket=wb, Key="k")) == [("id", user["UserId"], "READ")]
