@@ -13,6 +13,7 @@ from s3ish.meta.bucketconf import Grant, PublicAccessBlock
 from s3ish.meta.records import Bucket
 from s3ish.meta.sqlite import SqliteMetaStore
 from s3ish.storage.datastore import FolderDataStore
+from s3ish.util.ids import version_id as new_version_id
 
 OWNER, WRITER = "o" * 64, "w" * 64
 FC = "FULL_CONTROL"
@@ -72,7 +73,7 @@ def test_acl_records_are_journaled_and_versioned(tmp_path):
         await e.set_object_acl("b", "k", [Grant("id:" + WRITER, "READ")], v1.version_id)
         await e.set_bucket_acl("b", None)
         with pytest.raises(errors.NoSuchVersion):
-            await e.set_object_acl("b", "k", None, v1.vsort[:-1] + "0")
+            await e.set_object_acl("b", "k", None, new_version_id())   # never written
         with pytest.raises(errors.InvalidVersionId):
             await e.set_object_acl("b", "k", None, "nope")
         await e.meta.close()
