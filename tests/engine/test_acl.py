@@ -158,3 +158,4 @@ def test_which_acl_writes_a_bucket_refuses():
         acl.check_create(acl.ENFORCED, acl.canned("public-read", "bucket", OWNER, OWNER), OWNER)
     acl.check_create(acl.ENFORCED, acl.canned("private", "bucket", OWNER, OWNER), OWNER)
     acl.check_create(acl.WRITER, acl.canned("public-read", "bucket", OWNER, OWNER), OWNER)
+

@@ -57,6 +57,15 @@ def owner_of(ctx, owner_id: str) -> shapes.Owner:
     return shapes.Owner(owner_id, ident.display_name if ident else None)
 
 
+def object_owner_of(ctx, owner_id: str) -> shapes.Owner:
+    """A listed object's owner: under BucketOwnerEnforced the bucket owner, whoever wrote
+    it (objects written before the bucket switched to it too)."""
+    b = ctx.bucket_record
+    if b is not None and b.ownership == "BucketOwnerEnforced":
+        owner_id = b.owner
+    return owner_of(ctx, owner_id)
+
+
 def refuse_unsupported_request(operation: str, headers) -> None:
     """Every request: SSE-C headers and the operation's unsupported headers are refused."""
     for name in headers:
