@@ -74,9 +74,11 @@ def parser() -> argparse.ArgumentParser:
                         "never consulted) or ignore them (discarded; everything reads as "
                         "private)")
     s.add_argument("--default-ownership", default="BucketOwnerEnforced",
-                   choices=["BucketOwnerEnforced", "BucketOwnerPreferred", "ObjectWriter"],
+                   choices=["BucketOwnerEnforced", "BucketOwnerPreferred", "ObjectWriter",
+                            "none"],
                    help="object ownership of buckets created without x-amz-object-ownership "
-                        "(AWS: BucketOwnerEnforced, ACLs disabled; Ceph RGW: ObjectWriter)")
+                        "(AWS: BucketOwnerEnforced, ACLs disabled; none: no ownership "
+                        "controls, which behaves as ObjectWriter, as Ceph RGW makes buckets)")
     s.add_argument("--body-timeout", type=_duration, default=20.0, metavar="DURATION",
                    help="answer RequestTimeout when a request body sends nothing this long "
                    "(default 20s)")
@@ -225,4 +227,5 @@ def run_server(args) -> None:
                  idle_timeout=args.idle_timeout, header_timeout=args.header_timeout,
                  body_timeout=args.body_timeout, max_connections=max(1, args.max_connections),
                  tls_cert=args.tls_cert, tls_key=args.tls_key, acl_mode=args.acl_mode,
-                 default_ownership=args.default_ownership))
+                 default_ownership="" if args.default_ownership == "none"
+                 else args.default_ownership))

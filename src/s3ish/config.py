@@ -39,7 +39,8 @@ class Config:
     tls_cert: str | None = None          # PEM certificate (chain): serve HTTPS
     tls_key: str | None = None           # its private key
     acl_mode: str = "enforce"            # ACLs: enforce (AWS) | record | ignore
-    default_ownership: str = "BucketOwnerEnforced"   # of buckets created without one
+    # Of buckets created without x-amz-object-ownership ("": none, behaving as ObjectWriter).
+    default_ownership: str = "BucketOwnerEnforced"
 
     @property
     def scheme(self) -> str:

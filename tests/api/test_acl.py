@@ -308,7 +308,7 @@ def test_ownership_controls_transitions(c, wb):
 @pytest.fixture(scope="module")
 def ignoring(tmp_path_factory):
     srv = _start(tmp_path_factory.mktemp("ignore"), "--acl-mode", "ignore",
-                 "--default-ownership", "ObjectWriter")
+                 "--default-ownership", "none")
     yield srv.client()
     srv.stop()
 
@@ -318,6 +318,9 @@ def test_acl_mode_ignore_discards_acls(ignoring):
     name = unique_bucket("acl")
     c.create_bucket(Bucket=name, ACL="public-read-write")
     assert _grants(c.get_bucket_acl(Bucket=name)) == [OWNER_FC]
+    # --default-ownership none: buckets without ownership controls (as Ceph RGW makes them).
+    assert _err(c.get_bucket_ownership_controls, Bucket=name) == \
+        (404, "OwnershipControlsNotFoundError")
     c.put_object(Bucket=name, Key="k", Body=b"x", GrantRead='emailAddress="nobody@x.y"')
     c.put_object_acl(Bucket=name, Key="k", ACL="public-read")
     c.put_bucket_acl(Bucket=name, AccessControlPolicy={"Owner": {"ID": ROOT_ID}, "Grants": [
