@@ -88,7 +88,8 @@ class App:
         self.iam = IamAPI(identities, users, self.cfg.body_timeout, self.cfg.auth == "none")
         self.s3 = S3Frontend(Services(self.engine, multipart, users, self.cfg.region,
                                       tuple(self.cfg.domains), self.cfg.auth == "none",
-                                      self.cfg.body_timeout))
+                                      self.cfg.body_timeout, self.cfg.acl_mode,
+                                      self.cfg.default_ownership))
         reaper = UploadReaper(multipart, self.cfg.multipart_expiry)
         loop = asyncio.get_running_loop()
         self.tasks += [loop.create_task(worker.run(reaper, 600)),

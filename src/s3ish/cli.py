@@ -69,6 +69,16 @@ def parser() -> argparse.ArgumentParser:
                    help="close keep-alive connections idle this long (default 30s)")
     s.add_argument("--header-timeout", type=_duration, default=20.0, metavar="DURATION",
                    help="drop a connection whose request head takes longer (default 20s)")
+    s.add_argument("--acl-mode", choices=["enforce", "record", "ignore"], default="enforce",
+                   help="ACLs: enforce them as AWS does, record them (stored and returned, "
+                        "never consulted) or ignore them (discarded; everything reads as "
+                        "private)")
+    s.add_argument("--default-ownership", default="BucketOwnerEnforced",
+                   choices=["BucketOwnerEnforced", "BucketOwnerPreferred", "ObjectWriter",
+                            "none"],
+                   help="object ownership of buckets created without x-amz-object-ownership "
+                        "(AWS: BucketOwnerEnforced, ACLs disabled; none: no ownership "
+                        "controls, which behaves as ObjectWriter, as Ceph RGW makes buckets)")
     s.add_argument("--body-timeout", type=_duration, default=20.0, metavar="DURATION",
                    help="answer RequestTimeout when a request body sends nothing this long "
                    "(default 20s)")
@@ -216,4 +226,6 @@ def run_server(args) -> None:
                  create_drives=args.create_drives, orphan_grace=args.orphan_grace,
                  idle_timeout=args.idle_timeout, header_timeout=args.header_timeout,
                  body_timeout=args.body_timeout, max_connections=max(1, args.max_connections),
-                 tls_cert=args.tls_cert, tls_key=args.tls_key))
+                 tls_cert=args.tls_cert, tls_key=args.tls_key, acl_mode=args.acl_mode,
+                 default_ownership="" if args.default_ownership == "none"
+                 else args.default_ownership))

@@ -38,6 +38,9 @@ class Config:
     max_connections: int = 1000          # open connections per worker
     tls_cert: str | None = None          # PEM certificate (chain): serve HTTPS
     tls_key: str | None = None           # its private key
+    acl_mode: str = "enforce"            # ACLs: enforce (AWS) | record | ignore
+    # Of buckets created without x-amz-object-ownership ("": none, behaving as ObjectWriter).
+    default_ownership: str = "BucketOwnerEnforced"
 
     @property
     def scheme(self) -> str:

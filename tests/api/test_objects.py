@@ -256,7 +256,7 @@ def test_missing_content_length(server, bucket):
 def test_unimplemented_subresource_is_refused(s3, bucket):
     s3.put_object(Bucket=bucket, Key="t", Body=b"x")
     with pytest.raises(botocore.exceptions.ClientError) as e:
-        s3.get_object_acl(Bucket=bucket, Key="t")
+        s3.get_object_torrent(Bucket=bucket, Key="t")
     assert _code(e) == "NotImplemented"
     with pytest.raises(botocore.exceptions.ClientError) as e:
         s3.put_object(Bucket=bucket, Key="t2", Body=b"x", ServerSideEncryption="AES256")

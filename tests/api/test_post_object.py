@@ -127,8 +127,7 @@ def test_post_unsupported_fields_are_refused(server, s3, bucket):
     c = server.client(signature_version="s3v4")
     for name, value in [("x-amz-server-side-encryption-customer-algorithm", "AES256"),
                         ("x-amz-server-side-encryption-customer-key", "a" * 44),
-                        ("x-amz-server-side-encryption", "AES256"),
-                        ("acl", "public-read")]:
+                        ("x-amz-server-side-encryption", "AES256")]:
         post = c.generate_presigned_post(bucket, "unsupported", Fields={name: value},
                                          Conditions=[{name: value}])
         r = _post(post["url"], post["fields"])

@@ -33,3 +33,14 @@ def test_incomplete_or_odd_metadata_counts_as_undescribed(tmp_path):
     scan = selfdescribe.scan_drives(drives)
     assert set(scan.undescribed) == {missing, bad_part, bad_manifest}
     assert [v.parts[0].data_id for v in scan.versions.values()] == [good]
+
+
+def test_an_objects_acl_given_at_upload_comes_back(tmp_path):
+    from s3ish.engine.types import PutSpec
+    from s3ish.meta.bucketconf import Grant
+    drives, store = _store(tmp_path)
+    grants = [Grant("group:AllUsers", "READ")]
+    _unit(store, selfdescribe.object_meta("bkt", "k", PutSpec("o", acl=grants)))
+    _unit(store, selfdescribe.object_meta("bkt", "plain", PutSpec("o")))
+    scan = selfdescribe.scan_drives(drives)
+    assert {v.key: v.acl for v in scan.versions.values()} == {"k": grants, "plain": None}

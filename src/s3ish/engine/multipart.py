@@ -41,7 +41,7 @@ class Multipart:
         u = r.Upload(new_upload_id(), bucket, key, time.time(), spec.owner, spec.content_type,
                      spec.headers, spec.user_meta, spec.storage_class, spec.checksum_algorithm,
                      spec.checksum_type or ("COMPOSITE" if spec.checksum_algorithm else ""),
-                     spec.tags, spec.lock_mode, spec.lock_until, spec.legal_hold)
+                     spec.tags, spec.lock_mode, spec.lock_until, spec.legal_hold, spec.acl)
         await self.meta.apply(r.CreateUpload(u))
         return u
 
@@ -143,7 +143,7 @@ class Multipart:
             content_type=upload.content_type, headers=upload.headers,
             user_meta=upload.user_meta, storage_class=upload.storage_class, tags=upload.tags,
             vsort=new_version_id(), lock_mode=upload.lock_mode, lock_until=upload.lock_until,
-            legal_hold=upload.legal_hold, parts=[r.DataPart(p.data_id, p.size, p.etag, p.checksum) for p in chosen])
+            legal_hold=upload.legal_hold, acl=upload.acl, parts=[r.DataPart(p.data_id, p.size, p.etag, p.checksum) for p in chosen])
         algorithm, ctype = upload.checksum_algorithm, upload.checksum_type
         if not algorithm and all(_is_default(p.checksum) for p in chosen):
             algorithm, ctype = DEFAULT_CHECKSUM, "FULL_OBJECT"

@@ -32,8 +32,12 @@ class Engine:
 
     # ---- buckets ----
     async def create_bucket(self, name: str, owner: str, region: str,
-                            object_lock: bool = False, tags: dict | None = None) -> None:
-        b = r.Bucket(name, owner, time.time(), region, tags=tags or {})
+                            object_lock: bool = False, tags: dict | None = None,
+                            acl: list | None = None, ownership: str = "") -> None:
+        """`acl`: in stored form (engine/acl.py); `ownership`: the object ownership controls
+        ("": none, as buckets made before they existed)."""
+        b = r.Bucket(name, owner, time.time(), region, tags=tags or {}, acl=acl,
+                     ownership=ownership)
         if object_lock:
             b.versioning, b.object_lock = "Enabled", r.ObjectLockConfig()
         await self.meta.apply(r.CreateBucket(b))
@@ -80,6 +84,19 @@ class Engine:
         """Replace the bucket's PublicAccessBlock (None deletes it)."""
         await self.meta.apply(r.SetPublicAccessBlock(bucket, config))
 
+    async def set_bucket_acl(self, bucket: str, acl: list | None) -> None:
+        """Replace the bucket's ACL (stored form, engine/acl.py; None: private)."""
+        await self.meta.apply(r.SetBucketAcl(bucket, acl))
+
+    async def set_object_acl(self, bucket: str, key: str, acl: list | None,
+                             version_id: str | None = None) -> r.Outcome:
+        check_version_id(version_id)
+        return await self.meta.apply(r.SetObjectAcl(bucket, key, acl, version_id))
+
+    async def set_bucket_ownership(self, bucket: str, ownership: str) -> None:
+        """Set ("" deletes) the bucket's object ownership controls."""
+        await self.meta.apply(r.SetBucketOwnership(bucket, ownership))
+
     async def set_object_retention(self, bucket: str, key: str, version_id: str | None,
                                    mode: str, until: float,
                                    bypass_governance: bool = False) -> r.Outcome:
@@ -116,7 +133,8 @@ class Engine:
             checksum_value=checksums.b64(digests.checksum) if digests.checksum else "",
             checksum_type="FULL_OBJECT" if digests.checksum else "",
             inline=inline, parts=parts, tags=spec.tags, vsort=vsort,
-            lock_mode=spec.lock_mode, lock_until=spec.lock_until, legal_hold=spec.legal_hold)
+            lock_mode=spec.lock_mode, lock_until=spec.lock_until, legal_hold=spec.legal_hold,
+            acl=spec.acl)
         out = await self.commit(r.PutObject(v, condition), v.data_ids())
         v.version_id = out.version_id
         return v

@@ -4,7 +4,7 @@ index rebuilt from it when every journal copy and snapshot is lost.
 What a unit carries (the `extra` field of its shard headers, see storage/shardfile.py):
 - "object": a simple object's version record, without its data layout (the unit is its
   only part): bucket, key, version id, owner, content type, standard headers, user metadata,
-  storage class, tags given at upload, checksum algorithm, the retention and legal hold
+  storage class, tags given at upload, checksum algorithm, the retention, legal hold and ACL
   asked at upload; at commit the size, ETag, checksum and time.
 - "part": a multipart part: bucket, key, upload (the CreateMultipartUpload record), part
   number; at commit size, ETag, checksum, time.
@@ -57,6 +57,7 @@ def object_meta(bucket: str, key: str, spec: PutSpec, vsort: str = "",
     version's id is then its sort key; else it is the key's `null` version)."""
     return {"kind": "object", "bucket": bucket, "key": key, "version_id": "null",
             **{name: getattr(spec, name) for name in (*_KEEP, *_LOCK)},
+            "acl": [dataclasses.asdict(g) for g in spec.acl] if spec.acl is not None else None,
             "checksum_type": "FULL_OBJECT" if spec.checksum_algorithm else "",
             "vsort": vsort, "versioned": versioned}
 
@@ -94,6 +95,7 @@ def _version_from_object(data_id: str, extra: dict) -> r.ObjectVersion:
         mtime=extra["mtime"], version_id=extra.get("version_id", "null"),
         **{name: extra[name] for name in _KEEP},
         **{name: extra.get(name, default) for name, default in _LOCK.items()},
+        acl=extra.get("acl"),            # absent in older units: private
         checksum_value=checksum, checksum_type=extra.get("checksum_type", "") if checksum
         else "", parts=[r.DataPart(data_id, extra["size"], extra["etag"], checksum)])
 

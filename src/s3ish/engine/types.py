@@ -16,6 +16,7 @@ class PutSpec:
     lock_mode: str = ""               # object lock retention asked for this object
     lock_until: float = 0.0
     legal_hold: bool | None = None    # None: no legal hold asked (neither ON nor OFF)
+    acl: list | None = None           # stored form (engine/acl.py); None: private
 
 
 @dataclass

@@ -71,3 +71,8 @@ class DeleteMarker(DomainError):
         super().__init__(version_id)
         self.version_id = version_id
         self.current = current
+
+
+class InvalidBucketAclWithObjectOwnership(DomainError):
+    """BucketOwnerEnforced asked of (or at the creation of) a bucket whose ACL is not
+    private."""

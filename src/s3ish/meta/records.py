@@ -19,6 +19,14 @@ from .iam_records import IamMutation
 FORMAT = 2
 
 
+def grants_of(acl) -> list[Grant] | None:
+    """ACL grants as records, from records or from their JSON documents (a manifest, an
+    upload's record, a data unit's header)."""
+    if acl is None:
+        return None
+    return [g if isinstance(g, Grant) else Grant(**g) for g in acl]
+
+
 @dataclass
 class Bucket:
     name: str
@@ -85,6 +93,9 @@ class ObjectVersion:
     # ACL grants; None: the canned "private" ACL (the object's owner has FULL_CONTROL).
     acl: list[Grant] | None = None
 
+    def __post_init__(self):
+        self.acl = grants_of(self.acl)
+
     _COLUMNS = ("bucket", "key", "size", "etag", "mtime", "owner", "storage_class", "inline",
                 "vsort", "delete_marker")
 
@@ -141,6 +152,13 @@ class Upload:
     lock_mode: str = ""
     lock_until: float = 0.0
     legal_hold: bool | None = None
+    acl: list[Grant] | None = None    # the ACL the completed object gets (None: private)
+    # The object's owner once completed (the bucket owner under its ownership controls);
+    # "" means `owner`, the initiator.
+    object_owner: str = ""
+
+    def __post_init__(self):
+        self.acl = grants_of(self.acl)
 
     def to_json(self) -> str:
         return json.dumps(dataclasses.asdict(self), separators=(",", ":"))
@@ -275,6 +293,26 @@ class SetPublicAccessBlock:
 
 
 @dataclass
+class SetBucketAcl:
+    bucket: str
+    acl: list[Grant] | None           # None: private
+
+
+@dataclass
+class SetObjectAcl:
+    bucket: str
+    key: str
+    acl: list[Grant] | None
+    version_id: str | None = None     # None: the current version
+
+
+@dataclass
+class SetBucketOwnership:
+    bucket: str
+    ownership: str                    # "": delete the ownership controls
+
+
+@dataclass
 class CreateUpload:
     upload: Upload
 
@@ -299,7 +337,8 @@ class AbortUpload:
 Mutation = (CreateBucket | DeleteBucket | PutObject | DeleteObject | CreateUpload | PutPart
             | CompleteUpload | AbortUpload | SetObjectTags | SetObjectRetention
             | SetObjectLegalHold | SetBucketVersioning | SetBucketObjectLock
-            | SetBucketLifecycle | SetBucketTags | SetBucketCors | IamMutation)
+            | SetBucketLifecycle | SetBucketTags | SetBucketCors | SetBucketAcl | SetObjectAcl
+            | SetBucketOwnership | IamMutation)
 # Bucket access control.
 Mutation = Mutation | SetBucketPolicy | SetPublicAccessBlock
 

@@ -12,7 +12,7 @@ sort key, the delete marker's, `now`), so the journal replays to the same rows.
 from typing import Protocol
 
 from ..util.ids import version_sort_at
-from . import errors, iam_rules
+from . import errors, iam_rules, ownership
 from . import records as r
 
 DAY = 86400.0
@@ -141,6 +141,19 @@ def set_public_access_block(tx: Tx, m: r.SetPublicAccessBlock) -> r.Outcome:
     return _set_config(tx, m.bucket, "public_access_block", m.config)
 
 
+def set_bucket_acl(tx: Tx, m: r.SetBucketAcl) -> r.Outcome:
+    return _set_config(tx, m.bucket, "acl", m.acl)
+
+
+def set_bucket_ownership(tx: Tx, m: r.SetBucketOwnership) -> r.Outcome:
+    """Ownership controls; BucketOwnerEnforced needs a private bucket ACL (existing object
+    ACLs stay, inert, until the controls change again)."""
+    b = _bucket(tx, m.bucket)
+    if m.ownership == ownership.ENFORCED and b.acl is not None:
+        raise errors.InvalidBucketAclWithObjectOwnership(m.bucket)
+    return _set_config(tx, m.bucket, "ownership", m.ownership)
+
+
 # ---- object versions ----
 
 def check_condition(cur: r.ObjectVersion | None, cond: r.Condition | None) -> None:
@@ -239,6 +252,7 @@ def write_version(tx: Tx, b: r.Bucket, v: r.ObjectVersion,
     cur = tx.current(v.bucket, v.key)
     check_condition(_live(cur), cond)
     v.version_id = v.vsort if b.versioned else "null"
+    ownership.take_ownership(b, v)
     _check_lock_allowed(b, v.lock_mode, v.legal_hold)
     _default_retention(b, v)
     freed = []
@@ -362,6 +376,13 @@ def set_object_retention(tx: Tx, m: r.SetObjectRetention) -> r.Outcome:
     return r.Outcome([], v.version_id)
 
 
+def set_object_acl(tx: Tx, m: r.SetObjectAcl) -> r.Outcome:
+    v, current = _target(tx, m.bucket, m.key, m.version_id)
+    v.acl = m.acl
+    tx.update_version(v, current)
+    return r.Outcome([], v.version_id)
+
+
 def set_object_legal_hold(tx: Tx, m: r.SetObjectLegalHold) -> r.Outcome:
     v, current = _lock_target(tx, m)
     v.legal_hold = m.on
@@ -375,6 +396,10 @@ def set_object_legal_hold(tx: Tx, m: r.SetObjectLegalHold) -> r.Outcome:
 def create_upload(tx: Tx, m: r.CreateUpload) -> r.Outcome:
     b = _bucket(tx, m.upload.bucket)
     _check_lock_allowed(b, m.upload.lock_mode, m.upload.legal_hold)
+    # Who will own the object, as ListParts shows it; Complete decides again.
+    probe = r.ObjectVersion(b.name, m.upload.key, 0, "", 0.0, m.upload.owner, acl=m.upload.acl)
+    ownership.take_ownership(b, probe)
+    m.upload.object_owner = probe.owner
     tx.insert_upload(m.upload)
     if _lc_covered(b, m.upload.key):
         tx.lc_schedule(b.name, m.upload.key, m.upload.upload_id, m.upload.initiated)
@@ -414,7 +439,8 @@ _RULES = {
     r.SetBucketVersioning: set_bucket_versioning,
     r.SetBucketObjectLock: set_bucket_object_lock,
     r.SetBucketLifecycle: set_bucket_lifecycle, r.SetBucketTags: set_bucket_tags,
-    r.SetBucketCors: set_bucket_cors,
+    r.SetBucketCors: set_bucket_cors, r.SetBucketAcl: set_bucket_acl,
+    r.SetBucketOwnership: set_bucket_ownership, r.SetObjectAcl: set_object_acl,
     r.PutObject: put_object, r.DeleteObject: delete_object,
     r.SetObjectTags: set_object_tags, r.SetObjectRetention: set_object_retention,
     r.SetObjectLegalHold: set_object_legal_hold,

@@ -153,6 +153,21 @@ NoSuchPublicAccessBlockConfiguration = _e("NoSuchPublicAccessBlockConfiguration"
 # A CORS preflight S3 refuses (no configuration, or no rule matches).
 AccessForbidden = _e("AccessForbidden", 403, "CORSResponse: This CORS request is not allowed.")
 BadRequest = _e("BadRequest", 400, "Bad Request")
+# ACLs and object ownership.
+AccessControlListNotSupported = _e("AccessControlListNotSupported", 400,
+                                   "The bucket does not allow ACLs")
+InvalidBucketAclWithObjectOwnership = _e("InvalidBucketAclWithObjectOwnership", 400,
+                                         "Bucket cannot have ACLs set with ObjectOwnership's "
+                                         "BucketOwnerEnforced setting")
+MalformedACLError = _e("MalformedACLError", 400,
+                       "The XML you provided was not well-formed or did not validate against "
+                       "our published schema")
+UnresolvableGrantByEmailAddress = _e("UnresolvableGrantByEmailAddress", 400,
+                                     "The e-mail address you provided does not match any "
+                                     "account on record.")
+OwnershipControlsNotFoundError = _e("OwnershipControlsNotFoundError", 404,
+                                    "The bucket ownership controls were not found")
+UnexpectedContent = _e("UnexpectedContent", 400, "This request does not support content")
 
 # Domain errors whose S3 code has another name, with the message AWS gives.
 _RENAMED = {

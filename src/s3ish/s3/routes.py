@@ -12,7 +12,7 @@ before authentication, browsers never sign one; it has no action).
 from dataclasses import dataclass
 
 from ..iam.arn import ACTIONS, OperationAction
-from .handlers import attributes, bucket_policy, bucket_tagging, cors
+from .handlers import acl, attributes, bucket_policy, bucket_tagging, cors, ownership
 from .handlers import (bucket, copy, lifecycle, listing, multipart, object_lock, object_read,
                        object_write, post_object, tagging, versioning)
 
@@ -53,6 +53,11 @@ ROUTES: tuple[Route, ...] = (
     _r("GET", "bucket", "tagging", bucket_tagging.GetBucketTagging),
     _r("PUT", "bucket", "tagging", bucket_tagging.PutBucketTagging),
     _r("DELETE", "bucket", "tagging", bucket_tagging.DeleteBucketTagging),
+    _r("GET", "bucket", "acl", acl.GetBucketAcl),
+    _r("PUT", "bucket", "acl", acl.PutBucketAcl),
+    _r("GET", "bucket", "ownershipControls", ownership.GetBucketOwnershipControls),
+    _r("PUT", "bucket", "ownershipControls", ownership.PutBucketOwnershipControls),
+    _r("DELETE", "bucket", "ownershipControls", ownership.DeleteBucketOwnershipControls),
     _r("GET", "bucket", "cors", cors.GetBucketCors),
     _r("PUT", "bucket", "cors", cors.PutBucketCors),
     _r("DELETE", "bucket", "cors", cors.DeleteBucketCors),
@@ -76,6 +81,8 @@ ROUTES: tuple[Route, ...] = (
     _r("POST", "object", "uploadId", multipart.CompleteMultipartUpload),
     _r("PUT", "object", "uploadId", multipart.UploadPart, copy_source=False),
     _r("PUT", "object", "uploadId", copy.UploadPartCopy, copy_source=True),
+    _r("GET", "object", "acl", acl.GetObjectAcl),
+    _r("PUT", "object", "acl", acl.PutObjectAcl),
     _r("GET", "object", "tagging", tagging.GetObjectTagging),
     _r("PUT", "object", "tagging", tagging.PutObjectTagging),
     _r("DELETE", "object", "tagging", tagging.DeleteObjectTagging),

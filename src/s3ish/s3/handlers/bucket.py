@@ -11,7 +11,9 @@ from ...util.clock import from_ts
 from ...util.numbers import ascii_int
 from .. import errors
 from ..xml import codec, shapes
+from . import acl
 from .common import owner_of, refuse_unsupported, xml
+from .ownership import ownership_header
 
 _BUCKET_CHARS = re.compile(r"^[a-z0-9.-]*$")
 _REGION_RE = re.compile(r"^[a-z]{2}(-[a-z0-9]+)+-\d+$|^EU$")
@@ -86,9 +88,9 @@ async def CreateBucket(ctx) -> Response:
     if problem:
         raise errors.InvalidBucketName(f"The specified bucket is not valid. {problem}",
                                        BucketName=ctx.bucket)
-    refuse_unsupported({k: v for k, v in ctx.req.headers.items() if k != "x-amz-acl"})
-    if ctx.req.headers.get("x-amz-acl", "private") != "private":
-        raise errors.NotImplemented("ACLs other than private are not supported yet.")
+    refuse_unsupported(ctx.req.headers)
+    ownership = ownership_header(ctx.req.headers, ctx.svc.default_ownership)
+    bucket_acl = acl.for_new_bucket(ctx, ownership)
     # Object lock at creation turns versioning on for good.
     object_lock = ctx.req.headers.get("x-amz-bucket-object-lock-enabled",
                                       "").strip().lower() == "true"
@@ -111,13 +113,18 @@ async def CreateBucket(ctx) -> Response:
         if conf.Tags is not None:
             tags = validate_bucket_tags([(t.Key, t.Value) for t in conf.Tags.Tag])
     try:
-        await ctx.svc.engine.create_bucket(ctx.bucket, ctx.owner, region, object_lock, tags)
+        await ctx.svc.engine.create_bucket(ctx.bucket, ctx.owner, region, object_lock, tags,
+                                           bucket_acl, ownership)
     except engine_errors.BucketAlreadyOwnedByYou:
-        # S3's us-east-1 answers success to an owner re-creating its bucket there (and
-        # changes nothing); every other region answers 409.
+        # S3's us-east-1 answers success to an owner re-creating its bucket there and resets
+        # its ACL to the request's (nothing else changes); every other region answers 409.
         existing = await ctx.svc.engine.get_bucket(ctx.bucket)
         if (existing.region or ctx.svc.region) != "us-east-1" or region != "us-east-1":
             raise
+        if bucket_acl is not None and existing.ownership == "BucketOwnerEnforced":
+            raise errors.InvalidBucketAclWithObjectOwnership() from None
+        if not acl.ignored(ctx) and existing.acl != bucket_acl:
+            await ctx.svc.engine.set_bucket_acl(ctx.bucket, bucket_acl)
     return Response(200, [("Location", f"/{ctx.bucket}")])
 
 

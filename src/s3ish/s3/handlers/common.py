@@ -26,9 +26,7 @@ UNSUPPORTED_HEADERS = ("x-amz-server-side-encryption",
                        "x-amz-object-lock-event-hold",
                        "x-amz-object-lock-event-hold-duration-days",
                        "x-amz-object-lock-event-hold-duration-years",
-                       "x-amz-website-redirect-location",
-                       "x-amz-grant-read", "x-amz-grant-write", "x-amz-grant-full-control",
-                       "x-amz-grant-read-acp", "x-amz-grant-write-acp")
+                       "x-amz-website-redirect-location")
 # Server-side encryption with customer keys is not built yet: its headers are refused on every
 # operation (reads, writes, copies, parts, form fields), never ignored, since ignoring them
 # would store in clear what the client believes encrypted, readable without the key.
@@ -59,6 +57,15 @@ def owner_of(ctx, owner_id: str) -> shapes.Owner:
     return shapes.Owner(owner_id, ident.display_name if ident else None)
 
 
+def object_owner_of(ctx, owner_id: str) -> shapes.Owner:
+    """A listed object's owner: under BucketOwnerEnforced the bucket owner, whoever wrote
+    it (objects written before the bucket switched to it too)."""
+    b = ctx.bucket_record
+    if b is not None and b.ownership == "BucketOwnerEnforced":
+        owner_id = b.owner
+    return owner_of(ctx, owner_id)
+
+
 def refuse_unsupported_request(operation: str, headers) -> None:
     """Every request: SSE-C headers and the operation's unsupported headers are refused."""
     for name in headers:
@@ -78,10 +85,6 @@ def refuse_unsupported(headers: dict) -> None:
         if name in headers:
             raise errors.NotImplemented(f"The {name} header is not supported yet.",
                                         Header=name)
-    acl = headers.get("x-amz-acl")
-    if acl is not None and acl != "private":
-        raise errors.NotImplemented("Only the private canned ACL is supported yet.",
-                                    Header="x-amz-acl")
 
 
 def object_spec_fields(headers: dict) -> dict:

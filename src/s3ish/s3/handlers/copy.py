@@ -6,6 +6,7 @@ from ...util.clock import from_ts
 from .. import errors
 from ..access import copy_source
 from ..xml import shapes
+from . import acl
 from .common import object_spec_fields, quote_etag, write_condition, xml
 from .lifecycle import expiration_headers
 from .multipart import MAX_PART, checksum_fields, part_number_arg, upload_of
@@ -72,6 +73,8 @@ async def CopyObject(ctx):
     check_lock_write(ctx.bucket_record, PutSpec(ctx.owner, **fields))
     algorithm = h.get("x-amz-checksum-algorithm", "").upper()
     new_tags = tags_from_header(h)
+    # The copy's ACL is the request's (private by default), never the source's.
+    new_acl = acl.for_write(ctx, ctx.bucket_record)
 
     def plan(src):
         _check_source_conditions(h, src)
@@ -88,7 +91,8 @@ async def CopyObject(ctx):
             **{k: fields[k] for k in ("lock_mode", "lock_until", "legal_hold")}}
         keep = src.checksum_algorithm if src.checksum_type == "FULL_OBJECT" else ""
         return PutSpec(owner=ctx.owner, checksum_algorithm=algorithm or keep or DEFAULT_CHECKSUM,
-                       tags=new_tags if tag_directive == "REPLACE" else src.tags, **base)
+                       tags=new_tags if tag_directive == "REPLACE" else src.tags, acl=new_acl,
+                       **base)
 
     src, v = await ctx.svc.engine.copy_object(src_bucket, src_key, plan, ctx.bucket, ctx.key,
                                               make_spec, write_condition(h), src_version)

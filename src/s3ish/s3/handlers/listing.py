@@ -6,7 +6,7 @@ from urllib.parse import quote
 from ...util.clock import from_ts
 from .. import errors
 from ..xml import shapes
-from .common import owner_of, quote_etag, xml
+from .common import object_owner_of, quote_etag, xml
 
 
 def max_keys_arg(q) -> int:
@@ -42,7 +42,7 @@ async def _list(ctx, start_after: str):
 
 def _contents(ctx, rows, enc, with_owner: bool):
     return [shapes.Object(enc(r.key), from_ts(r.mtime), quote_etag(r.etag), r.size,
-                          r.storage_class, owner_of(ctx, r.owner) if with_owner else None)
+                          r.storage_class, object_owner_of(ctx, r.owner) if with_owner else None)
             for r in rows]
 
 

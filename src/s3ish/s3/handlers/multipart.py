@@ -8,6 +8,7 @@ from ...util.clock import from_ts
 from ...util.numbers import ascii_int
 from .. import errors
 from ..xml import codec, shapes
+from . import acl
 from .common import (CHECKSUM_HEADERS, ChecksumRequest, body_length,
                      checksum_response_headers, content_md5, make_verifier, object_spec_fields,
                      owner_of, quote_etag, read_xml, write_condition, xml)
@@ -75,6 +76,7 @@ async def CreateMultipartUpload(ctx) -> Response:
     spec = PutSpec(owner=ctx.owner, checksum_algorithm=algorithm, checksum_type=ctype,
                    tags=tags_from_header(ctx.req.headers), **object_spec_fields(ctx.req.headers))
     check_lock_write(ctx.bucket_record, spec)
+    spec.acl = acl.for_write(ctx, ctx.bucket_record)
     u = await ctx.svc.multipart.create_multipart_upload(ctx.bucket, ctx.key, spec)
     resp = xml(shapes.InitiateMultipartUploadResult(ctx.bucket, ctx.key, u.upload_id))
     resp.headers += abort_headers(ctx, u)
@@ -211,7 +213,7 @@ async def ListParts(ctx) -> Response:
     parts = await ctx.svc.multipart.list_parts(upload, marker, max_parts + 1)
     truncated = len(parts) > max_parts
     parts = parts[:max_parts]
-    owner = owner_of(ctx, upload.owner)
+    initiator = owner_of(ctx, upload.owner)
     resp = xml(shapes.ListPartsResult(
         Bucket=ctx.bucket, Key=ctx.key, UploadId=upload.upload_id, PartNumberMarker=marker,
         NextPartNumberMarker=parts[-1].part_number if parts else 0, MaxParts=max_parts,
@@ -219,7 +221,8 @@ async def ListParts(ctx) -> Response:
         Part=[shapes.PartEntry(p.part_number, from_ts(p.mtime), quote_etag(p.etag), p.size,
                                **checksum_fields(part_algorithm(upload, p.checksum), p.checksum))
               for p in parts],
-        Initiator=owner, Owner=owner, StorageClass=upload.storage_class,
+        Initiator=initiator, Owner=owner_of(ctx, upload.object_owner or upload.owner),
+        StorageClass=upload.storage_class,
         ChecksumAlgorithm=upload.checksum_algorithm or None,
         ChecksumType=upload.checksum_type or None))
     resp.headers += abort_headers(ctx, upload)
@@ -243,8 +246,8 @@ async def ListMultipartUploads(ctx) -> Response:
         id_marker if key_marker else "", max_uploads)
     entries = []
     for u in res.uploads:
-        owner = owner_of(ctx, u.owner)
-        entries.append(shapes.UploadEntry(enc(u.key), u.upload_id, owner, owner,
+        entries.append(shapes.UploadEntry(enc(u.key), u.upload_id, owner_of(ctx, u.owner),
+                                          owner_of(ctx, u.object_owner or u.owner),
                                           u.storage_class, from_ts(u.initiated),
                                           u.checksum_algorithm or None,
                                           u.checksum_type or None))

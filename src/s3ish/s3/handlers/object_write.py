@@ -9,6 +9,7 @@ from ...util.numbers import ascii_int
 from .. import errors
 from ..access import authorize_key
 from ..xml import codec, shapes
+from . import acl
 from .common import (ChecksumRequest, body_length, checksum_response_headers, content_md5,
                      make_verifier, object_spec_fields, quote_etag, read_xml, write_condition,
                      xml)
@@ -52,6 +53,7 @@ async def PutObject(ctx) -> Response:
     spec = PutSpec(owner=ctx.owner, checksum_algorithm=ck.algorithm,
                    tags=tags_from_header(req.headers), **object_spec_fields(req.headers))
     check_lock_write(ctx.bucket_record, spec, md5, ck, "Put Object")
+    spec.acl = acl.for_write(ctx, ctx.bucket_record)
     v = await ctx.svc.engine.put_object(ctx.bucket, ctx.key, req.body, spec,
                                         make_verifier(req, md5, ck),
                                         write_condition(req.headers))

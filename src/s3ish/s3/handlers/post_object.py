@@ -14,6 +14,7 @@ from .object_lock import check_lock_write
 from .object_write import DEFAULT_CHECKSUM, MAX_PUT
 from .tagging import tags_from_header, validate_tags
 from ..xml import codec, shapes
+from . import acl
 from .versioning import new_version_header
 
 # Form fields that carry the SigV4 signature, not a property of the object.
@@ -61,6 +62,7 @@ async def PostObject(ctx) -> Response:
                    tags=_tags(fields) or tags_from_header(headers),
                    **object_spec_fields(headers))
     check_lock_write(record, spec)
+    spec.acl = acl.for_write(ctx, record, headers)
 
     def verify(d):
         low, high = length_range or (0, MAX_PUT)

@@ -4,7 +4,7 @@ from ...http.asgi import Response
 from ...util.clock import from_ts
 from .. import errors
 from ..xml import shapes
-from .common import owner_of, quote_etag, read_xml, xml
+from .common import object_owner_of, quote_etag, read_xml, xml
 from .listing import encoder, max_keys_arg
 
 MAX_VERSIONING_XML = 4096
@@ -88,7 +88,7 @@ async def ListObjectVersions(ctx) -> Response:
 
 def _entry(ctx, row, enc):
     v, latest = row.version, row.vpos == ""
-    owner = owner_of(ctx, v.owner)
+    owner = object_owner_of(ctx, v.owner)
     if v.delete_marker:
         return shapes.DeleteMarkerEntry(enc(v.key), v.version_id, latest, from_ts(v.mtime),
                                         owner)

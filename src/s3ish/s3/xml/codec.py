@@ -3,6 +3,8 @@
 Field names are the XML element names (as in botocore's S3 model). Encoding: None is omitted,
 lists repeat their element, bools are `true`/`false`, datetimes ISO-8601. Decoding: size cap
 first, no DTDs or entities (defusedxml), namespaces ignored, types from the annotations.
+A shape may carry attributes: `XML_ATTRS` maps a field to its qualified attribute name
+(`xsi:type`), `XML_NAMESPACES` the prefixes those use to their URIs (declared on the element).
 """
 import dataclasses
 import datetime as _dt
@@ -49,8 +51,21 @@ def encode(obj, root: str | None = None, ns: str | None = S3_NS) -> bytes:
 
 
 def _fields(obj, out: list) -> None:
+    attrs = getattr(obj, "XML_ATTRS", {})
     for f in dataclasses.fields(obj):
-        _value(f.name, getattr(obj, f.name), out)
+        if f.name not in attrs:
+            _value(f.name, getattr(obj, f.name), out)
+
+
+def _open_tag(tag: str, value) -> str:
+    attrs = getattr(value, "XML_ATTRS", None)
+    if not attrs:
+        return f"<{tag}>"
+    parts = [f' xmlns:{prefix}="{uri}"' for prefix, uri in value.XML_NAMESPACES.items()]
+    for name, qname in attrs.items():
+        if getattr(value, name) is not None:
+            parts.append(f' {qname}="{escape(str(getattr(value, name)), {chr(34): "&quot;"})}"')
+    return f"<{tag}{''.join(parts)}>"
 
 
 def _value(tag: str, value, out: list) -> None:
@@ -61,7 +76,7 @@ def _value(tag: str, value, out: list) -> None:
         for item in value:
             _value(getattr(item, "XML_ELEMENT", tag), item, out)
         return
-    out.append(f"<{tag}>")
+    out.append(_open_tag(tag, value) if dataclasses.is_dataclass(value) else f"<{tag}>")
     if dataclasses.is_dataclass(value):
         _fields(value, out)
     elif isinstance(value, bool):
@@ -101,7 +116,14 @@ def _decode_elem(elem, cls):
     for child in elem:
         children.setdefault(_local(child.tag), []).append(child)
     kwargs = {}
+    attrs = getattr(cls, "XML_ATTRS", {})
     for f in dataclasses.fields(cls):
+        if f.name in attrs:
+            prefix, _, local = attrs[f.name].partition(":")
+            value = elem.attrib.get(f"{{{cls.XML_NAMESPACES[prefix]}}}{local}")
+            if value is not None:
+                kwargs[f.name] = value
+            continue
         typ = hints[f.name]
         found = children.get(f.name, [])
         if typing.get_origin(typ) is list:
