@@ -24,6 +24,7 @@ from ..iam import authorize as az
 from ..iam.arn import PER_KEY, SOURCE_ACTIONS, bucket_arn, object_arn
 from ..iam.errors import MalformedPolicy
 from ..iam.policy import Policy, Principal, is_public, parse, referenced_keys
+from ..iam.principals import user_arn
 from . import errors
 from .condition_keys import request_context
 
@@ -96,7 +97,7 @@ def principal_names(identity) -> frozenset:
     tenant, sep, short = name.partition("$")
     return frozenset({f"arn:aws:iam::{cid}:root", f"arn:aws:iam::{cid}:user/{name}",
                       f"arn:aws:iam::{tenant}:user/{short}" if sep
-                      else f"arn:aws:iam:::user/{name}"})
+                      else user_arn(name)})     # the ARN the IAM API shows
 
 
 def caller_of(identity) -> az.Caller:
