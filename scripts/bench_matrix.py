@@ -18,8 +18,9 @@ listing never notices) and every repetition lists them again (`bench versions --
     .venv/bin/python scripts/bench_matrix.py --compare-src /tmp/old/src
         (small PUT/GET of this tree against another source tree, same venv, interleaved)
     .venv/bin/python scripts/bench_matrix.py --policy
-        (small PUT/GET by a user granted access by a 20-statement bucket policy against the
-        same user in a bucket of its own without a policy, one server, interleaved)
+        (only the last cells of the matrix: small PUT/GET by a user granted access by a
+        20-statement bucket policy against the same user in a bucket of its own without a
+        policy, one server, interleaved)
 """
 import argparse
 import hashlib
@@ -176,6 +177,7 @@ def main() -> None:
         stop(s3ish)
         if not opts.only_versions:
             workers_cell(opts, tmp, results)
+            results.update(policy_cells(opts, tmp))
     finally:
         for p in (s3ish, moto):
             if p.poll() is None:
@@ -297,12 +299,23 @@ def twenty_statements(bucket: str, user_id: str) -> dict:
 
 
 def compare_policy(opts) -> None:
+    """`--policy` alone: the policy cells, then the JSON."""
+    tmp = tempfile.mkdtemp(prefix="s3ish-policy-", dir=os.environ.get("TMPDIR", "/tmp"))
+    try:
+        results = policy_cells(opts, tmp)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    if opts.json:
+        with open(opts.json, "w") as f:
+            json.dump({"policy": results}, f, indent=2)
+
+
+def policy_cells(opts, tmp: str) -> dict:
     """4 KiB PUT/GET c16 by a second user: in a root-owned bucket whose 20-statement policy
     grants it ("s3ish" slot), and in its own bucket with no policy ("moto" slot)."""
     import boto3
 
     from s3ish.s3.auth.credentials import legacy_owner_id
-    tmp = tempfile.mkdtemp(prefix="s3ish-policy-", dir=os.environ.get("TMPDIR", "/tmp"))
     auth = os.path.join(tmp, "users.txt")
     with open(auth, "w") as f:
         f.write(":".join(POLICY_USER) + "\n")
@@ -321,14 +334,12 @@ def compare_policy(opts) -> None:
                 for target, bucket in order if rep % 2 == 0 else order[::-1]:
                     runs[target].append(bench(url, [*args, "--keep"], opts.duration, bucket,
                                               POLICY_USER))
-            results[name] = summarize_cell(runs)
-            print_cell(f"{name} 20-statement policy / none", results[name])
+            label = f"{name} 20-statement policy / none"
+            results[label] = summarize_cell(runs)
+            print_cell(label, results[label])
     finally:
         stop(server)
-        shutil.rmtree(tmp, ignore_errors=True)
-    if opts.json:
-        with open(opts.json, "w") as f:
-            json.dump({"policy": results}, f, indent=2)
+    return results
 
 
 DRIVE_CELLS = [c for c in CELLS if c[0] in ("4KiB PUT c16", "4KiB GET c64", "64MiB PUT c4",
