@@ -97,7 +97,14 @@ def _version_from_object(data_id: str, extra: dict) -> r.ObjectVersion:
         **{name: extra.get(name, default) for name, default in _LOCK.items()},
         acl=extra.get("acl"),            # absent in older units: private
         checksum_value=checksum, checksum_type=extra.get("checksum_type", "") if checksum
-        else "", parts=[r.DataPart(data_id, extra["size"], extra["etag"], checksum)])
+        else "", parts=[r.DataPart(data_id, extra["size"], extra["etag"], checksum,
+                                   **_coding(extra))])
+
+
+def _coding(extra: dict) -> dict:
+    """How the unit is stored (absent in older units and uncompressed ones: as it is)."""
+    return {"compression": extra.get("compression", ""),
+            "stored_size": extra.get("stored_size", 0)}
 
 
 @dataclass
@@ -293,7 +300,7 @@ def _offer_part(scan: Scan, data_id: str, extra: dict) -> None:
     _, parts = scan._uploads.setdefault(upload.upload_id, (upload, {}))
     n = extra["part_number"]
     part = r.Part(upload.upload_id, n, data_id, extra["size"], extra["etag"], extra["mtime"],
-                  extra.get("checksum", ""))
+                  extra.get("checksum", ""), **_coding(extra))
     if n not in parts or (part.mtime, data_id) > (parts[n].mtime, parts[n].data_id):
         parts[n] = part
 
