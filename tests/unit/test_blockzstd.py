@@ -128,3 +128,14 @@ def test_frame_lying_about_its_size_is_refused():
     small = zstandard.ZstdCompressor(level=1).compress(b"a" * 100)
     with pytest.raises(bz.BlockCorrupt):
         decoder(_forge([small], 200, 256)).read(0, 10)
+
+
+def test_a_read_ending_on_a_block_end_keeps_no_block():
+    """The engine keeps every part of a multipart GET open to the end: a finished part must
+    not hold a decoded block."""
+    body = os.urandom(SMALL) * 4
+    dec = decoder(encode(body))
+    assert dec.read(10, SMALL) == body[10: SMALL + 10]
+    assert dec._cached[0] == 1                   # mid-block: kept for the next read
+    assert dec.read(SMALL + 10, len(body)) == body[SMALL + 10:]
+    assert dec._cached == (-1, b"")

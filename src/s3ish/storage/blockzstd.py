@@ -105,8 +105,9 @@ class BlockEncoder:
 
 class BlockDecoder:
     """Reads plaintext ranges of a compressed unit of `stored_size` bytes through
-    `read_at(offset, n)`. Keeps the last block it decoded (sequential reads that cut a block
-    in two decode it once)."""
+    `read_at(offset, n)`. Keeps the last block it decoded when a read ends inside it
+    (sequential reads that cut a block in two decode it once); a read that ends at a block's
+    end keeps nothing, so the finished parts of a long multipart read hold no memory."""
 
     def __init__(self, read_at, stored_size: int):
         self._read_at = read_at
@@ -134,6 +135,8 @@ class BlockDecoder:
         first, last = offset // self.block_size, (end - 1) // self.block_size
         blocks = [self._cached[1]] if first == last == self._cached[0] else \
             self._decode(first, last)
+        self._cached = (last, blocks[-1]) if end % self.block_size and end < self.size \
+            else (-1, b"")
         joined = blocks[0] if len(blocks) == 1 else b"".join(blocks)
         skip = offset - first * self.block_size
         return joined[skip: skip + end - offset]
@@ -169,7 +172,6 @@ class BlockDecoder:
             out.append(bytes(piece) if end & _RAW else self._inflate(piece, want, i))
             if len(out[-1]) != want:
                 raise BlockCorrupt(f"compressed block {i} has the wrong size")
-        self._cached = (last, out[-1])
         return out
 
     def _inflate(self, frame, want: int, i: int) -> bytes:
