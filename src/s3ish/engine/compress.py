@@ -15,6 +15,7 @@ small enough to be kept inline (not worth it), nor for content that is already c
 from ..meta import records as r
 from ..obs import metrics
 from ..storage.blockzstd import BlockDecoder, BlockEncoder
+from ..util.threads import run_io
 
 CODEC = "zstd"
 MODES = ("on", "off", "")     # a bucket's setting; "" follows the server's default
@@ -62,6 +63,21 @@ def skipped(key: str, content_type: str) -> bool:
 
 def enabled(bucket: r.Bucket, server_default: bool) -> bool:
     return bucket.compression == "on" or (server_default and bucket.compression != "off")
+
+
+async def wanted(engine, bucket: str, key: str, content_type: str) -> bool:
+    """New data of this object is to be stored compressed (`engine`: objects.Engine)."""
+    return not skipped(key, content_type) and \
+        enabled(await engine.get_bucket(bucket), engine.compression)
+
+
+async def open_writer(data, describe, small: bool, compressing):
+    """A new data unit's writer; compressing if `await compressing()` says so (a falsy
+    `compressing`: never)."""
+    writer = await run_io(data.writer, describe, small)
+    if compressing and await compressing():
+        writer = CompressingWriter(writer)
+    return writer
 
 
 class CompressingWriter:

@@ -7,7 +7,7 @@ import time
 from ..meta import records as r
 from ..util import checksums
 from ..util.ids import upload_id as new_upload_id, version_id as new_version_id
-from . import errors, selfdescribe
+from . import compress, errors, selfdescribe
 from .listing import group_prefix, next_after, skip_scan
 from .objects import Engine
 from .types import PutSpec, UploadListing
@@ -60,8 +60,8 @@ class Multipart:
         _, parts, digests = await self.engine.ingest(
             body, algorithm, verify, allow_inline=False,
             describe=lambda: selfdescribe.part_meta(upload, part_number),
-            compressing=lambda: self.engine.compresses(upload.bucket, upload.key,
-                                                       upload.content_type))
+            compressing=lambda: compress.wanted(self.engine, upload.bucket, upload.key,
+                                                upload.content_type))
         p = r.Part(upload.upload_id, part_number, parts[0].data_id, digests.size,
                    digests.md5.hex(), digests.mtime,
                    checksums.b64(digests.checksum) if digests.checksum else "",

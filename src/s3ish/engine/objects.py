@@ -133,7 +133,7 @@ class Engine:
         inline, parts, digests = await self.ingest(
             body, spec.checksum_algorithm, verify, allow_inline=True,
             describe=lambda: selfdescribe.object_meta(bucket, key, spec, vsort, versioned),
-            compressing=lambda: self.compresses(bucket, key, spec.content_type))
+            compressing=lambda: compress.wanted(self, bucket, key, spec.content_type))
         v = r.ObjectVersion(
             bucket=bucket, key=key, size=digests.size, etag=digests.md5.hex(),
             mtime=digests.mtime, owner=spec.owner, content_type=spec.content_type,
@@ -178,17 +178,6 @@ class Engine:
         check_version_id(version_id)
         return await self.meta.apply(r.SetObjectTags(bucket, key, tags, version_id))
 
-    async def compresses(self, bucket: str, key: str, content_type: str) -> bool:
-        """New data of this object is stored compressed (engine/compress.py)."""
-        return not compress.skipped(key, content_type) and \
-            compress.enabled(await self.get_bucket(bucket), self.compression)
-
-    async def _writer(self, describe, small: bool, compressing):
-        writer = await run_io(self.data.writer, describe, small)
-        if compressing is not None and await compressing():
-            writer = compress.CompressingWriter(writer)
-        return writer
-
     async def ingest(self, body, algorithm: str, verify, allow_inline: bool,
                      describe=None, compressing=None):
         """Stream a body into storage. Returns (inline bytes | None, [DataPart], Digests).
@@ -215,7 +204,7 @@ class Engine:
                 buf += chunk
                 if len(buf) >= BLOCK:   # BLOCK > INLINE_MAX: this body goes to a data unit
                     if writer is None:
-                        writer = await self._writer(describe, False, compressing)
+                        writer = await compress.open_writer(self.data, describe, False, compressing)
                     if in_thread is not None:
                         await in_thread
                     block, buf = buf, bytearray()
@@ -229,8 +218,8 @@ class Engine:
                 _hash_and_write(None, md5, extra, taps, buf)   # at most INLINE_MAX: cheap
             else:
                 if writer is None:     # the whole body is in hand, under one block
-                    writer = await self._writer(
-                        describe, True, compressing if size > compress.MIN_SIZE else None)
+                    writer = await compress.open_writer(
+                        self.data, describe, True, size > compress.MIN_SIZE and compressing)
                 await run_io(_hash_and_write, writer, md5, extra, taps, buf)
             digests = Digests(size, md5.digest(), extra.digest() if extra else None,
                               time.time())
