@@ -389,10 +389,12 @@ def _open_parts(data, v: r.ObjectVersion, rng):
             if lo <= hi:
                 out.append((compress.open_unit(data, p), lo - pos, hi - lo + 1))
             pos += p.size
-    except FileNotFoundError:
-        for h, _, _ in out:
+    except BaseException as e:
+        for h, _, _ in out:     # a damaged unit (compress.open_unit reads a footer) too
             h.close()
-        raise errors.DataGone(v.key)
+        if isinstance(e, FileNotFoundError):
+            raise errors.DataGone(v.key) from e
+        raise
     return out
 
 
