@@ -24,7 +24,8 @@ place in the key's history, a `null` version as `null`. What cannot come back:
   in (Enabled, or Suspended for a `null` version written after versioned ones); a bucket
   whose versioning was switched on but holds no versioned unit comes back unversioned;
 - object lock on a bucket none of whose versions or uploads carries a retention or legal
-  hold, and every other bucket configuration (lifecycle, tags, CORS, default retention);
+  hold, and every other bucket configuration (lifecycle, tags, CORS, default retention,
+  the compression setting: units written compressed still read back, they say so);
 - users, access keys and identity policies (they are in the journal, not in any unit): the
   root and auth-file users are imported again at the next start with their old canonical
   ids; users and keys made through the IAM API are lost.
