@@ -21,6 +21,10 @@ listing never notices) and every repetition lists them again (`bench versions --
         (only the last cells of the matrix: small PUT/GET by a user granted access by a
         20-statement bucket policy against the same user in a bucket of its own without a
         policy, one server, interleaved)
+    .venv/bin/python scripts/bench_matrix.py --compression
+        (4 KiB and 64 MiB PUT/GET of compressible log-like text (`bench --payload text`,
+        ~4x with zstd) on a server with --compression on against one without, interleaved;
+        then the stored/input ratio from the compressed server's metrics)
 """
 import argparse
 import hashlib
@@ -147,6 +151,9 @@ def main() -> None:
     ap.add_argument("--policy", action="store_true",
                     help="instead: 4 KiB PUT/GET c16 granted by a 20-statement bucket policy "
                     "vs. the same user's own bucket without one")
+    ap.add_argument("--compression", action="store_true",
+                    help="instead: 4 KiB and 64 MiB PUT/GET of compressible text with "
+                    "--compression on vs off, and the ratio stored/input")
     ap.add_argument("--only-versions", action="store_true",
                     help="run only the version listing cells")
     opts = ap.parse_args()
@@ -156,6 +163,8 @@ def main() -> None:
         return compare_src(opts)
     if opts.policy:
         return compare_policy(opts)
+    if opts.compression:
+        return compare_compression(opts)
     tmp = tempfile.mkdtemp(prefix="s3ish-matrix-", dir=os.environ.get("TMPDIR", "/tmp"))
     bound = md5_bound()
     print(f"MD5 bound on this machine: {bound:.0f} MB/s (one core); 64MiB PUT target 60% = "
@@ -370,6 +379,64 @@ def compare_drives(opts) -> None:
     if opts.json:
         with open(opts.json, "w") as f:
             json.dump({"drives": results}, f, indent=2)
+
+
+COMPRESSION_CELLS = [c for c in CELLS if c[0] in ("4KiB PUT c16", "4KiB GET c16",
+                                                     "64MiB PUT c4", "64MiB GET c4")]
+
+
+def compare_compression(opts) -> None:
+    """The same cells, compressible bodies, on a server compressing them and on one not
+    ("s3ish" slot: --compression on; "moto" slot: off), interleaved. 4 KiB bodies are kept
+    inline and never compressed: those cells measure the cost of the decision alone."""
+    tmp = tempfile.mkdtemp(prefix="s3ish-zstd-", dir=os.environ.get("TMPDIR", "/tmp"))
+    on, on_url = start_s3ish(2, tmp, extra=["--compression", "on"])
+    off, off_url = start_s3ish(2, tmp)
+    results = {}
+    try:
+        for name, args, _ in COMPRESSION_CELLS:
+            runs = {"s3ish": [], "moto": []}
+            for rep in range(opts.reps):
+                order = [("s3ish", on_url), ("moto", off_url)]
+                for target, url in order if rep % 2 == 0 else order[::-1]:
+                    runs[target].append(bench(url, [*args, "--payload", "text"],
+                                              opts.duration))
+            results[name] = summarize_cell(runs)
+            print_cell(f"{name} compressed / plain", results[name])
+        got = counters(on_url, ("s3ish_compression_input_bytes_total",
+                                "s3ish_compression_stored_bytes_total"))
+        stored, taken = got["s3ish_compression_stored_bytes_total"], \
+            got["s3ish_compression_input_bytes_total"]
+        results["stored_over_input"] = stored / max(taken, 1)
+        print(f"compressed: {taken / 1e6:.0f} MB in, {stored / 1e6:.0f} MB stored "
+              f"(ratio {results['stored_over_input']:.3f})", flush=True)
+    finally:
+        stop(on)
+        stop(off)
+        shutil.rmtree(tmp, ignore_errors=True)
+    if opts.json:
+        with open(opts.json, "w") as f:
+            json.dump({"compression": results}, f, indent=2)
+
+
+def counters(url: str, names) -> dict:
+    """The sums of the named counters in the server's /_metrics (root-signed)."""
+    from urllib.parse import urlsplit
+
+    from s3ish.bench.sigv4 import EMPTY_SHA256, Signer
+    host = urlsplit(url).netloc
+    amz_date, auth = Signer(KEY, SECRET, "us-east-1", host).sign("GET", "/_metrics",
+                                                                  payload_hash=EMPTY_SHA256)
+    req = urllib.request.Request(url + "/_metrics", headers={
+        "Host": host, "x-amz-date": amz_date, "x-amz-content-sha256": EMPTY_SHA256,
+        "Authorization": auth})
+    text = urllib.request.urlopen(req, timeout=60).read().decode()
+    out = dict.fromkeys(names, 0.0)
+    for line in text.splitlines():
+        name = line.split("{")[0].split(" ")[0]
+        if name in out:
+            out[name] += float(line.split()[-1])
+    return out
 
 
 def scrub_speed(url: str) -> float:

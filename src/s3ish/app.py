@@ -81,7 +81,7 @@ class App:
 
     def _start(self) -> None:
         meta, data = open_stores(self.cfg)
-        self.engine = Engine(meta, data)
+        self.engine = Engine(meta, data, self.cfg.compression)
         multipart = Multipart(self.engine)
         identities = Identities(meta)
         users = StoreUsers(identities)
@@ -98,6 +98,7 @@ class App:
         if isinstance(data, ErasureDataStore):
             self._start_healing(data, loop)
         self._start_lifecycle(multipart, loop)
+        self.admin.engine = self.engine
         metrics.BUILD.inc()
 
     async def _start_users(self) -> None:

@@ -73,6 +73,10 @@ def parser() -> argparse.ArgumentParser:
                    help="ACLs: enforce them as AWS does, record them (stored and returned, "
                         "never consulted) or ignore them (discarded; everything reads as "
                         "private)")
+    s.add_argument("--compression", choices=["off", "on"], default="off",
+                   help="store new objects compressed (zstd, in blocks; clients see nothing "
+                        "of it) unless they are small or already compressed; each bucket "
+                        "may override it with `s3ish admin compression BUCKET on|off`")
     s.add_argument("--default-ownership", default="BucketOwnerEnforced",
                    choices=["BucketOwnerEnforced", "BucketOwnerPreferred", "ObjectWriter",
                             "none"],
@@ -227,5 +231,6 @@ def run_server(args) -> None:
                  idle_timeout=args.idle_timeout, header_timeout=args.header_timeout,
                  body_timeout=args.body_timeout, max_connections=max(1, args.max_connections),
                  tls_cert=args.tls_cert, tls_key=args.tls_key, acl_mode=args.acl_mode,
+                 compression=args.compression == "on",
                  default_ownership="" if args.default_ownership == "none"
                  else args.default_ownership))

@@ -41,6 +41,8 @@ class Config:
     acl_mode: str = "enforce"            # ACLs: enforce (AWS) | record | ignore
     # Of buckets created without x-amz-object-ownership ("": none, behaving as ObjectWriter).
     default_ownership: str = "BucketOwnerEnforced"
+    # Transparent zstd compression of new data (buckets override it: `s3ish admin compression`).
+    compression: bool = False
 
     @property
     def scheme(self) -> str:

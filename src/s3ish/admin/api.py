@@ -1,9 +1,12 @@
 """/_admin/: drives (state, usage, errors), heal status (scrub progress, repairs), a full
-scrub and a lifecycle pass on demand. JSON in and out; root only (see access.py)."""
+scrub and a lifecycle pass on demand, a bucket's compression setting. JSON in and out; root
+only (see access.py)."""
 import glob
 import json
 import os
 
+from ..engine.compress import enabled
+from ..engine.errors import NoSuchBucket
 from ..http.asgi import Response
 from ..util.threads import run_io
 
@@ -20,6 +23,7 @@ class AdminAPI:
         self.scrubber = scrubber
         self.status_dir = status_dir    # where every worker publishes its HealStatus
         self.lifecycle = None           # bg.lifecycle.LifecycleWorker (set by the app)
+        self.engine = None              # engine.objects.Engine (set by the app)
 
     async def handle(self, req) -> Response:
         path = req.path.rstrip("/")
@@ -34,7 +38,28 @@ class AdminAPI:
             return _json({"scrub": result, "queued_for_heal": self.data.damaged_count()})
         if path == "/_admin/lifecycle" and req.method == "POST" and self.lifecycle:
             return _json({"lifecycle": await self.lifecycle.run_pass()})
+        if path.startswith("/_admin/compression/") and self.engine is not None:
+            return await self._compression(req.method, path.split("/")[3:])
         return _json({"error": f"no admin endpoint {req.method} {req.path}"}, 404)
+
+    async def _compression(self, method: str, args: list[str]) -> Response:
+        """GET /_admin/compression/BUCKET: its setting; POST .../BUCKET/on|off|default."""
+        bucket, mode = args[0], args[1] if len(args) == 2 else None
+        if len(args) > 2 or (method == "POST") != (mode is not None):
+            return _json({"error": "use GET /_admin/compression/BUCKET or POST "
+                          "/_admin/compression/BUCKET/on|off|default"}, 400)
+        try:
+            if mode is not None:
+                await self.engine.set_bucket_compression(bucket,
+                                                         "" if mode == "default" else mode)
+            b = await self.engine.get_bucket(bucket)
+        except NoSuchBucket:
+            return _json({"error": f"no bucket {bucket}"}, 404)
+        except ValueError as e:
+            return _json({"error": str(e)}, 400)
+        return _json({"bucket": bucket, "setting": b.compression or "default",
+                      "server_default": "on" if self.engine.compression else "off",
+                      "compressing": enabled(b, self.engine.compression)})
 
     def _drives(self) -> list[dict]:
         drive_set = getattr(self.data, "set", None)

@@ -22,11 +22,12 @@ def add_admin_parser(sub) -> None:
                    "(default $S3ISH_REGION or us-east-1)")
     a.add_argument("--json", action="store_true", help="print the raw JSON")
     a.add_argument("what", choices=["drives", "heal", "scrub", "lifecycle", "rebuild-index",
-                                    *iam_cli.VERBS])
-    verbs = sorted({v for vs in iam_cli.VERBS.values() for v in vs})
-    a.add_argument("detail", nargs="?", choices=["status", "run", *verbs],
+                                    "compression", *iam_cli.VERBS])
+    a.add_argument("detail", nargs="?",
                    help="`heal status` (the default for heal), `lifecycle run` (carry out "
-                   "every lifecycle action due now); user, key and policy commands: "
+                   "every lifecycle action due now), `compression BUCKET [on|off|default]` "
+                   "(show or set whether new data of a bucket is stored compressed; default: "
+                   "as the server's --compression); user, key and policy commands: "
                    + "; ".join(f"{w} {'|'.join(vs)}" for w, vs in iam_cli.VERBS.items()))
     iam_cli.add_arguments(a)
     a.add_argument("--data", action="append", metavar="DIR",
@@ -43,9 +44,17 @@ def run_admin(args) -> int:
         return rebuild_index(args)
     if args.what in iam_cli.VERBS:
         return iam_cli.run_iam(args)
+    if args.detail is not None and args.detail not in _DETAILS.get(args.what, ()) and \
+            args.what != "compression":
+        print(f"s3ish admin {args.what}: unknown {args.detail!r}", file=sys.stderr)
+        return 2
     path, method = {"drives": ("/_admin/drives", "GET"), "heal": ("/_admin/heal", "GET"),
                     "scrub": ("/_admin/scrub", "POST"),
-                    "lifecycle": ("/_admin/lifecycle", "POST")}[args.what]
+                    "lifecycle": ("/_admin/lifecycle", "POST"),
+                    "compression": _compression_path(args)}[args.what]
+    if path is None:
+        print("usage: s3ish admin compression BUCKET [on|off|default]", file=sys.stderr)
+        return 2
     user, password = os.environ.get("S3ISH_ROOT_USER"), os.environ.get("S3ISH_ROOT_PASSWORD")
     if not (user and password):
         print("set S3ISH_ROOT_USER and S3ISH_ROOT_PASSWORD", file=sys.stderr)
@@ -73,6 +82,20 @@ def run_admin(args) -> int:
         if "queued_for_heal" in doc:
             print(f"{'queued_for_heal':24s} {doc['queued_for_heal']}")
     return 0
+
+
+_DETAILS = {"heal": ("status",), "lifecycle": ("run",)}
+
+
+def _compression_path(args) -> tuple[str | None, str]:
+    """`compression BUCKET [on|off|default]` (the mode comes in as an operand)."""
+    mode = args.operands or []
+    if args.what != "compression" or not args.detail or "/" in args.detail or \
+            len(mode) > 1 or (mode and mode[0] not in ("on", "off", "default")):
+        return None, "GET"
+    if mode:
+        return f"/_admin/compression/{args.detail}/{mode[0]}", "POST"
+    return f"/_admin/compression/{args.detail}", "GET"
 
 
 def sign_headers(method: str, url: str, access_key: str, secret_key: str, region: str,

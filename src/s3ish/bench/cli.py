@@ -93,6 +93,9 @@ def add_bench_parser(sub) -> argparse.ArgumentParser:
                    "run of the same workload and counts with --keep: do not write them again")
     b.add_argument("--prefix", default=None,
                    help="key prefix for this run (default a random bench-XXXXXXXX/)")
+    b.add_argument("--payload", choices=["random", "text"], default="random",
+                   help="the bodies sent: random bytes (default) or compressible text "
+                   "(log-like lines, ~4x with zstd)")
     b.add_argument("--json", metavar="FILE", help="also write the result as JSON ('-': stdout)")
     b.add_argument("--no-progress", action="store_true", help="no progress line on stderr")
     b.add_argument("--keep", action="store_true",
@@ -123,7 +126,8 @@ def run_bench(args) -> int:
                       versions=args.versions, prefilled=args.prefilled,
                       fill_concurrency=args.fill_concurrency,
                       progress=not args.no_progress, cleanup=not args.keep,
-                      timeout=args.timeout, verify_tls=not args.insecure)
+                      timeout=args.timeout, verify_tls=not args.insecure,
+                      payload=args.payload)
     try:
         result = run_sync(cfg, use_uvloop=not args.no_uvloop)
     except (RuntimeError, ValueError) as e:

@@ -1,12 +1,14 @@
 """One benchmark run: connect, make sure the bucket exists, pre-populate, measure, clean up.
 
-The payload is allocated once (random bytes, the object size or, for multipart, the part size)
-and the same buffer is sent by every request. The measured phase is timed from the moment the
+The payload is allocated once (the object size or, for multipart, the part size; random bytes,
+or with --payload text log-like lines that compress about 4x, for servers that compress) and
+the same buffer is sent by every request. The measured phase is timed from the moment the
 workers start to the moment the last one finishes; the client's own CPU time over that phase is
 reported as a share of one core, since a single event loop cannot use more than one.
 """
 import asyncio
 import os
+import random
 import signal
 import time
 import uuid
@@ -44,7 +46,20 @@ class BenchConfig:
     cleanup: bool = True
     timeout: float = 60.0
     verify_tls: bool = True
+    payload: str = "random"           # or "text": compressible numbered lines
     notes: list = field(default_factory=list)
+
+
+def text_payload(n: int) -> bytes:
+    """`n` bytes of log-like lines: numbered, with random request ids (so no two blocks of a
+    body are alike and the ratio is a log's, not a run of zeros')."""
+    rnd = random.Random(n)
+    out, i = bytearray(), 0
+    while len(out) < n:
+        out += b"%012d req=%08x GET /bench/obj-%04x 200 %d bytes ok\n" % (
+            i, rnd.getrandbits(32), rnd.getrandbits(12), rnd.getrandbits(16))
+        i += 1
+    return bytes(out[:n])
 
 
 def default_objects(cfg: BenchConfig) -> int:
@@ -75,7 +90,7 @@ class Run:
         self.objects = default_objects(cfg)
         self.prefix = cfg.prefix or f"bench-{uuid.uuid4().hex[:8]}/"
         n = min(cfg.size, cfg.part_size) if cfg.workload == "multipart" else cfg.size
-        self.payload = os.urandom(n)
+        self.payload = os.urandom(n) if cfg.payload == "random" else text_payload(n)
         self.loop = asyncio.get_running_loop()
         self.deadline = None
         self.remaining = None

@@ -7,7 +7,7 @@ import time
 from ..meta import records as r
 from ..util import checksums
 from ..util.ids import upload_id as new_upload_id, version_id as new_version_id
-from . import errors, selfdescribe
+from . import compress, errors, selfdescribe
 from .listing import group_prefix, next_after, skip_scan
 from .objects import Engine
 from .types import PutSpec, UploadListing
@@ -59,10 +59,13 @@ class Multipart:
         algorithm = algorithm or upload.checksum_algorithm or DEFAULT_CHECKSUM
         _, parts, digests = await self.engine.ingest(
             body, algorithm, verify, allow_inline=False,
-            describe=lambda: selfdescribe.part_meta(upload, part_number))
+            describe=lambda: selfdescribe.part_meta(upload, part_number),
+            compressing=lambda: compress.wanted(self.engine, upload.bucket, upload.key,
+                                                upload.content_type))
         p = r.Part(upload.upload_id, part_number, parts[0].data_id, digests.size,
                    digests.md5.hex(), digests.mtime,
-                   checksums.b64(digests.checksum) if digests.checksum else "")
+                   checksums.b64(digests.checksum) if digests.checksum else "",
+                   parts[0].compression, parts[0].stored_size)
         await self.engine.commit(r.PutPart(p), [p.data_id])
         return p
 
@@ -143,7 +146,9 @@ class Multipart:
             content_type=upload.content_type, headers=upload.headers,
             user_meta=upload.user_meta, storage_class=upload.storage_class, tags=upload.tags,
             vsort=new_version_id(), lock_mode=upload.lock_mode, lock_until=upload.lock_until,
-            legal_hold=upload.legal_hold, acl=upload.acl, parts=[r.DataPart(p.data_id, p.size, p.etag, p.checksum) for p in chosen])
+            legal_hold=upload.legal_hold, acl=upload.acl,
+            parts=[r.DataPart(p.data_id, p.size, p.etag, p.checksum, p.compression,
+                              p.stored_size) for p in chosen])
         algorithm, ctype = upload.checksum_algorithm, upload.checksum_type
         if not algorithm and all(_is_default(p.checksum) for p in chosen):
             algorithm, ctype = DEFAULT_CHECKSUM, "FULL_OBJECT"

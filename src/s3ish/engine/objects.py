@@ -13,7 +13,7 @@ from ..util import checksums
 from ..util.errors import QuorumError
 from ..util.ids import is_version_id, version_id as new_version_id
 from ..util.threads import run_io
-from . import errors, objectlock, selfdescribe
+from . import compress, errors, objectlock, selfdescribe
 from .listing import list_objects
 from .versions import VersionListing, list_object_versions
 from .types import Digests, ListResult, PutSpec
@@ -26,9 +26,10 @@ READ_BLOCK = 1024 * 1024
 
 
 class Engine:
-    def __init__(self, meta, data):
+    def __init__(self, meta, data, compression: bool = False):
         self.meta = meta
         self.data = data
+        self.compression = compression    # the server's --compression (buckets may override)
 
     # ---- buckets ----
     async def create_bucket(self, name: str, owner: str, region: str,
@@ -93,6 +94,13 @@ class Engine:
         check_version_id(version_id)
         return await self.meta.apply(r.SetObjectAcl(bucket, key, acl, version_id))
 
+    async def set_bucket_compression(self, bucket: str, mode: str) -> None:
+        """Compress new data of this bucket ("on"), never ("off"), or as the server's
+        --compression says (""). Data already stored keeps its form."""
+        if mode not in compress.MODES:
+            raise ValueError(f"compression mode must be on, off or default, not {mode!r}")
+        await self.meta.apply(r.SetBucketCompression(bucket, mode))
+
     async def set_bucket_ownership(self, bucket: str, ownership: str) -> None:
         """Set ("" deletes) the bucket's object ownership controls."""
         await self.meta.apply(r.SetBucketOwnership(bucket, ownership))
@@ -124,7 +132,8 @@ class Engine:
         await self.check_lock_request(bucket, spec)
         inline, parts, digests = await self.ingest(
             body, spec.checksum_algorithm, verify, allow_inline=True,
-            describe=lambda: selfdescribe.object_meta(bucket, key, spec, vsort, versioned))
+            describe=lambda: selfdescribe.object_meta(bucket, key, spec, vsort, versioned),
+            compressing=lambda: compress.wanted(self, bucket, key, spec.content_type))
         v = r.ObjectVersion(
             bucket=bucket, key=key, size=digests.size, etag=digests.md5.hex(),
             mtime=digests.mtime, owner=spec.owner, content_type=spec.content_type,
@@ -170,10 +179,12 @@ class Engine:
         return await self.meta.apply(r.SetObjectTags(bucket, key, tags, version_id))
 
     async def ingest(self, body, algorithm: str, verify, allow_inline: bool,
-                     describe=None):
+                     describe=None, compressing=None):
         """Stream a body into storage. Returns (inline bytes | None, [DataPart], Digests).
         `describe()`: the unit's metadata, for self-describing stores only (selfdescribe.py);
-        such stores keep nothing inline, so every object can be rebuilt from the drives."""
+        such stores keep nothing inline, so every object can be rebuilt from the drives.
+        `await compressing()`: whether to store it compressed, asked only of bodies over
+        compress.MIN_SIZE."""
         describing = self.data.self_describing
         allow_inline = allow_inline and not describing
         describe = describe() if describing and describe is not None else None
@@ -193,7 +204,7 @@ class Engine:
                 buf += chunk
                 if len(buf) >= BLOCK:   # BLOCK > INLINE_MAX: this body goes to a data unit
                     if writer is None:
-                        writer = await run_io(self.data.writer, describe)
+                        writer = await compress.open_writer(self.data, describe, False, compressing)
                     if in_thread is not None:
                         await in_thread
                     block, buf = buf, bytearray()
@@ -207,7 +218,8 @@ class Engine:
                 _hash_and_write(None, md5, extra, taps, buf)   # at most INLINE_MAX: cheap
             else:
                 if writer is None:     # the whole body is in hand, under one block
-                    writer = await run_io(self.data.writer, describe, True)
+                    writer = await compress.open_writer(
+                        self.data, describe, True, size > compress.MIN_SIZE and compressing)
                 await run_io(_hash_and_write, writer, md5, extra, taps, buf)
             digests = Digests(size, md5.digest(), extra.digest() if extra else None,
                               time.time())
@@ -218,7 +230,8 @@ class Engine:
             await run_io(writer.commit, selfdescribe.final_meta(digests) if describing
                          else None)
             part = r.DataPart(writer.data_id, size, digests.md5.hex(),
-                              checksums.b64(digests.checksum) if digests.checksum else "")
+                              checksums.b64(digests.checksum) if digests.checksum else "",
+                              **compress.part_fields(writer))
             return None, [part], digests
         except QuorumError as e:
             await self._abort(in_thread, writer)
@@ -374,12 +387,14 @@ def _open_parts(data, v: r.ObjectVersion, rng):
         for p in v.parts:
             lo, hi = max(start, pos), min(end, pos + p.size - 1)
             if lo <= hi:
-                out.append((data.open(p.data_id), lo - pos, hi - lo + 1))
+                out.append((compress.open_unit(data, p), lo - pos, hi - lo + 1))
             pos += p.size
-    except FileNotFoundError:
-        for h, _, _ in out:
+    except BaseException as e:
+        for h, _, _ in out:     # a damaged unit (compress.open_unit reads a footer) too
             h.close()
-        raise errors.DataGone(v.key)
+        if isinstance(e, FileNotFoundError):
+            raise errors.DataGone(v.key) from e
+        raise
     return out
 
 

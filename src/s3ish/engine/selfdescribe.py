@@ -24,7 +24,8 @@ place in the key's history, a `null` version as `null`. What cannot come back:
   in (Enabled, or Suspended for a `null` version written after versioned ones); a bucket
   whose versioning was switched on but holds no versioned unit comes back unversioned;
 - object lock on a bucket none of whose versions or uploads carries a retention or legal
-  hold, and every other bucket configuration (lifecycle, tags, CORS, default retention);
+  hold, and every other bucket configuration (lifecycle, tags, CORS, default retention,
+  the compression setting: units written compressed still read back, they say so);
 - users, access keys and identity policies (they are in the journal, not in any unit): the
   root and auth-file users are imported again at the next start with their old canonical
   ids; users and keys made through the IAM API are lost.
@@ -97,7 +98,14 @@ def _version_from_object(data_id: str, extra: dict) -> r.ObjectVersion:
         **{name: extra.get(name, default) for name, default in _LOCK.items()},
         acl=extra.get("acl"),            # absent in older units: private
         checksum_value=checksum, checksum_type=extra.get("checksum_type", "") if checksum
-        else "", parts=[r.DataPart(data_id, extra["size"], extra["etag"], checksum)])
+        else "", parts=[r.DataPart(data_id, extra["size"], extra["etag"], checksum,
+                                   **_coding(extra))])
+
+
+def _coding(extra: dict) -> dict:
+    """How the unit is stored (absent in older units and uncompressed ones: as it is)."""
+    return {"compression": extra.get("compression", ""),
+            "stored_size": extra.get("stored_size", 0)}
 
 
 @dataclass
@@ -293,7 +301,7 @@ def _offer_part(scan: Scan, data_id: str, extra: dict) -> None:
     _, parts = scan._uploads.setdefault(upload.upload_id, (upload, {}))
     n = extra["part_number"]
     part = r.Part(upload.upload_id, n, data_id, extra["size"], extra["etag"], extra["mtime"],
-                  extra.get("checksum", ""))
+                  extra.get("checksum", ""), **_coding(extra))
     if n not in parts or (part.mtime, data_id) > (parts[n].mtime, parts[n].data_id):
         parts[n] = part
 

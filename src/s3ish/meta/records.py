@@ -45,6 +45,9 @@ class Bucket:
     # bucket created before ownership controls existed (it behaves as ObjectWriter did).
     ownership: str = ""
     public_access_block: PublicAccessBlock | None = None
+    # Transparent compression of new data (an s3ish setting, not an S3 one): "" follows the
+    # server's --compression, "on" / "off" override it for this bucket.
+    compression: str = ""
 
     @property
     def versioned(self) -> bool:
@@ -59,6 +62,10 @@ class DataPart:
     size: int
     etag: str = ""            # hex MD5 of this part
     checksum: str = ""        # base64 additional checksum of this part, if any
+    # How the unit's bytes are stored: "" as they are, "zstd": compressed in blocks
+    # (storage/blockzstd.py), `stored_size` bytes on storage (size stays the client's size).
+    compression: str = ""
+    stored_size: int = 0
 
 
 @dataclass
@@ -177,6 +184,8 @@ class Part:
     etag: str
     mtime: float
     checksum: str = ""
+    compression: str = ""     # as DataPart's
+    stored_size: int = 0
 
 
 # ---- mutation records: each is applied by MetaStore.apply in one transaction ----
@@ -313,6 +322,12 @@ class SetBucketOwnership:
 
 
 @dataclass
+class SetBucketCompression:
+    bucket: str
+    mode: str                         # "on" | "off" | "": the server's default
+
+
+@dataclass
 class CreateUpload:
     upload: Upload
 
@@ -341,6 +356,8 @@ Mutation = (CreateBucket | DeleteBucket | PutObject | DeleteObject | CreateUploa
             | SetBucketOwnership | IamMutation)
 # Bucket access control.
 Mutation = Mutation | SetBucketPolicy | SetPublicAccessBlock
+# Transparent compression (an s3ish bucket setting).
+Mutation = Mutation | SetBucketCompression
 
 
 @dataclass

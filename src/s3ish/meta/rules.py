@@ -145,6 +145,10 @@ def set_bucket_acl(tx: Tx, m: r.SetBucketAcl) -> r.Outcome:
     return _set_config(tx, m.bucket, "acl", m.acl)
 
 
+def set_bucket_compression(tx: Tx, m: r.SetBucketCompression) -> r.Outcome:
+    return _set_config(tx, m.bucket, "compression", m.mode)
+
+
 def set_bucket_ownership(tx: Tx, m: r.SetBucketOwnership) -> r.Outcome:
     """Ownership controls; BucketOwnerEnforced needs a private bucket ACL (existing object
     ACLs stay, inert, until the controls change again)."""
@@ -440,7 +444,8 @@ _RULES = {
     r.SetBucketObjectLock: set_bucket_object_lock,
     r.SetBucketLifecycle: set_bucket_lifecycle, r.SetBucketTags: set_bucket_tags,
     r.SetBucketCors: set_bucket_cors, r.SetBucketAcl: set_bucket_acl,
-    r.SetBucketOwnership: set_bucket_ownership, r.SetObjectAcl: set_object_acl,
+    r.SetBucketOwnership: set_bucket_ownership,
+    r.SetBucketCompression: set_bucket_compression, r.SetObjectAcl: set_object_acl,
     r.PutObject: put_object, r.DeleteObject: delete_object,
     r.SetObjectTags: set_object_tags, r.SetObjectRetention: set_object_retention,
     r.SetObjectLegalHold: set_object_legal_hold,

@@ -252,7 +252,8 @@ class SqliteMetaStore(LifecycleStoreMixin, IamStoreMixin):
     async def list_parts(self, upload_id: str, after: int, limit: int) -> list[Part]:
         def q(db):
             rows = db.execute(
-                "SELECT upload_id, part_number, data_id, size, etag, mtime, checksum FROM parts "
+                "SELECT upload_id, part_number, data_id, size, etag, mtime, checksum, compression, "
+                "stored_size FROM parts "
                 "WHERE upload_id=? AND part_number>? ORDER BY part_number LIMIT ?",
                 (upload_id, after, limit)).fetchall()
             return [Part(*r) for r in rows]

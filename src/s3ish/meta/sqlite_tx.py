@@ -71,6 +71,11 @@ MIGRATIONS = [
     """,
     # Users, access keys and identity policies (sqlite_iam.py).
     sqlite_iam.MIGRATION,
+    # Transparently compressed parts (records.DataPart.compression / stored_size).
+    """
+    ALTER TABLE parts ADD COLUMN compression TEXT NOT NULL DEFAULT '';
+    ALTER TABLE parts ADD COLUMN stored_size INTEGER NOT NULL DEFAULT 0;
+    """,
 ]
 
 OBJ_COLS = "bucket, key, size, etag, mtime, owner, storage_class, meta, inline, vsort, dm"
@@ -255,9 +260,9 @@ class SqliteTx(sqlite_iam.IamSqliteTx):
     def put_part(self, p: Part):
         old = self.db.execute("SELECT data_id FROM parts WHERE upload_id=? AND part_number=?",
                               (p.upload_id, p.part_number)).fetchone()
-        self.db.execute("INSERT OR REPLACE INTO parts VALUES (?,?,?,?,?,?,?)",
+        self.db.execute("INSERT OR REPLACE INTO parts VALUES (?,?,?,?,?,?,?,?,?)",
                         (p.upload_id, p.part_number, p.data_id, p.size, p.etag, p.mtime,
-                         p.checksum))
+                         p.checksum, p.compression, p.stored_size))
         return old[0] if old else None
 
     # ---- the lifecycle worker's schedule (an index derived from the rows above) ----

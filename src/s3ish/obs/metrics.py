@@ -43,6 +43,11 @@ SCRUB_BYTES = Counter("s3ish_scrub_verified_bytes_total",
                       "Shard bytes whose bitrot hashes the scrubber verified")
 CORRUPTIONS = Counter("s3ish_corrupt_shards_total",
                       "Missing or corrupt shards found (by reads or the scrubber)")
+COMPRESSION_INPUT = Counter("s3ish_compression_input_bytes_total",
+                            "Client bytes written into compressed data units")
+COMPRESSION_STORED = Counter("s3ish_compression_stored_bytes_total",
+                             "Bytes those compressed data units take on storage (with their "
+                             "block index): input minus stored is what compression saved")
 HEAL_REPAIRED = Counter("s3ish_healed_shards_total", "Shards rewritten by the healer")
 HEAL_QUEUE = Gauge("s3ish_heal_queue_depth", "Data units waiting to be healed",
                    multiprocess_mode="livesum")
