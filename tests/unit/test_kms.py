@@ -207,3 +207,21 @@ def test_a_failed_reload_keeps_the_keys_in_use(ring):
     with pytest.raises(kms.KmsError):
         k.reload()
     assert k.decrypt(dk.sealed) == dk.plaintext
+
+
+def test_changes_of_the_file_are_picked_up(ring):
+    kms.create_key(ring, "k")
+    k = kms.LocalKeyring(ring)
+    assert k.reload_if_changed() is False
+    assert kms.rotate_key(ring, "k") == 2
+    assert k.reload_if_changed() is True and k.reload_if_changed() is False
+    assert k.generate_data_key().sealed.startswith("v1:k:2:")
+    # A key or version created after the last read is found without an explicit reload.
+    kms.create_key(ring, "later")
+    assert k.generate_data_key("later").key_id == "later"
+    kms.rotate_key(ring, "later")
+    stale = k.generate_data_key("later")          # k has not looked at the file since
+    assert stale.sealed.startswith("v1:later:1:")
+    newer = kms.LocalKeyring(ring).reseal(stale.sealed)
+    assert newer.startswith("v1:later:2:")
+    assert k.decrypt(newer) == stale.plaintext     # k re-reads the file for version 2
