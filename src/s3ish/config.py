@@ -43,6 +43,9 @@ class Config:
     default_ownership: str = "BucketOwnerEnforced"
     # Transparent zstd compression of new data (buckets override it: `s3ish admin compression`).
     compression: bool = False
+    # Keyring of key-encryption keys for SSE-S3/SSE-KMS ("": the master key in
+    # S3ISH_KMS_MASTER_KEY if set, else no server-side encryption with managed keys).
+    kms_keyring: str = ""
 
     @property
     def scheme(self) -> str:

@@ -26,10 +26,11 @@ READ_BLOCK = 1024 * 1024
 
 
 class Engine:
-    def __init__(self, meta, data, compression: bool = False):
+    def __init__(self, meta, data, compression: bool = False, kms=None):
         self.meta = meta
         self.data = data
         self.compression = compression    # the server's --compression (buckets may override)
+        self.kms = kms                    # storage/kms.py's Kms for SSE-S3/SSE-KMS, or None
 
     # ---- buckets ----
     async def create_bucket(self, name: str, owner: str, region: str,
