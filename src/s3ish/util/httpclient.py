@@ -1,4 +1,5 @@
-"""A minimal HTTP/1.1 client on asyncio (uvloop when installed), built for load generation.
+"""A minimal HTTP/1.1 client on asyncio (uvloop when installed), built for load generation
+(`s3ish bench`) and shared with the cold tier's remote client.
 
 One `Connection` is one persistent keep-alive socket, used by one worker at a time (no
 pipelining). It is an `asyncio.Protocol` rather than a stream pair so that a request costs one

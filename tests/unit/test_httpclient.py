@@ -1,10 +1,10 @@
-"""The benchmark's HTTP/1.1 client against a scripted in-process server: body framings,
+"""The client-side HTTP/1.1 client (bench, cold tier) against a scripted in-process server: body framings,
 interim responses, closed and stale connections, large uploads, error bodies, timeouts."""
 import asyncio
 
 import pytest
 
-from s3ish.bench.http import Connection, HTTPError, Watchdog
+from s3ish.util.httpclient import Connection, HTTPError, Watchdog
 
 RESPONSES = {
     "/length": [b"HTTP/1.1 200 OK\r\nContent-Length: 5\r\nETag: \"e\"\r\n\r\nhello"],
