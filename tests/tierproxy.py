@@ -47,7 +47,8 @@ class FaultProxy:
         self._lock = threading.Lock()
         self._loop = None
         self._server = None
-        self._conns = set()
+        self._conns = set()   # the tasks serving client connections
+        self._thread = None
         self.clear()
 
     # -- control (any thread) --------------------------------------------------------------
@@ -63,7 +64,9 @@ class FaultProxy:
             self._loop.run_until_complete(self._listen())
             ready.set()
             self._loop.run_forever()
-        threading.Thread(target=run, name="tierproxy", daemon=True).start()
+            self._loop.close()
+        self._thread = threading.Thread(target=run, name="tierproxy", daemon=True)
+        self._thread.start()
         if not ready.wait(10):
             raise RuntimeError("proxy did not start")
         return self
@@ -71,6 +74,7 @@ class FaultProxy:
     def stop(self) -> None:
         self._call(self._shutdown())
         self._loop.call_soon_threadsafe(self._loop.stop)
+        self._thread.join(10)
 
     def down(self) -> None:
         """Stop listening (connections are refused) and drop the open ones."""
@@ -151,11 +155,14 @@ class FaultProxy:
         if self._server is not None:
             self._server.close()
             self._server = None
-        for writer in list(self._conns):
-            writer.transport.abort()
+        tasks = list(self._conns)
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
 
     async def _client(self, reader, writer) -> None:
-        self._conns.add(writer)
+        task = asyncio.current_task()
+        self._conns.add(task)
         upstream = None
         try:
             while True:
@@ -183,7 +190,7 @@ class FaultProxy:
         except (asyncio.IncompleteReadError, asyncio.LimitOverrunError, ConnectionError):
             pass
         finally:
-            self._conns.discard(writer)
+            self._conns.discard(task)
             writer.transport.abort()
             if upstream is not None:
                 upstream[1].transport.abort()
