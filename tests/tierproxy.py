@@ -11,6 +11,7 @@ daemon thread, so a test drives it from plain code whatever loop its client runs
     proxy.stall_next(1, seconds=5)                  # hold a request unanswered, then hang up
     proxy.fail_each_once()                          # every distinct operation fails once
     proxy.cut_next(1)                               # forward, then cut the response half-way
+    proxy.corrupt_next(1)                           # flip a byte of the next request body
     proxy.clear()                                   # back to a clean pass-through
     proxy.log                                       # [(method, target, action)] per request
 
@@ -90,6 +91,7 @@ class FaultProxy:
             self._stall_n, self._stall_s = 0, 0.0
             self._cut_n, self._cut_keep = 0, 0.5
             self._each_once, self._seen = None, set()
+            self._corrupt_n, self._corrupt_at = 0, 0
 
     def fail_next(self, n: int, status: int = 503, code: str = "SlowDown") -> None:
         with self._lock:
@@ -110,6 +112,12 @@ class FaultProxy:
         its head when it has no body) and hang up."""
         with self._lock:
             self._cut_n, self._cut_keep = n, keep
+
+    def corrupt_next(self, n: int, offset: int = 1000) -> None:
+        """Forward the next n requests with the byte at `offset` of each body flipped (the
+        last byte of a shorter body; a request without a body passes untouched)."""
+        with self._lock:
+            self._corrupt_n, self._corrupt_at = n, offset
 
     def fail_each_once(self, status: int = 500, code: str = "InternalError") -> None:
         """The first time each distinct operation (method, target, Range and conditional
@@ -134,6 +142,9 @@ class FaultProxy:
             if self._cut_n > 0:
                 self._cut_n -= 1
                 return ("cut", self._cut_keep)
+            if self._corrupt_n > 0 and int(headers.get("content-length", "0")) > 0:
+                self._corrupt_n -= 1
+                return ("corrupt", self._corrupt_at)
             if self._each_once is not None:
                 op = (method, target, headers.get("range"), headers.get("if-match"),
                       headers.get("if-none-match"))
@@ -199,7 +210,14 @@ class FaultProxy:
         """Relay one exchange; False when the client connection must end."""
         ur, uw = upstream
         uw.write(head)
-        await _pipe(reader, uw, length)
+        if action[0] == "corrupt":
+            at = min(action[1], length - 1)
+            await _pipe(reader, uw, at)
+            byte = await reader.readexactly(1)
+            uw.write(bytes([byte[0] ^ 0x01]))
+            await _pipe(reader, uw, length - at - 1)
+        else:
+            await _pipe(reader, uw, length)
         while True:
             rhead = await ur.readuntil(b"\r\n\r\n")
             (_, status, *_), rheaders = _parse_head(rhead)

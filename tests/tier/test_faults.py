@@ -177,3 +177,32 @@ def test_a_lost_answer_to_a_create_only_put(service, bucket, proxy):
             await retrying(lambda: r.put("m", b"mine", if_none_match=True), **BACKOFF)
         assert await r.head("m") == (4, hashlib.md5(b"mine").hexdigest())
     go(through(service, bucket, proxy), body)
+
+
+@pytest.mark.parametrize("streamed", [False, True], ids=["bytes", "streamed"])
+def test_a_body_damaged_on_the_way(service, bucket, proxy, streamed):
+    """s3ish checks Content-MD5 and the SHA-256 of a bytes body and the CRC32C trailer of a
+    streamed one, refuses the damaged body (BadDigest / XAmzContentSHA256Mismatch, retryable)
+    and stores nothing; moto 5 checks none of them and stores the damaged bytes. This pins
+    what each remote does (docs/tier.md)."""
+    data = bytes(range(256)) * (2 * MiB // 256) if streamed else b"k" * 5000
+
+    def put(r):
+        return r.put("obj", chunks(data), len(data)) if streamed else r.put("obj", data)
+
+    async def body(r):
+        proxy.corrupt_next(1)
+        if service.name == "moto":
+            await put(r)
+            stored = await r.get_bytes("obj")
+            assert stored != data and len(stored) == len(data)
+            return
+        with pytest.raises(RemoteError) as e:
+            await put(r)
+        assert e.value.retryable and e.value.status == 400
+        assert e.value.code in ("BadDigest", "XAmzContentSHA256Mismatch")
+        assert await r.head("obj") is None
+        proxy.corrupt_next(1)
+        assert await retrying(lambda: put(r), **BACKOFF) == hashlib.md5(data).hexdigest()
+        assert await r.get_bytes("obj") == data
+    go(through(service, bucket, proxy), body)

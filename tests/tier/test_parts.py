@@ -88,6 +88,8 @@ def test_exact_size_and_closing_the_source():
     (429, "", RemoteError, True),
     (400, "RequestTimeout", RemoteError, True),
     (409, "OperationAborted", RemoteError, True),
+    (400, "BadDigest", RemoteError, True),
+    (400, "XAmzContentSHA256Mismatch", RemoteError, True),
     (403, "AccessDenied", RemoteError, False),
     (403, "SignatureDoesNotMatch", RemoteError, False),
     (404, "NoSuchBucket", RemoteError, False),

@@ -6,10 +6,11 @@ import tracemalloc
 
 import pytest
 
+from s3ish.tier.config import TierConfig
 from s3ish.tier.errors import NotFound, PreconditionFailed, RemoteError
 from s3ish.tier.remote import Remote
 from s3ish.tier.retry import retrying
-from tests.support import VHOST_DOMAIN
+from tests.support import ROOT_PASSWORD, ROOT_USER, VHOST_DOMAIN, ServerProcess
 
 MiB = 1 << 20
 
@@ -210,3 +211,27 @@ def test_virtual_host_addressing(s3ish_service):
         await r.delete("k")
     go(config, body)
     s3ish_service.boto().delete_bucket(Bucket=name)
+
+
+def test_https_with_a_private_ca(tmp_path):
+    from tests.compat.test_tls import make_pki
+    ca, cert, key = make_pki(str(tmp_path))
+    srv = ServerProcess(str(tmp_path / "data"), str(tmp_path), verify=ca,
+                        extra_args=["--tls-cert", cert, "--tls-key", key]).start()
+    try:
+        srv.client().create_bucket(Bucket="tls")
+        trusted = TierConfig(srv.endpoint, "tls", ROOT_USER, ROOT_PASSWORD, ca_file=ca)
+        assert trusted.endpoint.startswith("https://")
+
+        async def body(r):
+            await r.put("k", pattern(2 * MiB), 2 * MiB)
+            assert await md5_of(await r.get("k")) == await md5_of(pattern(2 * MiB))
+        go(trusted, body)
+
+        async def refused(r):
+            with pytest.raises(RemoteError) as e:
+                await r.head("k")
+            assert not e.value.retryable and "certificate" in str(e.value)
+        go(TierConfig(srv.endpoint, "tls", ROOT_USER, ROOT_PASSWORD), refused)
+    finally:
+        srv.stop()

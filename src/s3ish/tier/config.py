@@ -27,6 +27,7 @@ class TierConfig:
     region: str = "us-east-1"
     path_style: bool = True              # /bucket/key; False: bucket.host/key
     verify_tls: bool = True
+    ca_file: str | None = None           # PEM CAs to trust instead of the system's
     connect_timeout: float = 10.0        # seconds to open a connection
     idle_timeout: float = 30.0           # a request in flight may make no progress this long
     op_timeout: float = 60.0             # bound on a whole non-streamed operation

@@ -1,18 +1,21 @@
 """How the cold tier's remote fails, classified for the workers that retry.
 
 Every failure of `tier.remote` is a `RemoteError`; `retryable` says whether asking again later
-can succeed (the remote is down, slow, overloaded or cut a transfer: 5xx, 429, SlowDown,
-RequestTimeout, timeouts, connection errors) or not (any other 4xx: bad credentials, a missing
+can succeed (the remote is down, slow, overloaded, cut a transfer or received a damaged body:
+5xx, 429, SlowDown, RequestTimeout, BadDigest, timeouts, connection errors) or not (any other 4xx: bad credentials, a missing
 bucket, a malformed request: an operator must act). Two outcomes callers branch on get their own
 class: `NotFound` (no such key) and `PreconditionFailed` (a conditional write lost: 412, or 409
 ConditionalRequestConflict when another conditional write raced it).
 """
 
 # Error codes that mean "try again" whatever their HTTP status (S3 sends RequestTimeout as a
-# 400, OperationAborted as a 409).
+# 400, OperationAborted as a 409). BadDigest and XAmzContentSHA256Mismatch (400) say the body
+# arrived other than it was sent (Content-MD5, SHA-256 or the CRC32C trailer): damaged on the
+# way, so sending it again is the cure; nothing was stored.
 RETRYABLE_CODES = frozenset({"SlowDown", "InternalError", "ServiceUnavailable", "RequestTimeout",
                              "OperationAborted", "Throttling", "ThrottlingException",
-                             "RequestLimitExceeded", "TooManyRequests"})
+                             "RequestLimitExceeded", "TooManyRequests", "BadDigest",
+                             "XAmzContentSHA256Mismatch"})
 PRECONDITION_CODES = frozenset({"PreconditionFailed", "ConditionalRequestConflict"})
 
 

@@ -26,7 +26,7 @@ import re
 from typing import NamedTuple
 from urllib.parse import urlsplit
 
-from ..util.httpclient import HTTPError, ssl_context
+from ..util.httpclient import CertificateError, HTTPError, ssl_context
 from ..util.httppool import Pool
 from ..util.sigv4_client import EMPTY_SHA256, UNSIGNED_PAYLOAD, Signer, encode_path, encode_query
 from ..util.threads import run_io
@@ -147,7 +147,8 @@ class Remote:
             connect = f"{config.bucket}.{url.hostname}"
             self.host, self._root = f"{config.bucket}.{netloc}", base
         self.signer = Signer(config.access_key, config.secret_key, config.region, self.host)
-        self.pool = Pool(connect, port, ssl_context(config.verify_tls) if tls else None,
+        tls_context = ssl_context(config.verify_tls, config.ca_file) if tls else None
+        self.pool = Pool(connect, port, tls_context,
                          connect, size=config.pool_size, connect_timeout=config.connect_timeout,
                          idle_timeout=config.idle_timeout)
 
@@ -329,6 +330,9 @@ class Remote:
         conn = await self.pool.acquire()
         try:
             resp = await conn.request(head, body, no_body=no_body, stream=stream)
+        except CertificateError as e:  # an operator must act: a CA, a name, a clock
+            self.pool.release(conn)
+            raise RemoteError(op, key, str(e), retryable=False) from None
         except HTTPError as e:
             self.pool.release(conn)
             raise errors.transport(op, key, str(e)) from None

@@ -40,6 +40,10 @@ class ConnectionClosed(HTTPError):
     it may have been an idle keep-alive connection the server had just timed out)."""
 
 
+class CertificateError(HTTPError):
+    """The server's TLS certificate did not verify (asking again will not change that)."""
+
+
 class HTTPTimeout(HTTPError):
     """No response (or no progress) within the timeout; the socket was dropped."""
 
@@ -213,6 +217,9 @@ class Connection:
         if self.closed:
             try:
                 await self.connect()
+            except _ssl.SSLCertVerificationError as e:
+                raise CertificateError(f"connect to {self.host}:{self.port}: the server's "
+                                       f"certificate was refused: {e.verify_message}") from None
             except (OSError, asyncio.TimeoutError) as e:
                 raise HTTPError(f"connect to {self.host}:{self.port} failed: "
                                 f"{e or type(e).__name__}") from None
@@ -482,8 +489,10 @@ class Watchdog:
             self._task.cancel()
 
 
-def ssl_context(verify: bool = True):
-    ctx = _ssl.create_default_context()
+def ssl_context(verify: bool = True, cafile: str | None = None):
+    """A client TLS context: the system's CAs, or those in `cafile`; `verify=False` checks
+    nothing (tests, benchmarks)."""
+    ctx = _ssl.create_default_context(cafile=cafile)
     if not verify:
         ctx.check_hostname = False
         ctx.verify_mode = _ssl.CERT_NONE
