@@ -423,7 +423,7 @@ def counters(url: str, names) -> dict:
     """The sums of the named counters in the server's /_metrics (root-signed)."""
     from urllib.parse import urlsplit
 
-    from s3ish.bench.sigv4 import EMPTY_SHA256, Signer
+    from s3ish.util.sigv4_client import EMPTY_SHA256, Signer
     host = urlsplit(url).netloc
     amz_date, auth = Signer(KEY, SECRET, "us-east-1", host).sign("GET", "/_metrics",
                                                                   payload_hash=EMPTY_SHA256)
@@ -443,7 +443,7 @@ def scrub_speed(url: str) -> float:
     bench(url, ["put", "--size", "64MiB", "-c", "4", "--keep"], 5)
     from urllib.parse import urlsplit
 
-    from s3ish.bench.sigv4 import EMPTY_SHA256, Signer
+    from s3ish.util.sigv4_client import EMPTY_SHA256, Signer
     host = urlsplit(url).netloc
     amz_date, auth = Signer(KEY, SECRET, "us-east-1", host).sign("POST", "/_admin/scrub",
                                                                   payload_hash=EMPTY_SHA256)

@@ -6,7 +6,7 @@ import hmac
 
 import requests
 
-from s3ish.bench.sigv4 import Signer
+from s3ish.util.sigv4_client import Signer
 from tests.support import ROOT_PASSWORD, ROOT_USER, error_code, send, signed_request
 
 HUGE = "1" * 5000          # more digits than Python's int() accepts

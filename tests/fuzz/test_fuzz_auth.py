@@ -12,7 +12,7 @@ import time
 
 from hypothesis import strategies as st
 
-from s3ish.bench.sigv4 import Signer, encode_path, encode_query
+from s3ish.util.sigv4_client import Signer, encode_path, encode_query
 from s3ish.http.asgi import Request
 from s3ish.s3 import errors
 from s3ish.s3.auth import authenticate as auth

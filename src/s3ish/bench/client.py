@@ -1,4 +1,5 @@
-"""The few S3 calls a benchmark needs, signed with `bench.sigv4` and sent on `bench.http`.
+"""The few S3 calls a benchmark needs, signed with `util.sigv4_client` and sent on
+`util.httpclient`.
 
 Path-style addressing against any endpoint: `http(s)://host[:port]/bucket/key`. Each call takes
 the connection to use (one per worker) and raises `S3Error` for a non-2xx status, with the S3
@@ -10,8 +11,9 @@ import re
 from urllib.parse import urlsplit
 from xml.sax.saxutils import escape, unescape
 
-from .http import Connection, HTTPError, Response, ssl_context
-from .sigv4 import EMPTY_SHA256, UNSIGNED_PAYLOAD, Signer, encode_path, encode_query
+from ..util.httpclient import Connection, HTTPError, Response, ssl_context
+from ..util.sigv4_client import (EMPTY_SHA256, UNSIGNED_PAYLOAD, Signer, encode_path,
+                                 encode_query)
 
 USER_AGENT = "s3ish-bench/1"
 _CODE = re.compile(rb"<Code>(.*?)</Code>", re.S)

@@ -15,7 +15,7 @@ import uuid
 from dataclasses import dataclass, field
 
 from .client import S3
-from .http import Watchdog
+from ..util.httpclient import Watchdog
 from .stats import Progress, Recorder, summarize
 from .workloads import ERRORS, WORKLOADS
 

@@ -22,7 +22,7 @@ from time import perf_counter
 from xml.sax.saxutils import unescape
 
 from .client import S3Error
-from .http import HTTPError
+from ..util.httpclient import HTTPError
 
 ERRORS = (S3Error, HTTPError, OSError, asyncio.TimeoutError)
 

@@ -1,10 +1,13 @@
-"""The benchmark's HTTP/1.1 client against a scripted in-process server: body framings,
+"""The client-side HTTP/1.1 client (bench, cold tier) against a scripted in-process server: body framings,
 interim responses, closed and stale connections, large uploads, error bodies, timeouts."""
 import asyncio
 
 import pytest
 
-from s3ish.bench.http import Connection, HTTPError, Watchdog
+from s3ish.util.httpclient import Connection, ConnectionClosed, HTTPError, HTTPTimeout, Watchdog
+from s3ish.util.httpstream import STREAM_HIGH
+
+BIG = bytes(range(256)) * (64 * 1024 + 3)  # 16 MiB and a bit
 
 RESPONSES = {
     "/length": [b"HTTP/1.1 200 OK\r\nContent-Length: 5\r\nETag: \"e\"\r\n\r\nhello"],
@@ -34,7 +37,16 @@ class Server:
                 path = lines[0].split()[1]
                 length = next((int(v) for k, _, v in (h.partition(": ") for h in lines[1:])
                                if k.lower() == "content-length"), 0)
+                if path == "/early":  # refuses before reading the body, then hangs up
+                    writer.write(RESPONSES["/error"][0])
+                    await writer.drain()
+                    await asyncio.sleep(0.2)
+                    break
                 self.bodies.append(await reader.readexactly(length))
+                if path == "/big":
+                    writer.write(b"HTTP/1.1 200 OK\r\nContent-Length: %d\r\n\r\n" % len(BIG))
+                    writer.write(BIG)
+                    await writer.drain()
                 if path == "/hang":
                     await asyncio.sleep(30)
                 if path == "/upload":
@@ -153,4 +165,132 @@ def test_a_timeout_is_not_retried(run):
             await conn.request(req("/hang"))
         dog.stop()
         assert srv.accepted == 1
+    run(go)
+
+
+async def chunks(data: bytes, size: int = 100_000, delay: float = 0.0):
+    for i in range(0, len(data), size):
+        if delay:
+            await asyncio.sleep(delay)
+        yield data[i:i + size]
+
+
+def test_streamed_upload_from_an_async_iterator(run):
+    async def go(srv, conn):
+        body = bytes(range(256)) * 40_000
+        r = await conn.request(req("/upload", body, "PUT"), chunks(body))
+        assert r.status == 200 and srv.bodies[-1] == body
+        r = await conn.request(req("/length"), keep_body=True)  # the socket is reusable
+        assert r.body == b"hello" and srv.accepted == 1
+    run(go)
+
+
+def test_early_answer_stops_an_iterator_upload_and_drops_the_socket(run):
+    async def go(srv, conn):
+        sent = []
+
+        async def body():
+            for _ in range(400):
+                sent.append(1)
+                yield b"x" * 65536
+                await asyncio.sleep(0.001)
+        r = await conn.request(req("/early", b"x" * (400 * 65536), "PUT"), body())
+        assert r.status == 404 and b"NoSuchKey" in r.body
+        assert len(sent) < 400 and conn.closed
+    run(go)
+
+
+def test_a_failing_body_iterator_drops_the_socket(run):
+    async def go(srv, conn):
+        async def body():
+            yield b"abc"
+            raise ValueError("source went away")
+        with pytest.raises(ValueError):
+            await conn.request(req("/upload", b"abcdef", "PUT"), body())
+        assert conn.closed
+        r = await conn.request(req("/length"), keep_body=True)
+        assert r.body == b"hello"
+    run(go)
+
+
+def test_streamed_responses_framings(run):
+    async def go(srv, conn):
+        for path, want in (("/length", b"hello"), ("/chunked", b"hello world"),
+                           ("/empty", b""), ("/http10", b"until-close")):
+            r = await conn.request(req(path), stream=True)
+            assert r.status == 200 and r.body is None
+            assert b"".join([c async for c in r.stream]) == want and r.stream.complete
+        r = await conn.request(req("/error"), stream=True)  # errors come whole, not streamed
+        assert r.status == 404 and r.stream is None and b"NoSuchKey" in r.body
+    run(go)
+
+
+def test_a_slow_reader_pauses_the_socket(run):
+    async def go(srv, conn):
+        r = await conn.request(req("/big"), stream=True)
+        got, most = bytearray(), 0
+        while chunk := await r.stream.read():
+            got += chunk
+            most = max(most, r.stream._queued)
+            await asyncio.sleep(0.002)
+        assert got == BIG and most <= STREAM_HIGH + 1024 * 1024
+        r = await conn.request(req("/length"), keep_body=True)
+        assert r.body == b"hello" and srv.accepted == 1
+    run(go)
+
+
+def test_a_stream_given_up_drops_the_socket(run):
+    async def go(srv, conn):
+        r = await conn.request(req("/big"), stream=True)
+        assert await r.stream.read()
+        r.stream.close()
+        assert conn.closed
+        r = await conn.request(req("/length"), keep_body=True)
+        assert r.body == b"hello" and srv.accepted == 2
+    run(go)
+
+
+def test_idle_timeout_aborts_a_silent_server_but_not_a_slow_body_source(run):
+    async def go(srv, conn):
+        conn.idle_timeout = 0.3
+        body = b"y" * 10
+        r = await conn.request(req("/upload", body, "PUT"), chunks(body, 2, delay=0.15))
+        assert r.status == 200 and srv.bodies[-1] == body  # 0.75 s, all of it our own wait
+        with pytest.raises(HTTPTimeout):
+            await conn.request(req("/hang"))
+        assert conn.closed
+    run(go)
+
+
+def test_a_connection_lost_mid_stream_fails_the_reader(run):
+    async def go(srv, conn):
+        r = await conn.request(req("/big"), stream=True)
+        assert await r.stream.read()
+        conn.transport.abort()  # as if the network cut the response
+        with pytest.raises(ConnectionClosed):
+            while await r.stream.read():
+                pass
+    run(go)
+
+
+def test_pool_bounds_reuses_and_drops(run):
+    async def go(srv, conn):
+        from s3ish.util.httppool import Pool
+        pool = Pool("127.0.0.1", conn.port, size=2, max_idle=0.2)
+
+        async def one(path):
+            async with pool.connection() as c:
+                return await c.request(req(path), keep_body=True)
+        rs = await asyncio.gather(*(one("/length") for _ in range(6)))
+        assert all(r.body == b"hello" for r in rs) and pool.created == 2
+        c = await pool.acquire()
+        r = await c.request(req("/big"), stream=True)
+        pool.release(c)  # released with its body unread: not reused
+        assert c.closed and pool.created == 2
+        await one("/length")  # the other idle socket
+        assert pool.created == 2
+        await asyncio.sleep(0.3)  # idle past max_idle: a fresh socket next time
+        await one("/length")
+        assert pool.created == 3
+        pool.close()
     run(go)

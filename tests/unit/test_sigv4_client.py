@@ -1,4 +1,4 @@
-"""The benchmark's own SigV4 signer must produce exactly botocore's Authorization header."""
+"""The client-side SigV4 signer (bench, cold tier) must produce exactly botocore's Authorization header."""
 import datetime
 import hashlib
 import types
@@ -9,8 +9,8 @@ from botocore.auth import S3SigV4Auth
 from botocore.awsrequest import AWSRequest
 from botocore.credentials import Credentials
 
-from s3ish.bench.sigv4 import (EMPTY_SHA256, UNSIGNED_PAYLOAD, Signer, derive_key, encode_path,
-                               encode_query)
+from s3ish.util.sigv4_client import (EMPTY_SHA256, UNSIGNED_PAYLOAD, Signer, derive_key,
+                                     encode_path, encode_query)
 
 WHEN = datetime.datetime(2026, 3, 14, 15, 9, 26)
 AK, SK = "AKIDEXAMPLE", "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY"
@@ -83,7 +83,7 @@ def test_extra_signed_header():
 def test_signing_key_is_derived_once_per_day():
     signer = Signer(AK, SK, "us-east-1", "h")
     t = WHEN.replace(tzinfo=datetime.timezone.utc).timestamp()
-    with mock.patch("s3ish.bench.sigv4.derive_key", wraps=derive_key) as derive:
+    with mock.patch("s3ish.util.sigv4_client.derive_key", wraps=derive_key) as derive:
         for i in range(100):
             signer.sign("GET", "/b/k", now=t + i)
         assert derive.call_count == 1

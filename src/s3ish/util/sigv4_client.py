@@ -1,9 +1,10 @@
-"""A small AWS Signature Version 4 signer for the benchmark client (S3 flavour, header auth).
+"""A small AWS Signature Version 4 signer for s3ish's own S3 clients (S3 flavour, header auth):
+the benchmark (`s3ish bench`) and the cold tier's remote client (`tier.remote`).
 
 Per request it does one SHA-256 of the canonical request and one HMAC; the signing key and the
 credential scope are derived once per (UTC day, region) and reused, and the `x-amz-date` string
-is cached for the current second. Bodies are sent as `UNSIGNED-PAYLOAD` so the client never
-hashes them (the caller may pass any other payload hash, e.g. for a signed empty body).
+is cached for the current second. Bodies are sent as `UNSIGNED-PAYLOAD` by default so the client
+never hashes them (the caller may pass any other payload hash, e.g. a small body's SHA-256).
 
 Paths are taken already URI-encoded (`encode_path`), as S3 signs the path as sent, without
 normalisation or double encoding.
