@@ -36,6 +36,7 @@ from .storage.datastore import FolderDataStore, MemoryDataStore
 from .storage.drives import DriveSet, DriveSetError, single_folder_check
 from .storage.erasure import default_layout, make_codec
 from .storage.erasure_store import ErasureDataStore
+from .storage.kms import MASTER_ENV, KmsError, load_kms
 from .util.threads import io_queue_depth, run_io
 
 log = logging.getLogger("s3ish")
@@ -75,13 +76,15 @@ class App:
     def __init__(self, cfg: Config):
         self.cfg = cfg
         self.engine = None
+        self.kms = None
         self.s3 = None
         self.tasks: list[asyncio.Task] = []
         self.user_watch: asyncio.Task | None = None
 
     def _start(self) -> None:
+        self.kms = load_kms(self.cfg.kms_keyring or None, os.environ)
         meta, data = open_stores(self.cfg)
-        self.engine = Engine(meta, data, self.cfg.compression)
+        self.engine = Engine(meta, data, self.cfg.compression, kms=self.kms)
         multipart = Multipart(self.engine)
         identities = Identities(meta)
         users = StoreUsers(identities)
@@ -89,12 +92,14 @@ class App:
         self.s3 = S3Frontend(Services(self.engine, multipart, users, self.cfg.region,
                                       tuple(self.cfg.domains), self.cfg.auth == "none",
                                       self.cfg.body_timeout, self.cfg.acl_mode,
-                                      self.cfg.default_ownership,
+                                      self.cfg.default_ownership, kms=self.kms,
                                       allow_insecure_sse_c=self.cfg.allow_insecure_sse_c))
         reaper = UploadReaper(multipart, self.cfg.multipart_expiry)
         loop = asyncio.get_running_loop()
         self.tasks += [loop.create_task(worker.run(reaper, 600)),
                        loop.create_task(_sample_forever())]
+        if hasattr(self.kms, "reload_if_changed"):
+            self.tasks.append(loop.create_task(_follow_keyring(self.kms)))
         self.admin = AdminAPI(data)
         if isinstance(data, ErasureDataStore):
             self._start_healing(data, loop)
@@ -249,6 +254,23 @@ async def _sample_forever(period: float = 0.5) -> None:
         n += 1
         if n % 10 == 0:
             metrics.sample_process()
+
+
+async def _follow_keyring(keyring, period: float = 5.0) -> None:
+    """Pick up keys an operator created or rotated (`s3ish admin kms ...`) within seconds.
+    A keyring that stops parsing keeps the keys in use; it is reported once per change."""
+    reported = None
+    while True:
+        await asyncio.sleep(period)
+        try:
+            if await run_io(keyring.reload_if_changed):
+                log.info("KMS keyring %s re-read: keys %s, default %s", keyring.path,
+                         ", ".join(keyring.key_ids()), keyring.default_key_id)
+            reported = None
+        except KmsError as e:
+            if str(e) != reported:
+                log.warning("KMS keyring not re-read, the keys read before stay in use: %s", e)
+                reported = str(e)
 
 
 _held_locks = []
@@ -419,6 +441,10 @@ def serve(cfg: Config) -> None:
     if cfg.erasure:
         k, m = default_layout(len(cfg.drives), cfg.parity)
         layout = f", {len(cfg.drives)} drives, {k}+{m} erasure coding"
+    if cfg.kms_keyring:
+        layout += f", SSE keys: {cfg.kms_keyring}"
+    elif os.environ.get(MASTER_ENV):
+        layout += f", SSE keys: ${MASTER_ENV}"
     print(f"s3ish listening on {cfg.scheme}://{cfg.host}:{port} (data: {cfg.data}{layout}, workers: "
           f"{cfg.workers})", flush=True)
     config = uvicorn.Config("s3ish.app:create_app", factory=True, workers=cfg.workers,

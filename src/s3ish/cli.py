@@ -77,6 +77,11 @@ def parser() -> argparse.ArgumentParser:
                    help="store new objects compressed (zstd, in blocks; clients see nothing "
                         "of it) unless they are small or already compressed; each bucket "
                         "may override it with `s3ish admin compression BUCKET on|off`")
+    s.add_argument("--kms-keyring", default="", metavar="FILE",
+                   help="keys for server-side encryption (SSE-S3, SSE-KMS): a keyring made "
+                        "with `s3ish admin kms create-key`; without it the master key in "
+                        "$S3ISH_KMS_MASTER_KEY (base64 or hex of 32 bytes) if set, else such "
+                        "requests are refused")
     s.add_argument("--default-ownership", default="BucketOwnerEnforced",
                    choices=["BucketOwnerEnforced", "BucketOwnerPreferred", "ObjectWriter",
                             "none"],
@@ -130,7 +135,7 @@ def _is_loopback(host: str) -> bool:
 
 def main(argv=None) -> None:
     argv = sys.argv[1:] if argv is None else argv
-    args = parser().parse_args(argv)
+    args = _parse(parser(), argv)
     if args.command == "server":
         _tune_malloc(argv)
         _run_server_cleanly(args)
@@ -138,6 +143,18 @@ def main(argv=None) -> None:
         sys.exit(run_bench(args))
     elif args.command == "admin":
         sys.exit(run_admin(args))
+
+
+def _parse(p: argparse.ArgumentParser, argv) -> argparse.Namespace:
+    """As parse_args, but an admin command's names may also follow its flags
+    (`admin kms set-default --keyring FILE ID`): argparse stops filling a positional list
+    at the first flag and would call what follows unrecognized."""
+    args, extra = p.parse_known_args(argv)
+    if extra and args.command == "admin" and not any(e.startswith("-") for e in extra):
+        args.operands = [*(args.operands or []), *extra]
+    elif extra:
+        p.error(f"unrecognized arguments: {' '.join(extra)}")
+    return args
 
 
 def _run_server_cleanly(args) -> None:
@@ -234,7 +251,7 @@ def run_server(args) -> None:
                  idle_timeout=args.idle_timeout, header_timeout=args.header_timeout,
                  body_timeout=args.body_timeout, max_connections=max(1, args.max_connections),
                  tls_cert=args.tls_cert, tls_key=args.tls_key, acl_mode=args.acl_mode,
-                 compression=args.compression == "on",
+                 compression=args.compression == "on", kms_keyring=args.kms_keyring,
                  allow_insecure_sse_c=args.allow_insecure_sse_c,
                  default_ownership="" if args.default_ownership == "none"
                  else args.default_ownership))

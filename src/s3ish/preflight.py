@@ -7,6 +7,7 @@ import socket
 
 from .config import Config
 from .s3.auth.credentials import Users
+from .storage.kms import KmsError, load_kms
 
 
 def check_inputs(cfg: Config) -> None:
@@ -15,6 +16,7 @@ def check_inputs(cfg: Config) -> None:
     the set instead of stopping the server."""
     if cfg.auth_file:
         _check_auth_file(cfg.auth_file)
+    _check_kms(cfg)
     if cfg.in_memory or cfg.erasure:
         return
     _ensure_folder(cfg.data)
@@ -35,6 +37,15 @@ def _check_auth_file(path: str) -> None:
         raise SystemExit(f"--auth-file {path} is not UTF-8 text") from None
     except ValueError as e:       # a malformed line; the message names file and line
         raise SystemExit(f"--auth-file {e}") from None
+
+
+def _check_kms(cfg: Config) -> None:
+    """The keyring (or the master key in the environment) loads; each worker loads its own."""
+    try:
+        load_kms(cfg.kms_keyring or None, os.environ)
+    except KmsError as e:
+        flag = f"--kms-keyring {cfg.kms_keyring}" if cfg.kms_keyring else "server-side encryption"
+        raise SystemExit(f"{flag}: {e}") from None
 
 
 def _ensure_folder(path: str) -> None:

@@ -130,3 +130,17 @@ def test_ctrl_c_stops_cleanly(tmp_path, workers):
     log = srv.read_log()
     assert "Traceback" not in log and "KeyboardInterrupt" not in log, log
     assert code == 0, log
+
+
+def test_missing_or_empty_kms_keyring_is_reported_before_listening(tmp_path):
+    ring = tmp_path / "keyring.json"
+    line = _refused(["--data", ":memory:", "--kms-keyring", str(ring)])
+    assert f"--kms-keyring {ring}" in line and "does not exist" in line
+    ring.write_text('{"format": 1, "default": null, "keys": {}}')
+    line = _refused(["--data", ":memory:", "--kms-keyring", str(ring)])
+    assert "holds no keys" in line and "create-key" in line
+
+
+def test_bad_kms_master_key_is_reported_without_echoing_it(tmp_path):
+    line = _refused(["--data", ":memory:"], prefix=["env", "S3ISH_KMS_MASTER_KEY=abc123"])
+    assert "S3ISH_KMS_MASTER_KEY" in line and "base64" in line and "abc123" not in line

@@ -1,6 +1,8 @@
 """`s3ish admin ...`: the operator's view of a running server, through /_admin/ with the root
 credentials (S3ISH_ROOT_USER / S3ISH_ROOT_PASSWORD). Requests are signed with AWS SigV4 by the
-same functions the server verifies with; the secret never crosses the wire."""
+same functions the server verifies with; the secret never crosses the wire. Two commands work
+on files instead, with or without a server: `rebuild-index` (server stopped) and `kms` (the
+keyring of server-side encryption keys, admin/kms_cli.py)."""
 import json
 import os
 import sys
@@ -10,7 +12,7 @@ import urllib.request
 from urllib.parse import unquote, urlsplit
 
 from ..s3.auth import sigv4
-from . import iam_cli
+from . import iam_cli, kms_cli
 
 
 def add_admin_parser(sub) -> None:
@@ -22,14 +24,17 @@ def add_admin_parser(sub) -> None:
                    "(default $S3ISH_REGION or us-east-1)")
     a.add_argument("--json", action="store_true", help="print the raw JSON")
     a.add_argument("what", choices=["drives", "heal", "scrub", "lifecycle", "rebuild-index",
-                                    "compression", *iam_cli.VERBS])
+                                    "compression", "kms", *iam_cli.VERBS])
     a.add_argument("detail", nargs="?",
                    help="`heal status` (the default for heal), `lifecycle run` (carry out "
                    "every lifecycle action due now), `compression BUCKET [on|off|default]` "
                    "(show or set whether new data of a bucket is stored compressed; default: "
-                   "as the server's --compression); user, key and policy commands: "
+                   "as the server's --compression); `kms " + "|".join(kms_cli.VERBS) +
+                   " --keyring FILE ...` (the keys of server-side encryption, edited offline); "
+                   "user, key and policy commands: "
                    + "; ".join(f"{w} {'|'.join(vs)}" for w, vs in iam_cli.VERBS.items()))
     iam_cli.add_arguments(a)
+    kms_cli.add_arguments(a)
     a.add_argument("--data", action="append", metavar="DIR",
                    help="rebuild-index: the server's drives (it must be stopped)")
 
@@ -42,6 +47,8 @@ def rebuild_index(args) -> int:
 def run_admin(args) -> int:
     if args.what == "rebuild-index":
         return rebuild_index(args)
+    if args.what == "kms":
+        return kms_cli.run_kms(args)
     if args.what in iam_cli.VERBS:
         return iam_cli.run_iam(args)
     if args.detail is not None and args.detail not in _DETAILS.get(args.what, ()) and \

@@ -32,7 +32,7 @@ class Engine:
         self.meta = meta
         self.data = data
         self.compression = compression    # the server's --compression (buckets may override)
-        self.kms = kms                    # storage.kms.Kms, None when not configured
+        self.kms = kms                    # storage/kms.py's Kms for SSE-S3/SSE-KMS, or None
 
     # ---- buckets ----
     async def create_bucket(self, name: str, owner: str, region: str,

@@ -43,6 +43,8 @@ class Services:
     acl_mode: str = "enforce"
     # Object ownership of a bucket created without x-amz-object-ownership.
     default_ownership: str = "BucketOwnerEnforced"
+    # Key service of SSE-S3/SSE-KMS (storage/kms.py's Kms), None: such requests are refused.
+    kms: object = None
     # Accept SSE-C customer keys over plain HTTP (local tests; AWS refuses them).
     allow_insecure_sse_c: bool = False
 

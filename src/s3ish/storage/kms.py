@@ -21,7 +21,8 @@ Keyring file (mode 0600, rewritten atomically: temporary file, fsync, rename, fs
      "keys": {ID: {"created": EPOCH, "versions": ["<base64 of 32 bytes>", ...]}}}
 
 newest version last, versions numbered from 1. The running server reads it at start and again
-on `reload()`; operator edits are serialised by an flock on a `<path>.lock` file beside it.
+on `reload()` / `reload_if_changed()` (polled), and re-reads a changed file before it calls a key
+or version unknown; operator edits are serialised by an flock on a `<path>.lock` file beside it.
 """
 import base64
 import binascii
@@ -271,11 +272,22 @@ class _Versions:
     def key_ids(self) -> list[str]:
         return sorted(self._state[0])
 
-    def _versions(self, key_id: str) -> list[bytes]:
+    def _versions(self, key_id: str, version: int = 1) -> list[bytes]:
+        """The versions of a key that has `version`; on a miss the source is looked at
+        again once (an operator may have added the key or version a moment ago)."""
         versions = self._state[0].get(key_id)
-        if versions is None:
-            raise KeyNotFound(f"KMS key {key_id!r} does not exist")
+        if versions is None or version > len(versions):
+            if self._refresh():
+                versions = self._state[0].get(key_id)
+            if versions is None:
+                raise KeyNotFound(f"KMS key {key_id!r} does not exist")
+            if version > len(versions):
+                raise KeyNotFound(f"KMS key {key_id!r} has no version {version}")
         return versions
+
+    def _refresh(self) -> bool:
+        """Pick up changes of the key source; True if anything was re-read."""
+        return False
 
     def generate_data_key(self, key_id: str | None = None) -> DataKey:
         key_id = self.default_key_id if key_id is None else normalize_key_id(key_id)
@@ -285,19 +297,15 @@ class _Versions:
 
     def decrypt(self, sealed: str) -> bytes:
         key_id, version, blob = _parse_sealed(sealed)
-        versions = self._versions(key_id)
-        if version > len(versions):
-            raise KeyNotFound(f"KMS key {key_id!r} has no version {version}")
+        versions = self._versions(key_id, version)
         return _open(versions[version - 1], key_id, version, blob)
 
     def reseal(self, sealed: str) -> str | None:
         """The sealed key re-wrapped under its key's newest version; None if it already is."""
         key_id, version, blob = _parse_sealed(sealed)
-        versions = self._versions(key_id)
+        versions = self._versions(key_id, version)
         if version == len(versions):
             return None
-        if version > len(versions):
-            raise KeyNotFound(f"KMS key {key_id!r} has no version {version}")
         plaintext = _open(versions[version - 1], key_id, version, blob)
         return _seal(versions[-1], key_id, len(versions), plaintext)
 
@@ -307,11 +315,13 @@ class LocalKeyring(_Versions):
 
     def __init__(self, path: str):
         self.path = path
+        self._seen = None
         self.reload()
 
     def reload(self) -> None:
         """Re-read the file (after an operator rotated or added keys). On error the keys
         held so far stay in use and KmsError is raised."""
+        seen = self._identity()
         doc = _read_file(self.path)
         if not doc["keys"]:
             raise KmsError(f"keyring {self.path} holds no keys (add one with "
@@ -319,6 +329,29 @@ class LocalKeyring(_Versions):
         keys = {key_id: [_decode_key(v) for v in entry["versions"]]
                 for key_id, entry in doc["keys"].items()}
         self._state = (keys, doc["default"])
+        self._seen = seen
+
+    def reload_if_changed(self) -> bool:
+        """reload() if the file was replaced since it was last read (one stat otherwise:
+        cheap enough to poll every few seconds). True if it re-read the file."""
+        if self._identity() == self._seen:
+            return False
+        self.reload()
+        return True
+
+    def _refresh(self) -> bool:
+        try:
+            return self.reload_if_changed()
+        except KmsError:
+            return False
+
+    def _identity(self):
+        """What changes whenever the file is rewritten (always by rename: a new inode)."""
+        try:
+            st = os.stat(self.path)
+        except OSError:
+            return None
+        return st.st_ino, st.st_mtime_ns, st.st_size
 
 
 class MasterKey(_Versions):
