@@ -460,3 +460,36 @@ def test_a_server_without_kms_refuses_managed_keys(s3):
                 ServerSideEncryption="AES256") == (501, "NotImplemented")
     assert "Contents" not in s3.list_objects_v2(Bucket=bucket)
     s3.delete_bucket(Bucket=bucket)
+
+
+def test_folder_written_before_encryption(tmp_path):
+    """A 4-drive set written by an older s3ish (no encryption fields anywhere, a parts table
+    without its sse_key column) opens and serves; new encrypted objects on it work, multipart
+    ones too."""
+    import tarfile
+    fixtures = os.path.join(os.path.dirname(__file__), "..", "fixtures")
+    with tarfile.open(os.path.join(fixtures, "legacy-replaced-4drives.tar.gz")) as tar:
+        tar.extractall(tmp_path, filter="data")
+    ring = make_keyring(str(tmp_path), "testkey-1")
+    drives = [str(tmp_path / f"d{i}") for i in range(1, 5)]
+    srv = ServerProcess(drives, str(tmp_path), extra_args=[
+        "--kms-keyring", ring, "--allow-insecure-sse-c", "--scrub-rate", "0"]).start()
+    try:
+        c = srv.client()
+        assert c.get_object(Bucket="legacy", Key="big")["Body"].read() == \
+            bytes(range(256)) * 5000
+        head = c.head_object(Bucket="legacy", Key="small")
+        assert "ServerSideEncryption" not in head and "SSECustomerAlgorithm" not in head
+        body = os.urandom(MiB)
+        c.put_object(Bucket="legacy", Key="new", Body=body, ServerSideEncryption="AES256")
+        uid = c.create_multipart_upload(Bucket="legacy", Key="newmp", **sse_c(KEY))["UploadId"]
+        etag = c.upload_part(Bucket="legacy", Key="newmp", UploadId=uid, PartNumber=1,
+                             Body=body, **sse_c(KEY))["ETag"]
+        c.complete_multipart_upload(Bucket="legacy", Key="newmp", UploadId=uid,
+                                    MultipartUpload={"Parts": [{"PartNumber": 1,
+                                                                "ETag": etag}]})
+        assert c.get_object(Bucket="legacy", Key="new")["Body"].read() == body
+        assert c.get_object(Bucket="legacy", Key="newmp", Range="bytes=5-300000",
+                            **sse_c(KEY))["Body"].read() == body[5:300001]
+    finally:
+        srv.stop()
