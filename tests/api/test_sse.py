@@ -493,3 +493,51 @@ def test_folder_written_before_encryption(tmp_path):
                             **sse_c(KEY))["Body"].read() == body[5:300001]
     finally:
         srv.stop()
+
+
+def test_damaged_sealed_unit_is_an_error_never_wrong_bytes(srv, c, bucket):
+    """A byte flipped in a sealed unit on a single folder (no bitrot hashes there): the
+    package's tag fails, the read is an error (500 before the body, a cut-off body after)."""
+    small, big = os.urandom(100_000), os.urandom(3 * MiB)
+    before = _unit_files(srv)
+    c.put_object(Bucket=bucket, Key="small", Body=small, ServerSideEncryption="AES256")
+    small_unit = [p for p in _unit_files(srv) if p not in before]
+    c.put_object(Bucket=bucket, Key="big", Body=big, ServerSideEncryption="AES256")
+    big_unit = [p for p in _unit_files(srv) if p not in before and p not in small_unit]
+    assert len(small_unit) == len(big_unit) == 1
+    for path, offset in ((small_unit[0], 50_000), (big_unit[0], 2 * MiB)):
+        with open(path, "r+b") as f:
+            f.seek(offset)
+            byte = f.read(1)
+            f.seek(offset)
+            f.write(bytes([byte[0] ^ 1]))
+    assert _err(c.get_object, Bucket=bucket, Key="small") == (500, "InternalError")
+    try:
+        got = c.get_object(Bucket=bucket, Key="big")["Body"].read()
+    except (botocore.exceptions.ClientError, botocore.exceptions.ResponseStreamingError):
+        got = None                            # an error status or a cut-off body
+    assert got is None, "wrong bytes served"
+    # Ranges that do not touch the damaged package still read.
+    assert c.get_object(Bucket=bucket, Key="big", Range="bytes=0-99")["Body"].read() == \
+        big[:100]
+    assert "does not open" in srv.read_log()
+
+
+def test_a_key_missing_from_the_keyring_is_a_logged_server_error(tmp_path):
+    ring = make_keyring(str(tmp_path), "first", "second")
+    data = str(tmp_path / "data")
+    srv = ServerProcess(data, str(tmp_path), extra_args=["--kms-keyring", ring]).start()
+    try:
+        c = srv.client()
+        c.create_bucket(Bucket="keys")
+        c.put_object(Bucket="keys", Key="k", Body=b"sealed", ServerSideEncryption="aws:kms",
+                     SSEKMSKeyId="second")
+    finally:
+        srv.stop()
+    other = make_keyring(str(tmp_path), "first")          # "second" is gone
+    srv = ServerProcess(data, str(tmp_path), extra_args=["--kms-keyring", other]).start()
+    try:
+        assert _err(srv.client().get_object, Bucket="keys", Key="k") == (500, "InternalError")
+        assert "'second'" in srv.read_log() and "keys/k" in srv.read_log()
+    finally:
+        srv.stop()
