@@ -95,6 +95,9 @@ def parser() -> argparse.ArgumentParser:
                    help="open connections per worker; more are closed (default 1000)")
     s.add_argument("--tls-cert", metavar="FILE", help="PEM certificate (chain): serve HTTPS")
     s.add_argument("--tls-key", metavar="FILE", help="PEM private key of --tls-cert")
+    s.add_argument("--allow-insecure-sse-c", action="store_true",
+                   help="accept SSE-C customer keys over plain HTTP (local tests only: AWS "
+                        "refuses them without TLS, and so does s3ish by default)")
     add_bench_parser(sub)
     add_admin_parser(sub)
     return p
@@ -249,5 +252,6 @@ def run_server(args) -> None:
                  body_timeout=args.body_timeout, max_connections=max(1, args.max_connections),
                  tls_cert=args.tls_cert, tls_key=args.tls_key, acl_mode=args.acl_mode,
                  compression=args.compression == "on", kms_keyring=args.kms_keyring,
+                 allow_insecure_sse_c=args.allow_insecure_sse_c,
                  default_ownership="" if args.default_ownership == "none"
                  else args.default_ownership))

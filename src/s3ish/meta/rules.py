@@ -149,6 +149,10 @@ def set_bucket_compression(tx: Tx, m: r.SetBucketCompression) -> r.Outcome:
     return _set_config(tx, m.bucket, "compression", m.mode)
 
 
+def set_bucket_encryption(tx: Tx, m: r.SetBucketEncryption) -> r.Outcome:
+    return _set_config(tx, m.bucket, "encryption", m.config)
+
+
 def set_bucket_ownership(tx: Tx, m: r.SetBucketOwnership) -> r.Outcome:
     """Ownership controls; BucketOwnerEnforced needs a private bucket ACL (existing object
     ACLs stay, inert, until the controls change again)."""
@@ -446,6 +450,7 @@ _RULES = {
     r.SetBucketCors: set_bucket_cors, r.SetBucketAcl: set_bucket_acl,
     r.SetBucketOwnership: set_bucket_ownership,
     r.SetBucketCompression: set_bucket_compression, r.SetObjectAcl: set_object_acl,
+    r.SetBucketEncryption: set_bucket_encryption,
     r.PutObject: put_object, r.DeleteObject: delete_object,
     r.SetObjectTags: set_object_tags, r.SetObjectRetention: set_object_retention,
     r.SetObjectLegalHold: set_object_legal_hold,

@@ -253,7 +253,7 @@ class SqliteMetaStore(LifecycleStoreMixin, IamStoreMixin):
         def q(db):
             rows = db.execute(
                 "SELECT upload_id, part_number, data_id, size, etag, mtime, checksum, compression, "
-                "stored_size FROM parts "
+                "stored_size, sse_key FROM parts "
                 "WHERE upload_id=? AND part_number>? ORDER BY part_number LIMIT ?",
                 (upload_id, after, limit)).fetchall()
             return [Part(*r) for r in rows]
