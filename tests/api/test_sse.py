@@ -175,9 +175,14 @@ def test_sse_c_multipart_parts_need_the_upload_key(srv, c, bucket):
     assert _err(c.list_parts, Bucket=bucket, Key="mp", UploadId=uid,
                 **sse_c(OTHER)) == (400, "InvalidArgument")
     etag = c.upload_part(**args, **sse_c(KEY))["ETag"]
-    assert _err(c.complete_multipart_upload, Bucket=bucket, Key="mp", UploadId=uid,
-                MultipartUpload={"Parts": [{"PartNumber": 1, "ETag": etag}]},
-                **sse_c(OTHER)) == (400, "InvalidArgument")
+    # The same bytes sent again under the same key: the same ETag (never the MD5).
+    assert c.upload_part(**args, **sse_c(KEY))["ETag"] == etag != _md5(b"x")
+    done = {"Bucket": bucket, "Key": "mp", "UploadId": uid,
+            "MultipartUpload": {"Parts": [{"PartNumber": 1, "ETag": etag}]}}
+    assert _err(c.complete_multipart_upload, **done, **sse_c(OTHER)) == \
+        (400, "InvalidArgument")
+    assert _err(c.complete_multipart_upload, **done) == (400, "InvalidRequest")
+    c.complete_multipart_upload(**done, **sse_c(KEY))
     # An upload that is not SSE-C takes no customer key.
     plain = c.create_multipart_upload(Bucket=bucket, Key="p")["UploadId"]
     assert _err(c.upload_part, Bucket=bucket, Key="p", UploadId=plain, PartNumber=1,
@@ -487,7 +492,8 @@ def test_folder_written_before_encryption(tmp_path):
                              Body=body, **sse_c(KEY))["ETag"]
         c.complete_multipart_upload(Bucket="legacy", Key="newmp", UploadId=uid,
                                     MultipartUpload={"Parts": [{"PartNumber": 1,
-                                                                "ETag": etag}]})
+                                                                "ETag": etag}]},
+                                    **sse_c(KEY))
         assert c.get_object(Bucket="legacy", Key="new")["Body"].read() == body
         assert c.get_object(Bucket="legacy", Key="newmp", Range="bytes=5-300000",
                             **sse_c(KEY))["Body"].read() == body[5:300001]

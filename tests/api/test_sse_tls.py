@@ -42,5 +42,6 @@ def test_sse_c_over_https(tls):
     etag = c.upload_part(Bucket="tls-sse", Key="mp", UploadId=uid, PartNumber=1, Body=body,
                          **sse_c(KEY))["ETag"]
     c.complete_multipart_upload(Bucket="tls-sse", Key="mp", UploadId=uid,
-                                MultipartUpload={"Parts": [{"PartNumber": 1, "ETag": etag}]})
+                                MultipartUpload={"Parts": [{"PartNumber": 1, "ETag": etag}]},
+                                **sse_c(KEY))
     assert c.get_object(Bucket="tls-sse", Key="mp", **sse_c(KEY))["Body"].read() == body

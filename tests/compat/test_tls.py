@@ -3,7 +3,6 @@ creates; boto3, the AWS CLI, s3cmd, rclone and minio-py each trust that CA (as t
 configure it) and round-trip an object. One server start for the module.
 """
 import hashlib
-import os
 
 import pytest
 import requests

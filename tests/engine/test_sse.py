@@ -202,8 +202,13 @@ def test_multipart_parts_sealed_on_their_own(monkeypatch):
         with pytest.raises(sse.SseUploadKeyMismatch):
             await mp.complete_multipart_upload(u, [(1, p1.etag, {}), (2, p2.etag, {})],
                                                customer=KEY_B)
-        v = await mp.complete_multipart_upload(u, [(1, p1.etag, {}), (2, p2.etag, {})])
-        assert v.sse == "SSE-C" and [p.sse_key for p in v.parts] == [p1.sse_key, p2.sse_key]
+        with pytest.raises(sse.SseUploadKeyRequired):
+            await mp.complete_multipart_upload(u, [(1, p1.etag, {}), (2, p2.etag, {})])
+        again = await mp.upload_part(u, 2, _body(BODY[half:]), "", customer=KEY_A)
+        assert again.etag == p2.etag and again.sse_key != p2.sse_key   # same bytes, same key
+        v = await mp.complete_multipart_upload(u, [(1, p1.etag, {}), (2, p2.etag, {})],
+                                               customer=KEY_A)
+        assert v.sse == "SSE-C" and [p.sse_key for p in v.parts] == [p1.sse_key, again.sse_key]
         assert await _read(e, "m", (half - 10, half + 10), KEY_A) == BODY[half - 10:half + 11]
         assert MARKER not in _stored(e, v)
         await e.meta.close()

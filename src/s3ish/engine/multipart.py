@@ -145,8 +145,8 @@ class Multipart:
                                         customer=None) -> r.ObjectVersion:
         """`wanted` is [(part number, etag, {algorithm: checksum})] as the client listed
         them; `verify(version)` may refuse the result before it is committed. `customer`:
-        an SSE-C key the request gave (optional; checked when given)."""
-        sse.check_upload_key(upload, customer, required=False)
+        the SSE-C key the request gave (an SSE-C upload's own, as each of its parts)."""
+        sse.check_upload_key(upload, customer, required=True)
         have = {}
         after = 0
         while True:

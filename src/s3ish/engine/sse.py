@@ -25,7 +25,10 @@ packages it touches.
 What clients see is the plaintext's: sizes, ranges, Content-MD5 checks and additional
 checksums. The ETag is the plaintext's MD5 under SSE-S3 (as AWS); under SSE-KMS and SSE-C it
 must not reveal that MD5 (AWS's is not the MD5 either): it is the first 16 bytes of
-HMAC-SHA256(unit data key, plaintext MD5), hex, deterministic for the stored unit.
+HMAC-SHA256(K, plaintext MD5), hex, with K = HMAC-SHA256(the unit's data key (SSE-KMS) or the
+customer's key (SSE-C), "s3ish etag key"): a key of its own, never the one that encrypts. Under
+SSE-C the same bytes with the same key get the same ETag (a part sent again keeps its ETag);
+without the key it says nothing.
 
 Which encryption a new object gets: the request's headers (handlers/sse_headers.py parses them
 into `Encryption`), else the bucket's default encryption (SSE-C is never a default), else
@@ -49,6 +52,7 @@ SSE_S3, SSE_KMS, SSE_C = "AES256", "aws:kms", "SSE-C"
 # Wrap AADs of what is wrapped with a customer's key: a unit's data key, an upload's check.
 _UNIT_AAD = b"s3ish sse-c data key"
 _CHECK_AAD = b"s3ish sse-c upload check"
+_ETAG_KEY = b"s3ish etag key"
 
 
 # ---- domain errors (s3/errors.py maps each to AWS's) ----
@@ -190,16 +194,17 @@ class Sealer:
         self.kms = kms
         self.applied = applied
         self.customer = customer
-        # SSE-S3's ETag is the plaintext's MD5 (as AWS); the others must not reveal it.
-        self.masks_etag = applied.sse != SSE_S3
 
-    def new_unit(self) -> tuple[bytes, str]:
-        """(data key, wrapped form for DataPart.sse_key). Blocking (a KMS call)."""
+    def new_unit(self) -> tuple[bytes, str, bytes | None]:
+        """(data key, wrapped form for DataPart.sse_key, the key of the unit's ETag: None
+        for the plaintext's MD5). Blocking (a KMS call)."""
         if self.applied.sse == SSE_C:
             key = sealed.new_data_key()
-            return key, _b64(sealed.wrap(self.customer.key, key, _UNIT_AAD))
+            return key, _b64(sealed.wrap(self.customer.key, key, _UNIT_AAD)), \
+                self.customer.key
         dk = self.kms.generate_data_key(self.applied.sse_kms_key_id or None)
-        return dk.plaintext, dk.sealed
+        # SSE-S3's ETag is the plaintext's MD5 (as AWS); SSE-KMS's must not reveal it.
+        return dk.plaintext, dk.sealed, dk.plaintext if self.applied.sse == SSE_KMS else None
 
 
 def sealer_for(kms, applied: Applied, customer: CustomerKey | None = None) -> Sealer | None:
@@ -243,11 +248,11 @@ async def open_writer(data, describe, small: bool, compressing, sealer: Sealer |
     writer = await run_io(data.writer, describe, small)
     if sealer is not None:
         try:
-            key, wrapped = await run_io(sealer.new_unit)
+            key, wrapped, etag_key = await run_io(sealer.new_unit)
         except BaseException:
             await run_io(writer.abort)
             raise
-        writer = EncryptingWriter(writer, key, wrapped, sealer.masks_etag)
+        writer = EncryptingWriter(writer, key, wrapped, etag_key)
     if compressing and await compressing():
         writer = compress.CompressingWriter(writer)
     return writer
@@ -257,12 +262,11 @@ class EncryptingWriter:
     """A DataWriter that seals what is written through it into the wrapped writer, under the
     unit's data key. Blocking, like the writer it wraps (called from worker threads)."""
 
-    def __init__(self, inner, data_key: bytes, sse_key: str, masks_etag: bool):
+    def __init__(self, inner, data_key: bytes, sse_key: str, etag_key: bytes | None):
         self.inner = inner
         self.data_id = inner.data_id
-        self.data_key = data_key
         self.sse_key = sse_key
-        self.masks_etag = masks_etag
+        self.etag_key = etag_key
         self._sealing = sealed.SealingWriter(inner.write, data_key)
 
     def write(self, block) -> None:
@@ -296,9 +300,10 @@ def part_fields(writer) -> dict:
 def unit_etag(writer, md5: bytes) -> str:
     """The ETag clients see for a unit written through `writer` with plaintext MD5 `md5`."""
     enc = _encrypting(writer)
-    if enc is None or not enc.masks_etag:
+    if enc is None or enc.etag_key is None:
         return md5.hex()
-    return hmac.new(enc.data_key, md5, hashlib.sha256).digest()[:16].hex()
+    key = hmac.new(enc.etag_key, _ETAG_KEY, hashlib.sha256).digest()
+    return hmac.new(key, md5, hashlib.sha256).digest()[:16].hex()
 
 
 # ---- reads ----
