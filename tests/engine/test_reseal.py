@@ -121,6 +121,12 @@ async def _units(e: Engine) -> dict:
     return out
 
 
+async def _etags(e: Engine) -> dict:
+    return {(row.key, row.vpos): (row.version.etag, [p.etag for p in row.version.parts])
+            for bucket in ("u", "v")
+            for row in await e.meta.scan_versions(bucket, "", None, None, 10_000)}
+
+
 def _files(roots) -> dict:
     """Every data file under the roots: (mtime, size, sha256): proof nothing was rewritten."""
     out = {}
@@ -170,6 +176,7 @@ def test_rotate_reseal_and_drop_the_old_versions(tmp_path, monkeypatch):
         assert len(kms_units) == 6 + 2 + 3 + 3 + 4 + 1 and len(ssec_units) == 3 + 3 + 2
         assert all(before[d][1].split(":")[2] == "1" for d in kms_units)
         files = _files([data])
+        etags = await _etags(e)
 
         # Nothing rotated yet: every key is current.
         report = await reseal.reseal_all(e, page=2)
@@ -195,6 +202,7 @@ def test_rotate_reseal_and_drop_the_old_versions(tmp_path, monkeypatch):
         for d in ssec_units:
             assert after[d] == before[d]                  # the customer's wrapping: untouched
         assert _files([data]) == files                    # no data read back, none rewritten
+        assert await _etags(e) == etags                   # the data keys are the same
 
         again = await reseal.reseal_all(e, page=3)
         assert (again.resealed, again.current, again.sse_c, again.raced) == \
