@@ -8,7 +8,9 @@ What a unit carries (the `extra` field of its shard headers, see storage/shardfi
   asked at upload, its encryption (mode, KMS key id, context, bucket key); at commit the
   size, ETag, checksum and time, and how the unit is stored (compression, stored size, the
   wrapped data key of an encrypted unit: the shard headers then hold only ciphertext and
-  wrapped keys, and a rebuilt index reads encrypted objects back as before).
+  wrapped keys, and a rebuilt index reads encrypted objects back as before). Headers are
+  never rewritten: after a key rotation and a reseal (engine/reseal.py) they still name the
+  key version the unit was written with, which the keyring keeps.
 - "part": a multipart part: bucket, key, upload (the CreateMultipartUpload record), part
   number (the upload record carries the encryption chosen at its creation); at commit size,
   ETag, checksum, time, how the unit is stored (as for objects).

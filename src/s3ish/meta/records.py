@@ -358,6 +358,34 @@ class SetBucketEncryption:
 
 
 @dataclass
+class ResealedKey:
+    """A data unit's wrapped data key before and after a reseal (the same data key, wrapped
+    under its KMS key's newest version: storage/kms.py `Kms.reseal`)."""
+    data_id: str
+    old: str
+    new: str
+
+
+@dataclass
+class ResealDataKeys:
+    """Key rotation (engine/reseal.py): the data keys of one version's units re-sealed. A
+    unit whose `sse_key` is no longer `old` (the version was overwritten, deleted or
+    resealed since the scan) is left as it is; nothing else of the version changes."""
+    bucket: str
+    key: str
+    version_id: str
+    keys: list[ResealedKey]
+
+
+@dataclass
+class ResealPartKey:
+    """As ResealDataKeys, for one part of an open multipart upload."""
+    upload_id: str
+    part_number: int
+    unit: ResealedKey
+
+
+@dataclass
 class CreateUpload:
     upload: Upload
 
@@ -390,6 +418,8 @@ Mutation = Mutation | SetBucketPolicy | SetPublicAccessBlock
 Mutation = Mutation | SetBucketCompression
 # Default bucket encryption.
 Mutation = Mutation | SetBucketEncryption
+# Key rotation: data keys re-sealed under their KMS key's newest version.
+Mutation = Mutation | ResealDataKeys | ResealPartKey
 
 
 @dataclass
@@ -399,3 +429,4 @@ class Outcome:
     freed: list[str] = field(default_factory=list)
     version_id: str = ""
     delete_marker: bool = False
+    changed: int = 0          # ResealDataKeys / ResealPartKey: the units whose key it replaced

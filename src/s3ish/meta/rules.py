@@ -12,7 +12,7 @@ sort key, the delete marker's, `now`), so the journal replays to the same rows.
 from typing import Protocol
 
 from ..util.ids import version_sort_at
-from . import errors, iam_rules, ownership
+from . import errors, iam_rules, ownership, reseal_rules
 from . import records as r
 
 DAY = 86400.0
@@ -40,6 +40,7 @@ class Tx(Protocol):
     def insert_upload(self, u: r.Upload) -> None: ...
     def delete_upload(self, upload_id: str) -> list[str]: ...  # its parts' data ids
     def part_ids(self, upload_id: str) -> set[str]: ...
+    def part(self, upload_id: str, part_number: int) -> r.Part | None: ...
     def put_part(self, p: r.Part) -> str | None: ...           # the replaced part's data id
     # The lifecycle worker's schedule: look at this key (upload_id "") or upload from `t` on.
     def lc_schedule(self, bucket: str, key: str, upload_id: str, t: float) -> None: ...
@@ -457,4 +458,5 @@ _RULES = {
     r.CreateUpload: create_upload, r.PutPart: put_part, r.CompleteUpload: complete_upload,
     r.AbortUpload: abort_upload,
     r.SetBucketPolicy: set_bucket_policy, r.SetPublicAccessBlock: set_public_access_block,
+    **reseal_rules.RULES,       # key rotation: wrapped data keys re-sealed (compare-and-swap)
 }

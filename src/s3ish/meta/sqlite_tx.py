@@ -261,6 +261,13 @@ class SqliteTx(sqlite_iam.IamSqliteTx):
         return {r[0] for r in self.db.execute("SELECT data_id FROM parts WHERE upload_id=?",
                                               (upload_id,))}
 
+    def part(self, upload_id, part_number):
+        row = self.db.execute(
+            "SELECT upload_id, part_number, data_id, size, etag, mtime, checksum, compression, "
+            "stored_size, sse_key FROM parts WHERE upload_id=? AND part_number=?",
+            (upload_id, part_number)).fetchone()
+        return Part(*row) if row else None
+
     def put_part(self, p: Part):
         old = self.db.execute("SELECT data_id FROM parts WHERE upload_id=? AND part_number=?",
                               (p.upload_id, p.part_number)).fetchone()
