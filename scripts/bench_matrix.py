@@ -478,7 +478,7 @@ def admin_post(url: str, path: str) -> None:
     """A root-signed POST with no body to the admin API."""
     from urllib.parse import urlsplit
 
-    from s3ish.bench.sigv4 import EMPTY_SHA256, Signer
+    from s3ish.util.sigv4_client import EMPTY_SHA256, Signer
     host = urlsplit(url).netloc
     amz_date, auth = Signer(KEY, SECRET, "us-east-1", host).sign("POST", path,
                                                                   payload_hash=EMPTY_SHA256)
