@@ -504,7 +504,7 @@ def test_folder_written_before_encryption(tmp_path):
 def test_damaged_sealed_unit_is_an_error_never_wrong_bytes(srv, c, bucket):
     """A byte flipped in a sealed unit on a single folder (no bitrot hashes there): the
     package's tag fails, the read is an error (500 before the body, a cut-off body after)."""
-    small, big = os.urandom(100_000), os.urandom(3 * MiB)
+    small, big = os.urandom(200_000), os.urandom(3 * MiB)
     before = _unit_files(srv)
     c.put_object(Bucket=bucket, Key="small", Body=small, ServerSideEncryption="AES256")
     small_unit = [p for p in _unit_files(srv) if p not in before]

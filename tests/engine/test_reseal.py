@@ -109,12 +109,16 @@ async def _populate(e: Engine) -> dict:
 
 
 async def _units(e: Engine) -> dict:
-    """{data id: (sse mode, sse_key)} of every version's and open upload's units."""
+    """{data id: (sse mode, sse_key)} of every version's and open upload's units (a small
+    object's sealed bytes in its record: under ("inline", bucket, key, version))."""
     out = {}
     for bucket in ("u", "v"):
         for row in await e.meta.scan_versions(bucket, "", None, None, 10_000):
             for p in row.version.parts:
                 out[p.data_id] = (row.version.sse, p.sse_key)
+            if row.version.inline_key:
+                out[("inline", bucket, row.key, row.vpos)] = (row.version.sse,
+                                                             row.version.inline_key)
         for u in await e.meta.scan_uploads(bucket, "", "", None, 1000):
             for p in await e.meta.list_parts(u.upload_id, 0, 1000):
                 out[p.data_id] = (u.sse, p.sse_key)
@@ -223,6 +227,9 @@ def test_rotate_reseal_and_drop_the_old_versions(tmp_path, monkeypatch):
     asyncio.run(go())
 
 
+BIG = 50_000       # times a few bytes: over the inline limit, so each object is a data unit
+
+
 def test_a_version_changed_between_scan_and_commit_is_left_alone(tmp_path):
     ring_path = _keyring(tmp_path)
     ring = kms_mod.LocalKeyring(ring_path)
@@ -231,8 +238,8 @@ def test_a_version_changed_between_scan_and_commit_is_left_alone(tmp_path):
         e = Engine(SqliteMetaStore(":memory:"), FolderDataStore(str(tmp_path / "data")),
                    kms=ring)
         await e.create_bucket("u", "o", "us-east-1")
-        old = await e.put_object("u", "k", _chunks(b"old" * 1000), _spec(**S3))
-        await e.put_object("u", "other", _chunks(b"other" * 1000), _spec(**S3))
+        old = await e.put_object("u", "k", _chunks(b"old" * BIG), _spec(**S3))
+        await e.put_object("u", "other", _chunks(b"other" * BIG), _spec(**S3))
         kms_mod.rotate_key(ring_path, "key-one")
         ring.reload()
         commit = reseal._commit
@@ -241,7 +248,7 @@ def test_a_version_changed_between_scan_and_commit_is_left_alone(tmp_path):
         async def overwrite_first(records, engine, report):
             # The scan has read `k`; a client overwrites it before the records commit.
             if not newer:
-                newer.append(await e.put_object("u", "k", _chunks(b"new" * 1000),
+                newer.append(await e.put_object("u", "k", _chunks(b"new" * BIG),
                                                 _spec(**S3)))
             await commit(records, engine, report)
 
@@ -255,7 +262,7 @@ def test_a_version_changed_between_scan_and_commit_is_left_alone(tmp_path):
         assert cur.parts == newer[0].parts           # the new version: as written (v2 already)
         assert cur.parts[0].sse_key.startswith("v1:key-one:2:")
         assert (await e.head_object("u", "other")).parts[0].sse_key.startswith("v1:key-one:2:")
-        assert await _read(e, "u", "k") == b"new" * 1000
+        assert await _read(e, "u", "k") == b"new" * BIG
 
         # The rule itself: a stale `old` text, an unknown unit, a deleted version: no-ops.
         v = await e.head_object("u", "other")

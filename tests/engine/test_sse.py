@@ -80,19 +80,25 @@ def test_sse_s3_stores_sealed_bytes_and_the_plain_md5_as_etag():
     asyncio.run(go())
 
 
-def test_small_and_empty_encrypted_objects_are_never_inline():
+def test_small_and_empty_encrypted_objects_are_kept_inline_sealed():
     async def go():
         e = await _engine()
-        for body in (b"", MARKER):
-            v = await e.put_object("b", "k", _body(body), _spec(mode="AES256"))
-            assert v.inline is None and len(v.parts) == 1 and v.parts[0].sse_key
-            assert MARKER not in _stored(e, v)
-            got = await e.head_object("b", "k")
-            assert got.inline is None
-            if body:
-                assert await _read(e, "k", (0, len(body) - 1)) == body
+        for mode, customer in (("AES256", None), ("", KEY_A)):
+            for body in (b"", MARKER, MARKER * 5000):
+                spec = _spec(mode=mode, customer=customer)
+                v = await e.put_object("b", "k", _body(body), spec)
+                assert v.parts == [] and v.inline_key and MARKER not in v.inline
+                assert len(v.inline) == sealed.sealed_size(len(body))
+                got = await e.head_object("b", "k")
+                assert got.inline == v.inline and got.inline_key == v.inline_key
+                if body:
+                    assert await _read(e, "k", (0, len(body) - 1), customer) == body
+                    assert await _read(e, "k", (3, 7), customer) == body[3:8]
+            with pytest.raises(sse.SseCustomerKeyMismatch if customer else
+                               sse.SseNotApplicable):
+                await _read(e, "k", (0, 1), KEY_B)
         plain = await e.put_object("b", "p", _body(MARKER), PutSpec(owner="owner"))
-        assert plain.inline == MARKER      # unencrypted small objects still are
+        assert plain.inline == MARKER and not plain.inline_key   # in clear when not encrypted
         await e.meta.close()
     asyncio.run(go())
 

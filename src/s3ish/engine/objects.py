@@ -2,7 +2,7 @@
 
 PUT: stream the body into a data unit (hashing as bytes pass, in a worker thread) -> fsync ->
 rename -> one metadata transaction -> the caller responds. Small bodies are kept inline in
-the metadata record instead (never encrypted ones). Data freed by an overwrite or delete is
+the metadata record instead (sealed, for encrypted ones). Data freed by an overwrite or delete is
 removed after commit. Compression and encryption wrap each unit's writer and reader
 (engine/compress.py, engine/sse.py).
 """
@@ -140,17 +140,21 @@ class Engine:
         vsort = new_version_id()
         b = await self.get_bucket(bucket)
         applied = sse.resolve(self.kms, b, spec.sse)
+        sealer = sse.sealer_for(self.kms, applied, spec.sse and spec.sse.customer)
         versioned = self.data.self_describing and b.versioned
         await self.check_lock_request(bucket, spec)
         inline, parts, digests = await self.ingest(
-            body, spec.checksum_algorithm, verify, allow_inline=not applied.sse,
+            body, spec.checksum_algorithm, verify, allow_inline=True,
             describe=lambda: selfdescribe.object_meta(bucket, key, spec, vsort, versioned,
                                                       applied.fields()),
             compressing=lambda: compress.wanted(self, bucket, key, spec.content_type),
-            sealer=sse.sealer_for(self.kms, applied, spec.sse and spec.sse.customer))
+            sealer=sealer)
+        etag, inline_key = parts[0].etag if parts else digests.md5.hex(), ""
+        if inline is not None and sealer is not None:
+            inline, inline_key, etag = await run_io(sse.seal_inline, sealer, inline,
+                                                    digests.md5)
         v = r.ObjectVersion(
-            bucket=bucket, key=key, size=digests.size,
-            etag=parts[0].etag if parts else digests.md5.hex(),
+            bucket=bucket, key=key, size=digests.size, etag=etag, inline_key=inline_key,
             mtime=digests.mtime, owner=spec.owner, content_type=spec.content_type,
             headers=spec.headers, user_meta=spec.user_meta, storage_class=spec.storage_class,
             checksum_algorithm=spec.checksum_algorithm,
@@ -201,7 +205,8 @@ class Engine:
         `describe()`: the unit's metadata, for self-describing stores only (selfdescribe.py);
         such stores keep nothing inline, so every object can be rebuilt from the drives.
         `await compressing()`: whether to store it compressed, asked only of bodies over
-        compress.MIN_SIZE. `sealer` (sse.Sealer): store it encrypted (never inline)."""
+        compress.MIN_SIZE. `sealer` (sse.Sealer): a data unit is stored encrypted (inline
+        bytes are returned in clear: the caller seals them, sse.seal_inline)."""
         describing = self.data.self_describing
         allow_inline = allow_inline and not describing
         describe = describe() if describing and describe is not None else None
@@ -352,10 +357,13 @@ class Engine:
             v = await self.head_object(bucket, key, version_id)
             rng = plan(v)
             sse.check_read(v, customer)
+            keys = sse.Unsealer(self.kms, v, customer) if v.sse else None
+            if v.inline_key and rng is not None and rng[1] >= rng[0]:
+                block = await run_io(sse.read_inline, v, keys, *rng)
+                return v, rng, _blocks(block)
             if rng is None or v.inline is not None or rng[1] < rng[0]:
                 # No body, an inline one, or an empty object (in a data unit on drives).
                 return v, rng, _inline_stream(v, rng)
-            keys = sse.Unsealer(self.kms, v, customer) if v.sse else None
             try:
                 if rng[1] - rng[0] < READ_BLOCK and len(v.parts) == 1:
                     # A small read (objects kept in data units on drives): open, read and

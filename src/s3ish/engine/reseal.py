@@ -35,6 +35,7 @@ from . import sse
 
 log = logging.getLogger("s3ish.engine.reseal")
 
+INLINE = r.ResealedKey.INLINE  # the data id that names a version's inline bytes
 PAGE = 200                  # versions, uploads or parts per scan
 MAX_FAILURES = 100          # failures reported one by one (all are counted)
 
@@ -100,6 +101,8 @@ def _plan_versions(kms, versions: list[r.ObjectVersion],
     out = []
     for v in versions:
         units = [p for p in v.parts if p.sse_key]
+        if v.inline_key:        # a small object's sealed bytes in its record
+            units.append(r.DataPart(INLINE, v.size, sse_key=v.inline_key))
         if not units or v.delete_marker:
             continue
         report.versions += 1

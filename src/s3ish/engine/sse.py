@@ -11,9 +11,10 @@ plaintext each, storage/sealed.py). The data key is kept only wrapped, in the un
 - SSE-C: wrapped with the customer's key (`sealed.wrap`), base64. The customer's key is never
   stored: a wrong key is found out because the unwrap fails. A multipart upload keeps a random
   secret wrapped the same way (`Upload.sse_c_check`), so each part can check its key.
-An encrypted object is never kept inline in its metadata record, so the index, the journal
-and the snapshots hold nothing of its plaintext; erasure coding, bitrot hashes, healing and
-scrubbing all work on the sealed bytes.
+A small encrypted object kept inline in its metadata record is kept sealed there the same way
+(`ObjectVersion.inline` the sealed bytes, `inline_key` its wrapped data key), so the index,
+the journal and the snapshots hold nothing of its plaintext; erasure coding, bitrot hashes,
+healing and scrubbing all work on the sealed bytes.
 
 Layering with compression: compress before encrypting. Writers stack as
 CompressingWriter(EncryptingWriter(store writer)): the sealer seals whatever it is given (the
@@ -300,10 +301,25 @@ def part_fields(writer) -> dict:
 def unit_etag(writer, md5: bytes) -> str:
     """The ETag clients see for a unit written through `writer` with plaintext MD5 `md5`."""
     enc = _encrypting(writer)
-    if enc is None or enc.etag_key is None:
+    return _etag(enc.etag_key if enc is not None else None, md5)
+
+
+def _etag(etag_key: bytes | None, md5: bytes) -> str:
+    if etag_key is None:
         return md5.hex()
-    key = hmac.new(enc.etag_key, _ETAG_KEY, hashlib.sha256).digest()
+    key = hmac.new(etag_key, _ETAG_KEY, hashlib.sha256).digest()
     return hmac.new(key, md5, hashlib.sha256).digest()[:16].hex()
+
+
+def seal_inline(sealer: Sealer, plain: bytes, md5: bytes) -> tuple[bytes, str, str]:
+    """A small body kept in its record, sealed like a unit under a data key of its own:
+    (sealed bytes, wrapped key for ObjectVersion.inline_key, ETag). Blocking (a KMS call)."""
+    key, wrapped, etag_key = sealer.new_unit()
+    out = []
+    writer = sealed.SealingWriter(out.append, key)
+    writer.write(plain)
+    writer.finish()
+    return b"".join(out), wrapped, _etag(etag_key, md5)
 
 
 # ---- reads ----
@@ -320,6 +336,22 @@ def check_read(v: r.ObjectVersion, customer: CustomerKey | None) -> None:
         raise SseCustomerKeyRequired(v.key)
     if v.parts:
         _unwrap_customer(customer, v.parts[0], v.key)
+    elif v.inline_key:
+        _unwrap_customer(customer, _inline_unit(v), v.key)
+
+
+def _inline_unit(v: r.ObjectVersion) -> r.DataPart:
+    """The inline bytes of an encrypted version, described as the unit they stand for."""
+    return r.DataPart(r.ResealedKey.INLINE, v.size, v.etag, sse_key=v.inline_key)
+
+
+def read_inline(v: r.ObjectVersion, keys: "Unsealer", start: int, end: int) -> bytes:
+    """Plaintext bytes [start, end] of an encrypted version kept inline. Blocking."""
+    sealed_bytes = v.inline
+    reader = sealed.SealedReader(lambda at, n: sealed_bytes[at: at + n],
+                                 keys.data_key(_inline_unit(v)), v.size,
+                                 stored_size=len(sealed_bytes))
+    return bytes(reader.read(start, end - start + 1))
 
 
 def _unwrap_customer(customer: CustomerKey, part: r.DataPart, key: str) -> bytes:

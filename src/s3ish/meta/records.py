@@ -94,6 +94,9 @@ class ObjectVersion:
     checksum_value: str = ""
     checksum_type: str = ""   # FULL_OBJECT or COMPOSITE
     inline: bytes | None = None                     # small objects live in the record
+    # Encrypted small objects: `inline` holds their sealed bytes (storage/sealed.py) and this
+    # their wrapped data key, in DataPart.sse_key's form ("": inline bytes in clear).
+    inline_key: str = ""
     parts: list[DataPart] = field(default_factory=list)
     tags: dict = field(default_factory=dict)
     # With self-describing drives: the data unit holding this record (multipart objects),
@@ -360,10 +363,13 @@ class SetBucketEncryption:
 @dataclass
 class ResealedKey:
     """A data unit's wrapped data key before and after a reseal (the same data key, wrapped
-    under its KMS key's newest version: storage/kms.py `Kms.reseal`)."""
+    under its KMS key's newest version: storage/kms.py `Kms.reseal`). The data id INLINE
+    stands for a small object's sealed bytes kept in its record (ObjectVersion.inline_key)."""
     data_id: str
     old: str
     new: str
+
+    INLINE = "(inline)"       # no data id looks like this (util.ids makes hex ids)
 
 
 @dataclass

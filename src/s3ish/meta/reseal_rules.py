@@ -32,6 +32,10 @@ def reseal_data_keys(tx: Tx, m: r.ResealDataKeys) -> r.Outcome:
         return r.Outcome()
     wanted = {k.data_id: k for k in m.keys}
     changed = sum(_swap(p, wanted[p.data_id]) for p in v.parts if p.data_id in wanted)
+    k = wanted.get(r.ResealedKey.INLINE)
+    if k is not None and k.old and k.new and v.inline_key == k.old:
+        v.inline_key = k.new         # the sealed bytes in the record keep their data key
+        changed += 1
     if changed:
         cur = tx.current(m.bucket, m.key)
         tx.update_version(v, cur is not None and cur.version_id == v.version_id)
