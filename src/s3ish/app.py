@@ -12,6 +12,7 @@ import os
 from . import preflight
 from .admin.access import bearer_ok, root_refusal
 from .admin.api import AdminAPI
+from .admin.restore.local import refuse_partial
 from .bg import worker
 from .bg.drivewatch import DriveWatcher, join_at_start
 from .bg.healer import Healer
@@ -317,6 +318,9 @@ def recover(cfg: Config) -> None:
     no metadata references (a crash between rename and commit leaves those)."""
     if cfg.in_memory:
         return
+    partial = refuse_partial(cfg.drives or [cfg.data])
+    if partial:
+        raise SystemExit(f"s3ish: {partial}")
     drive_set = None
     try:
         if cfg.erasure:

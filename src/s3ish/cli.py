@@ -1,4 +1,4 @@
-"""Command line: `s3ish server ...`, `s3ish bench ...`."""
+"""Command line: `s3ish server ...`, `s3ish bench ...`, `s3ish admin ...`, `s3ish restore ...`."""
 import argparse
 import ipaddress
 import logging
@@ -6,6 +6,7 @@ import os
 import sys
 
 from .admin.cli import add_admin_parser, run_admin
+from .admin.restore.command import add_restore_parser, run_restore
 from .bench.cli import add_bench_parser, run_bench
 from .config import Config, expand_drives
 
@@ -97,6 +98,7 @@ def parser() -> argparse.ArgumentParser:
     s.add_argument("--tls-key", metavar="FILE", help="PEM private key of --tls-cert")
     add_bench_parser(sub)
     add_admin_parser(sub)
+    add_restore_parser(sub)
     return p
 
 
@@ -140,6 +142,8 @@ def main(argv=None) -> None:
         sys.exit(run_bench(args))
     elif args.command == "admin":
         sys.exit(run_admin(args))
+    elif args.command == "restore":
+        sys.exit(run_restore(args))
 
 
 def _parse(p: argparse.ArgumentParser, argv) -> argparse.Namespace:

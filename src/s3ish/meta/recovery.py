@@ -220,20 +220,45 @@ def index_lsn(db_path: str) -> int:
 def _replay(db, drives: list[str]) -> dict:
     done = db.execute("SELECT lsn FROM journal_state WHERE id = 1").fetchone()[0]
     records = [(lsn, ms) for lsn, ms in journal.read_merged(drives) if lsn > done]
-    applied = skipped = 0
     db.execute("BEGIN IMMEDIATE")
     try:
-        for lsn, mutations in records:
-            done_here, skipped_here = _apply_all(db, mutations)
-            applied += done_here
-            skipped += skipped_here
-            db.execute("UPDATE journal_state SET lsn = ? WHERE id = 1", (lsn,))
+        result = apply_records(db, records)
         db.execute("COMMIT")
     except BaseException:
         db.execute("ROLLBACK")
         raise
     lsns = [lsn for lsn, _ in records]
-    return {"records": len(records), "mutations": applied, "skipped": skipped,
+    return {**result,
             # Numbers absent from every drive: each is a commit that was refused.
             "lsn_gaps": (lsns[-1] - done - len(lsns)) if lsns else 0,
             "last_lsn": lsns[-1] if lsns else done}
+
+
+def apply_records(db, records) -> dict:
+    """Apply journal records `(lsn, [mutation])`, in LSN order, inside the caller's
+    transaction, moving the index's position along with each: how the journal is replayed
+    at start-up, by a rebuild and by `s3ish restore` (one function, so they cannot differ).
+    Returns counts."""
+    n = applied = skipped = 0
+    for lsn, mutations in records:
+        done_here, skipped_here = _apply_all(db, mutations)
+        applied += done_here
+        skipped += skipped_here
+        n += 1
+        db.execute("UPDATE journal_state SET lsn = ? WHERE id = 1", (lsn,))
+    return {"records": n, "mutations": applied, "skipped": skipped}
+
+
+def seed_drives(db_path: str, drives: list[str]) -> int:
+    """Give every drive of a set the whole index at its position (server stopped, the index
+    made elsewhere: `s3ish restore`): a snapshot, and a journal based at it, so the drives
+    alone can rebuild the index as `assess` demands. Returns the LSN."""
+    db = sqlite3.connect(db_path, isolation_level=None)
+    try:
+        lsn = db.execute("SELECT lsn FROM journal_state WHERE id = 1").fetchone()[0]
+        for drive in drives:
+            _write_snapshot(db, drive)
+            journal.restart_at(drive, lsn)
+    finally:
+        db.close()
+    return lsn

@@ -1,0 +1,245 @@
+"""`s3ish restore` (server stopped, empty folders): rebuild a server's folders from the cold
+tier alone, to the high-water mark or to an earlier point (--to-lsn N, --to-time T).
+
+Steps (docs/tier.md, "Restore"): read manifest.json; pick the target; download the newest
+checkpoint at or below it (or start from an empty index) and the segments after it; replay
+their records up to exactly the target; fetch every data unit the index references into the
+local store under its own id; leave the journal state and the marker the server starts from.
+Nothing is ever written to the remote. Progress goes to stderr, the summary to stdout
+(`--json`: one JSON document).
+"""
+import asyncio
+import json
+import os
+import sys
+import time
+
+from ...config import expand_drives
+from ...tier.config import TierConfig, TierConfigError
+from ...tier.errors import NotFound, RemoteError
+from ...tier.remote import Remote
+from ...tier.retry import retrying
+from ...util.threads import run_io
+from . import index, local, plan, units
+from .plan import RestoreError
+
+PROGRESS_EVERY = 2.0          # seconds between progress lines while data streams in
+MANIFEST_LIMIT = 64 << 20
+
+
+def add_restore_parser(sub) -> None:
+    r = sub.add_parser("restore", help="rebuild a stopped server's folders from the cold tier "
+                       "(to its high-water mark, or to a point in time)")
+    r.add_argument("--tier-endpoint", required=True, metavar="URL",
+                   help="the S3 service of the cold tier (credentials from "
+                   "S3ISH_TIER_ACCESS_KEY / S3ISH_TIER_SECRET_KEY)")
+    r.add_argument("--tier-bucket", required=True, metavar="BUCKET")
+    r.add_argument("--tier-prefix", default="", metavar="PREFIX")
+    r.add_argument("--tier-region", default="us-east-1", metavar="REGION")
+    r.add_argument("--data", action="append", required=True, metavar="DIR",
+                   help="the empty folder to restore into; repeat (or DIR{1...4}) for the "
+                   "drives of an erasure set")
+    r.add_argument("--parity", type=int, default=None,
+                   help="parity shards per block with several drives (the server's --parity)")
+    r.add_argument("--create-drives", action="store_true",
+                   help="create drive folders that do not exist")
+    to = r.add_mutually_exclusive_group()
+    to.add_argument("--to-lsn", type=int, metavar="N",
+                    help="restore the state at log position N (at most the high-water mark)")
+    to.add_argument("--to-time", metavar="TIME",
+                    help="restore the state at TIME, ISO 8601 UTC (2026-12-02T21:00:00Z): "
+                    "every record committed at or before it")
+    r.add_argument("--jobs", type=int, default=4, metavar="N",
+                   help="data units fetched at once (default 4)")
+    r.add_argument("--json", action="store_true", help="print the summary as JSON")
+
+
+class Progress:
+    """One line per step on stderr; while data streams, a line every PROGRESS_EVERY s."""
+
+    def __init__(self, out=None):
+        self.out = out or sys.stderr
+        self.units = self.bytes = 0
+        self.total_units = self.total_bytes = 0
+        self._last = 0.0
+        self._started = time.monotonic()
+
+    def say(self, message: str) -> None:
+        print(f"restore: {message}", file=self.out, flush=True)
+
+    def retry(self, exc, attempt: int, delay: float) -> None:
+        self.say(f"retrying in {delay:.1f} s (attempt {attempt + 1}): {exc}")
+
+    def data_started(self, n: int, nbytes: int) -> None:
+        self.total_units, self.total_bytes = n, nbytes
+        self._started = self._last = time.monotonic()
+        self.say(f"data: {n} units, {nbytes / 1e6:.1f} MB to fetch")
+
+    def unit(self, unit, n: int) -> None:
+        self.units += 1
+        self.bytes += n
+        now = time.monotonic()
+        if now - self._last >= PROGRESS_EVERY or self.units == self.total_units:
+            self._last = now
+            self.say(f"data: {self.units}/{self.total_units} units, {self.bytes / 1e6:.1f}/"
+                     f"{self.total_bytes / 1e6:.1f} MB, "
+                     f"{units.rate(self.bytes, self._started):.1f} MB/s")
+
+
+def run_restore(args) -> int:
+    progress = Progress()
+    try:
+        config = TierConfig.from_env(args.tier_endpoint, args.tier_bucket, args.tier_prefix,
+                                     args.tier_region)
+        when = plan.parse_time(args.to_time) if args.to_time else None
+        target = local.Target(expand_drives(args.data), args.parity, args.create_drives)
+    except (TierConfigError, RestoreError) as e:
+        print(f"restore: {e}", file=sys.stderr)
+        return 2
+    try:
+        target.open()
+        summary = asyncio.run(restore(config, target, args.to_lsn, when, args.jobs,
+                                      progress))
+    except (RestoreError, RemoteError, OSError) as e:
+        what = "the remote failed: " if isinstance(e, RemoteError) else ""
+        print(f"restore: {what}{e}", file=sys.stderr)
+        if os.path.isdir(target.work):
+            print(f"restore: nothing usable was left: empty {', '.join(target.folders)} "
+                  "before running the restore again", file=sys.stderr)
+        return 1
+    finally:
+        target.close()
+    if args.json:
+        print(json.dumps(summary, indent=2))
+    else:
+        for k, v in summary.items():
+            print(f"{k:16s} {v}")
+    return 0
+
+
+async def restore(config: TierConfig, target: "local.Target", to_lsn: int | None,
+                  when: float | None, jobs: int, progress: Progress,
+                  backoff: dict | None = None) -> dict:
+    """The restore itself, into `target` (opened); returns the summary."""
+    started = time.monotonic()
+    backoff = backoff or {}
+    async with Remote(config) as remote:
+        def again(op):
+            return retrying(op, on_error=progress.retry, **backoff)
+
+        manifest = await _manifest(remote, again)
+        progress.say(f"manifest: generation {manifest.generation}, high-water mark "
+                     f"{manifest.hwm}, {len(manifest.segments)} segments, "
+                     f"{len(manifest.checkpoints)} checkpoints")
+        files: dict[str, str] = {}      # segment key -> downloaded file
+        if to_lsn is not None:
+            lsn, how = plan.check_lsn(manifest, to_lsn), "--to-lsn"
+        elif when is not None:
+            lsn, how = await _time_target(remote, again, manifest, when, target, files), \
+                "--to-time"
+        else:
+            lsn, how = manifest.hwm, "the high-water mark"
+        checkpoint = plan.start_point(manifest, lsn)
+        start = checkpoint.lsn if checkpoint else 0
+        segments = plan.segments_for(manifest, start, lsn)
+        progress.say(f"target: {lsn} ({how}); from "
+                     f"{f'checkpoint {checkpoint.key}' if checkpoint else 'an empty index'}"
+                     f", then {len(segments)} segments")
+        fetched = 0
+        ckpt_file = None
+        if checkpoint is not None:
+            ckpt_file = target.path("checkpoint.sqlite3")
+            fetched += await _download(remote, again, checkpoint.key, checkpoint.size,
+                                       ckpt_file, "checkpoint")
+        built = target.path("index.sqlite3")
+        await run_io(index.start_index, built, ckpt_file, start)
+        for seg in segments:
+            if seg.key not in files:
+                files[seg.key] = target.path(f"segment-{len(files)}.seg")
+                fetched += await _download(remote, again, seg.key, seg.size, files[seg.key],
+                                           "segment")
+        applied = await run_io(index.replay, built, [(s, files[s.key]) for s in segments],
+                               lsn)
+        progress.say(f"index: {applied['records']} records applied "
+                     f"({applied['mutations']} mutations, {applied['skipped']} skipped)")
+        n, total = await run_io(units.totals, built)
+        progress.data_started(n, total)
+        data_started = time.monotonic()
+        fetcher = units.Fetcher(remote, target.store, jobs, on_unit=progress.unit,
+                                on_retry=progress.retry, backoff=backoff)
+        got_units, got_bytes = await fetcher.run(
+            units.iter_units(built, describing=target.store.self_describing))
+        data_seconds = time.monotonic() - data_started
+    await run_io(target.finish, built, local.marker_doc(lsn, manifest))
+    seconds = time.monotonic() - started
+    progress.say(f"done: the folders hold the state at {lsn}")
+    return {"lsn": lsn, "generation": manifest.generation, "hwm": manifest.hwm,
+            "checkpoint": checkpoint.lsn if checkpoint else None,
+            "segments": len(segments), "records": applied["records"],
+            "mutations": applied["mutations"], "skipped": applied["skipped"],
+            "units": got_units, "data_bytes": got_bytes, "bytes": got_bytes + fetched,
+            "seconds": round(seconds, 3), "data_seconds": round(data_seconds, 3),
+            "mb_per_s": round((got_bytes + fetched) / 1e6 / max(seconds, 1e-9), 3),
+            "data_mb_per_s": round(got_bytes / 1e6 / max(data_seconds, 1e-9), 3),
+            "data": target.folders}
+
+
+async def _manifest(remote, again) -> "plan.Manifest":
+    async def get():
+        try:
+            return await remote.get_bytes("manifest.json", limit=MANIFEST_LIMIT)
+        except NotFound:
+            where = f"s3://{remote.config.bucket}/{remote.config.prefix}manifest.json"
+            raise RestoreError(f"no {where}: nothing was shipped there (check --tier-bucket "
+                               "and --tier-prefix)") from None
+    raw = await again(get)
+    try:
+        doc = json.loads(raw)
+    except ValueError:
+        raise RestoreError("manifest.json is not JSON") from None
+    return plan.parse_manifest(doc)
+
+
+async def _time_target(remote, again, manifest, when: float, target, files: dict) -> int:
+    """The largest record position committed at or before `when`: from the manifest's
+    times where they decide, else by reading the segments that straddle `when` (kept for
+    the replay)."""
+    best, to_read = plan.time_candidates(manifest, when)
+    for seg in to_read:
+        files[seg.key] = target.path(f"segment-{len(files)}.seg")
+        await _download(remote, again, seg.key, seg.size, files[seg.key], "segment")
+        found = await run_io(index.latest_at, files[seg.key], seg, when)
+        if found is not None:
+            best = found if best is None else max(best, found)
+    if best is None:
+        first = plan.covered(manifest)[:1]
+        oldest = (f"; the oldest kept record is {first[0].first} at "
+                  f"{plan.format_time(first[0].first_time)}") if first else ""
+        raise RestoreError(f"no record committed at or before {plan.format_time(when)} "
+                           f"in the cold tier{oldest}")
+    return min(best, manifest.hwm)
+
+
+async def _download(remote, again, key: str, size: int, path: str, what: str) -> int:
+    """Stream `key` into the file at `path` (rewritten by each attempt); its size must be
+    the manifest's."""
+    async def attempt():
+        try:
+            body = await remote.get(key)
+        except NotFound:
+            raise RestoreError(f"{what} {key} named in manifest.json is missing from the "
+                               "remote") from None
+        async with body:
+            f = await run_io(open, path, "wb")
+            try:
+                n = 0
+                async for chunk in body:
+                    n += len(chunk)
+                    await run_io(f.write, chunk)
+            finally:
+                await run_io(f.close)
+        if n != size:
+            raise RestoreError(f"{what} {key} is {n} bytes on the remote; manifest.json "
+                               f"says {size}")
+        return n
+    return await again(attempt)

@@ -1,0 +1,220 @@
+"""`s3ish restore` from a cold tier built by hand in the TIER_SPEC layout (tests/tier/
+handship.py: a real 4-drive server's checkpoints, journal segments and data units), on moto
+and on a second s3ish: the restored folders (one folder, or four drives) serve exactly the
+objects and versions acknowledged up to the target, byte-exact, with their metadata, tags,
+ACLs, multipart objects, open uploads and compressed objects."""
+import hashlib
+import json
+import os
+import subprocess
+import sys
+import time
+import uuid
+
+import pytest
+
+from tests.support import ServerProcess
+from tests.tier.handship import HandShipper, lsn_now
+
+MiB = 1 << 20
+RESTORE_ENV_KEYS = ("S3ISH_TIER_ACCESS_KEY", "S3ISH_TIER_SECRET_KEY")
+
+
+# ---- what a client sees of a server, compared before and after ----
+
+def state(c) -> dict:
+    """Every bucket's versioning, tags, versions (bytes by digest, metadata, tags, ACL),
+    delete markers and open uploads with their parts."""
+    out = {}
+    for b in sorted(x["Name"] for x in c.list_buckets()["Buckets"]):
+        doc = {"versioning": c.get_bucket_versioning(Bucket=b).get("Status", "")}
+        try:
+            doc["tags"] = c.get_bucket_tagging(Bucket=b)["TagSet"]
+        except c.exceptions.ClientError:
+            doc["tags"] = None
+        versions, markers = [], []
+        for page in c.get_paginator("list_object_versions").paginate(Bucket=b):
+            for v in page.get("Versions", []):
+                key, vid = v["Key"], v["VersionId"]
+                got = c.get_object(Bucket=b, Key=key, VersionId=vid)
+                body = got["Body"].read()
+                acl = c.get_object_acl(Bucket=b, Key=key, VersionId=vid)
+                versions.append({
+                    "key": key, "version": vid, "latest": v["IsLatest"], "etag": v["ETag"],
+                    "size": v["Size"], "mtime": v["LastModified"].isoformat(),
+                    "sha256": hashlib.sha256(body).hexdigest(), "length": len(body),
+                    "type": got["ContentType"], "meta": got["Metadata"],
+                    "tags": c.get_object_tagging(Bucket=b, Key=key, VersionId=vid)["TagSet"],
+                    "acl": acl["Grants"]})
+            markers += [(m["Key"], m["VersionId"], m["IsLatest"])
+                        for m in page.get("DeleteMarkers", [])]
+        uploads = []
+        for u in c.list_multipart_uploads(Bucket=b).get("Uploads", []):
+            parts = c.list_parts(Bucket=b, Key=u["Key"], UploadId=u["UploadId"])
+            uploads.append((u["Key"], u["UploadId"],
+                            [(p["PartNumber"], p["ETag"], p["Size"])
+                             for p in parts.get("Parts", [])]))
+        out[b] = {**doc, "versions": versions, "markers": markers, "uploads": uploads}
+    return out
+
+
+def _text(n: int, seed: str) -> bytes:
+    """Compressible bytes (stored compressed with --compression on)."""
+    line = f"{seed} the quick brown fox jumps over the lazy dog\n".encode()
+    return (line * (n // len(line) + 1))[:n]
+
+
+# ---- the source: a 4-drive server written in phases, each phase's end a restore point ----
+
+class Source:
+    points: dict          # name -> (lsn, state, time)
+    ship: HandShipper
+
+
+def _phase_a1(c):
+    c.create_bucket(Bucket="plain", ObjectOwnership="ObjectWriter")
+    c.put_bucket_tagging(Bucket="plain", Tagging={"TagSet": [{"Key": "team", "Value": "a"}]})
+    c.put_object(Bucket="plain", Key="small", Body=b"ten bytes!", ContentType="text/plain",
+                 Metadata={"color": "blue"}, Tagging="k1=v1", ACL="public-read")
+    c.put_object(Bucket="plain", Key="random", Body=os.urandom(3 * MiB + 17))
+    c.put_object(Bucket="plain", Key="text.txt", Body=_text(2 * MiB + 5, "a"),
+                 ContentType="text/plain")
+    c.put_object(Bucket="plain", Key="dir/ü &x?", Body=os.urandom(200 * 1024))
+
+
+def _phase_a2(c):
+    c.put_object(Bucket="plain", Key="deleted-later", Body=os.urandom(150 * 1024))
+    c.put_object(Bucket="plain", Key="overwritten", Body=b"first " * 40000)
+    up = c.create_multipart_upload(Bucket="plain", Key="mp", Metadata={"m": "1"})
+    parts = [os.urandom(5 * MiB), _text(300 * 1024, "tail")]
+    done = [{"PartNumber": i, "ETag": c.upload_part(Bucket="plain", Key="mp", PartNumber=i,
+                                                    UploadId=up["UploadId"], Body=p)["ETag"]}
+            for i, p in enumerate(parts, 1)]
+    c.complete_multipart_upload(Bucket="plain", Key="mp", UploadId=up["UploadId"],
+                                MultipartUpload={"Parts": done})
+    c.create_bucket(Bucket="ver")
+    c.put_bucket_versioning(Bucket="ver", VersioningConfiguration={"Status": "Enabled"})
+    c.put_object(Bucket="ver", Key="k", Body=b"v1")
+    c.put_object(Bucket="ver", Key="k", Body=os.urandom(400 * 1024))
+    c.put_object(Bucket="ver", Key="marked", Body=b"under a marker")
+    c.delete_object(Bucket="ver", Key="marked")
+    up = c.create_multipart_upload(Bucket="plain", Key="open")
+    c.upload_part(Bucket="plain", Key="open", PartNumber=1, UploadId=up["UploadId"],
+                  Body=_text(200 * 1024, "open part"))
+
+
+def _phase_b(c):
+    c.put_object(Bucket="plain", Key="new-in-b", Body=os.urandom(180 * 1024))
+    c.put_object(Bucket="plain", Key="overwritten", Body=b"second " * 40000)
+    c.put_object_tagging(Bucket="plain", Key="small",
+                         Tagging={"TagSet": [{"Key": "k2", "Value": "v2"}]})
+    c.put_object(Bucket="ver", Key="k", Body=b"v3, in phase b")
+
+
+def _phase_c(c):
+    c.delete_object(Bucket="plain", Key="deleted-later")
+    c.put_object(Bucket="plain", Key="new-in-c", Body=_text(500 * 1024, "c"))
+    c.put_object(Bucket="plain", Key="overwritten", Body=b"third")
+    vid = c.list_object_versions(Bucket="ver", Prefix="k")["Versions"][-1]["VersionId"]
+    c.delete_object(Bucket="ver", Key="k", VersionId=vid)
+    c.put_bucket_tagging(Bucket="plain", Tagging={"TagSet": [{"Key": "team", "Value": "c"}]})
+    up = c.create_multipart_upload(Bucket="ver", Key="open-c")
+    c.upload_part(Bucket="ver", Key="open-c", PartNumber=2, UploadId=up["UploadId"],
+                  Body=os.urandom(120 * 1024))
+
+
+@pytest.fixture(scope="module")
+def source(tmp_path_factory):
+    tmp = tmp_path_factory.mktemp("restore-source")
+    drives = [str(tmp / f"d{i}") for i in range(1, 5)]
+    srv = ServerProcess(drives, str(tmp), extra_args=["--scrub-rate", "0",
+                                                      "--compression", "on"]).start()
+    src = Source()
+    src.ship = ship = HandShipper(drives)
+    src.points = {}
+    try:
+        c = srv.client()
+        for name, phase in (("a1", _phase_a1), ("a2", _phase_a2), ("b", _phase_b),
+                            ("c", _phase_c)):
+            phase(c)
+            time.sleep(0.05)
+            t = ship.mark_time()
+            time.sleep(0.05)
+            ship.copy_data()
+            src.points[name] = (lsn_now(drives), state(c), t)
+            if name == "a2":
+                assert ship.checkpoint() == src.points["a2"][0]
+    finally:
+        srv.stop()
+    src.objects = ship.build(per_segment=7)
+    src.hwm = src.points["c"][0]
+    return src
+
+
+@pytest.fixture(scope="module")
+def remotes():
+    return {}
+
+
+@pytest.fixture
+def remote(service, source, remotes):
+    """The source's remote contents in a bucket of `service` (uploaded once per service)."""
+    if service.name not in remotes:
+        name = f"restore-{uuid.uuid4().hex[:10]}"
+        s3 = service.boto()
+        s3.create_bucket(Bucket=name)
+        for key, body in source.objects.items():
+            s3.put_object(Bucket=name, Key=f"pre/{key}", Body=body)
+        remotes[service.name] = name
+    return service, remotes[service.name]
+
+
+def restore(service, bucket, data, *extra, endpoint=None, prefix="pre", check=True):
+    env = {**os.environ, "S3ISH_TIER_ACCESS_KEY": service.access_key,
+           "S3ISH_TIER_SECRET_KEY": service.secret_key}
+    r = subprocess.run([sys.executable, "-m", "s3ish", "restore",
+                        "--tier-endpoint", endpoint or service.endpoint,
+                        "--tier-bucket", bucket, "--tier-prefix", prefix,
+                        *[a for d in data for a in ("--data", d)], "--json", *extra],
+                       capture_output=True, text=True, env=env, timeout=300)
+    if check:
+        assert r.returncode == 0, r.stderr
+        return json.loads(r.stdout), r.stderr
+    return r
+
+
+def serve_state(data, tmp_path):
+    srv = ServerProcess(data if len(data) > 1 else data[0], str(tmp_path),
+                        extra_args=["--scrub-rate", "0"]).start()
+    try:
+        return state(srv.client())
+    finally:
+        srv.stop()
+
+
+def _targets(tmp_path, layout):
+    if layout == "folder":
+        return [str(tmp_path / "restored")]
+    drives = [str(tmp_path / f"r{i}") for i in range(1, 5)]
+    for d in drives:
+        os.makedirs(d)
+    return drives
+
+
+# ---- restores ----
+
+@pytest.mark.parametrize("layout", ["folder", "drives"])
+def test_restore_to_the_high_water_mark(remote, source, tmp_path, layout):
+    service, bucket = remote
+    data = _targets(tmp_path, layout)
+    summary, log = restore(service, bucket, data)
+    lsn, expected, _ = source.points["c"]
+    assert summary["lsn"] == lsn == source.hwm and summary["generation"] == 1
+    assert summary["checkpoint"] == source.points["a2"][0]
+    assert summary["units"] > 0 and summary["mb_per_s"] > 0
+    assert "data:" in log and "target:" in log
+    with open(os.path.join(data[0], ".s3ish", "tier", "restored.json")) as f:
+        marker = json.load(f)
+    assert (marker["lsn"], marker["generation"]) == (lsn, 1) and marker["time"] > 0
+    assert not os.path.exists(os.path.join(data[0], ".s3ish", "tier", "restore"))
+    assert serve_state(data, tmp_path) == expected
