@@ -218,3 +218,136 @@ def test_restore_to_the_high_water_mark(remote, source, tmp_path, layout):
     assert (marker["lsn"], marker["generation"]) == (lsn, 1) and marker["time"] > 0
     assert not os.path.exists(os.path.join(data[0], ".s3ish", "tier", "restore"))
     assert serve_state(data, tmp_path) == expected
+
+
+def _iso(t: float) -> str:
+    import datetime
+    return datetime.datetime.fromtimestamp(t, datetime.timezone.utc).strftime(
+        "%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+@pytest.mark.parametrize("point,layout", [("b", "drives"), ("a2", "folder"),
+                                          ("a1", "drives")])
+def test_restore_to_an_earlier_position(remote, source, tmp_path, point, layout):
+    """b: the checkpoint (a2) and the segments after it, stopping inside a segment; a2: the
+    checkpoint alone; a1: below the only checkpoint, every record from the first."""
+    service, bucket = remote
+    lsn, expected, _ = source.points[point]
+    data = _targets(tmp_path, layout)
+    summary, _ = restore(service, bucket, data, "--to-lsn", str(lsn))
+    checkpoint = source.points["a2"][0]
+    assert summary["lsn"] == lsn
+    assert summary["checkpoint"] == (checkpoint if lsn >= checkpoint else None)
+    assert summary["records"] == lsn - (summary["checkpoint"] or 0)
+    got = serve_state(data, tmp_path)
+    assert got == expected
+    if point == "b":    # written later: absent; deleted later: present
+        keys = {v["key"] for v in got["plain"]["versions"]}
+        assert "new-in-c" not in keys and "deleted-later" in keys
+
+
+def test_restore_to_a_time(remote, source, tmp_path):
+    service, bucket = remote
+    lsn, expected, t_b = source.points["b"]
+    t_c = source.points["c"][2]
+    data = _targets(tmp_path, "folder")
+    summary, log = restore(service, bucket, data, "--to-time", _iso((t_b + t_c) / 2))
+    assert summary["lsn"] == lsn and "--to-time" in log
+    assert serve_state(data, tmp_path) == expected
+
+
+def test_a_restored_server_goes_on_from_the_target(remote, source, tmp_path):
+    """The next commit gets the position after the target; the drives alone (snapshot and
+    journal) can rebuild the index."""
+    from s3ish.meta import recovery
+    service, bucket = remote
+    data = _targets(tmp_path, "drives")
+    lsn = source.points["b"][0]
+    restore(service, bucket, data, "--to-lsn", str(lsn))
+    assert recovery.assess(data).complete
+    srv = ServerProcess(data, str(tmp_path), extra_args=["--scrub-rate", "0"]).start()
+    try:
+        c = srv.client()
+        c.put_object(Bucket="plain", Key="after-restore", Body=b"x")
+        assert lsn_now(data) > lsn
+        assert c.get_object(Bucket="plain", Key="new-in-b")["Body"].read()
+    finally:
+        srv.stop()
+
+
+# ---- refusals ----
+
+def _run_fail(service, bucket, data, *extra, prefix="pre"):
+    r = restore(service, bucket, data, *extra, prefix=prefix, check=False)
+    assert r.returncode != 0 and r.stdout == ""
+    return r.stderr
+
+
+@pytest.mark.parametrize("service", ["moto"], indirect=True)
+def test_refusals(remote, source, tmp_path):
+    service, bucket = remote
+    busy = tmp_path / "busy"
+    busy.mkdir()
+    (busy / "something").write_text("x")
+    err = _run_fail(service, bucket, [str(busy)])
+    assert "not empty" in err and str(busy) in err
+    assert os.listdir(busy) == ["something"]
+
+    folder = str(tmp_path / "f")
+    err = _run_fail(service, bucket, [folder], "--to-lsn", str(source.hwm + 1))
+    assert f"above the cold tier's high-water mark {source.hwm}" in err
+    err = _run_fail(service, bucket, [str(tmp_path / "g")], prefix="nothing-here")
+    assert "no s3://" in err and "nothing-here/manifest.json" in err
+    err = _run_fail(service, bucket, [str(tmp_path / "h")], "--to-time", "2026-12-02 21:00")
+    assert "time zone" in err
+    err = _run_fail(service, bucket, [str(tmp_path / "i")], "--to-time",
+                    "2001-01-01T00:00:00Z")
+    assert "no record committed at or before 2001-01-01T00:00:00.000Z" in err
+
+
+@pytest.fixture
+def broken(remote, source):
+    """The source's remote under another prefix, without its last segment."""
+    service, bucket = remote
+    manifest = json.loads(source.objects["manifest.json"])
+    gone = manifest["segments"][-1]["key"]
+    s3 = service.boto()
+    prefix = f"broken-{uuid.uuid4().hex[:6]}"
+    for key, body in source.objects.items():
+        if key != gone:
+            s3.put_object(Bucket=bucket, Key=f"{prefix}/{key}", Body=body)
+    return prefix, gone, manifest["segments"][-1]
+
+
+def test_a_missing_segment_is_named(remote, broken, tmp_path):
+    service, bucket = remote
+    prefix, gone, seg = broken
+    err = _run_fail(service, bucket, [str(tmp_path / "f")], prefix=prefix)
+    assert f"segment {gone} named in manifest.json is missing from the remote" in err
+    assert "empty" in err      # what to do about the folder it began
+    srv_err = subprocess.run([sys.executable, "-m", "s3ish", "server", "--data",
+                              str(tmp_path / "f"), "--listen", "127.0.0.1:0"],
+                             capture_output=True, text=True, timeout=60,
+                             env={**os.environ, "S3ISH_ROOT_USER": "x",
+                                  "S3ISH_ROOT_PASSWORD": "y"})
+    assert srv_err.returncode != 0 and "unfinished `s3ish restore`" in srv_err.stderr
+    # Below the gap, the same remote still restores.
+    summary, _ = restore(service, bucket, [str(tmp_path / "g")], "--to-lsn",
+                         str(seg["first"] - 1), prefix=prefix)
+    assert summary["lsn"] == seg["first"] - 1
+
+
+# ---- a flaky remote ----
+
+@pytest.mark.parametrize("layout", ["drives"])
+def test_a_flaky_remote_still_restores(remote, source, tmp_path, proxy, layout):
+    """Every distinct remote operation fails once: each is retried, and nothing but reads
+    reaches the remote."""
+    service, bucket = remote
+    proxy.fail_each_once(500, "InternalError")
+    data = _targets(tmp_path, layout)
+    summary, log = restore(service, bucket, data, endpoint=proxy.endpoint)
+    assert "retrying" in log and proxy.actions("fail") >= summary["units"]
+    assert {method for method, *_ in proxy.log} == {"GET"}
+    proxy.clear()
+    assert serve_state(data, tmp_path) == source.points["c"][1]
