@@ -11,6 +11,7 @@ Nothing is ever written to the remote. Progress goes to stderr, the summary to s
 import asyncio
 import json
 import os
+import sqlite3
 import sys
 import time
 
@@ -19,6 +20,7 @@ from ...tier.config import TierConfig, TierConfigError
 from ...tier.errors import NotFound, RemoteError
 from ...tier.remote import Remote
 from ...tier.retry import retrying
+from ...util.errors import QuorumError
 from ...util.threads import run_io
 from . import index, local, plan, units
 from .plan import RestoreError
@@ -100,9 +102,8 @@ def run_restore(args) -> int:
         target.open()
         summary = asyncio.run(restore(config, target, args.to_lsn, when, args.jobs,
                                       progress))
-    except (RestoreError, RemoteError, OSError) as e:
-        what = "the remote failed: " if isinstance(e, RemoteError) else ""
-        print(f"restore: {what}{e}", file=sys.stderr)
+    except (RestoreError, RemoteError, OSError, QuorumError, sqlite3.Error) as e:
+        print(f"restore: {_cause(e)}{e}", file=sys.stderr)
         if os.path.isdir(target.work):
             print(f"restore: nothing usable was left: empty {', '.join(target.folders)} "
                   "before running the restore again", file=sys.stderr)
@@ -115,6 +116,14 @@ def run_restore(args) -> int:
         for k, v in summary.items():
             print(f"{k:16s} {v}")
     return 0
+
+
+def _cause(e: Exception) -> str:
+    for kind, words in ((RemoteError, "the remote failed: "), (QuorumError, "the drives "
+                        "failed: "), (sqlite3.Error, "the index failed: ")):
+        if isinstance(e, kind):
+            return words
+    return ""
 
 
 async def restore(config: TierConfig, target: "local.Target", to_lsn: int | None,
