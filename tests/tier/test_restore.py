@@ -377,3 +377,40 @@ def test_restored_drives_rebuild_from_their_shard_headers(remote, source, tmp_pa
             return [{k: v for k, v in x.items() if k != "latest"} for x in versions]
         assert strip(got[b]["versions"]) == strip(expected[b]["versions"])
         assert got[b]["uploads"] == expected[b]["uploads"] and got[b]["markers"] == []
+
+
+@pytest.mark.parametrize("service", ["moto"], indirect=True)
+def test_units_stream_with_bounded_memory(service, bucket, tmp_path):
+    """A 24 MiB unit goes from the remote to the store block by block; a wrong length or
+    MD5 is refused and leaves nothing."""
+    import asyncio
+    import tracemalloc
+
+    from s3ish.admin.restore import units
+    from s3ish.admin.restore.plan import RestoreError
+    from s3ish.storage.datastore import FolderDataStore
+    from s3ish.tier.remote import Remote
+    from s3ish.util.ids import data_id
+    body = os.urandom(24 * MiB)
+    unit_id = data_id()
+    service.boto().put_object(Bucket=bucket, Key=f"data/{unit_id}", Body=body)
+    store = FolderDataStore(str(tmp_path / "f"))
+    md5 = hashlib.md5(body).hexdigest()
+
+    async def main():
+        async with Remote(service.config(bucket)) as remote:
+            fetcher = units.Fetcher(remote, store)
+            for size, digest, message in ((len(body) + 1, md5, "its record says"),
+                                          (len(body), "0" * 32, "MD5")):
+                with pytest.raises(RestoreError, match=message):
+                    await fetcher.one(units.Unit(unit_id, size, digest, None, "k"))
+            assert store.list_ids() == []
+            tracemalloc.start()
+            n = await fetcher.one(units.Unit(unit_id, len(body), md5, None, "k"))
+            peak = tracemalloc.get_traced_memory()[1]
+            tracemalloc.stop()
+            return n, peak
+    n, peak = asyncio.run(main())
+    assert n == len(body) and peak < 8 * MiB, peak
+    with open(store.path(unit_id), "rb") as f:
+        assert f.read() == body
