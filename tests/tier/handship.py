@@ -1,6 +1,8 @@
 """The cold tier's remote contents built by hand in the TIER_SPEC layout (docs/tier.md), for
 restore tests written before the shipper: checkpoints are copies of a real server's index,
-segments are cut from the journal a real 4-drive server keeps on its drives, data units are
+segments are cut from the journal a real 4-drive server keeps on its drives (lines
+written before records carried their commit time get the time of the phase they were
+written in), data units are
 read from its store through open()/read_at(), exactly the bytes a shipper uploads.
 
     ship = HandShipper(drives)          # the source server's drives (it may be running)
@@ -18,7 +20,7 @@ import tempfile
 import time
 import zlib
 
-from s3ish.meta import journal
+from s3ish.meta import journal, segments
 from s3ish.storage.drives import DriveSet
 from s3ish.storage.erasure import make_codec
 from s3ish.storage.erasure_store import ErasureDataStore
@@ -100,14 +102,10 @@ class HandShipper:
         return time.time()
 
     def lines(self) -> list[bytes]:
-        """The source journal's record lines, with their times."""
-        with open(journal.path_on(self.drives[0]), "rb") as f:
-            out = []
-            for line in f:
-                rec = journal.decode_record(line)
-                if rec is not None:
-                    out.append(with_time(line, self._time_of(rec[0])))
-        return out
+        """The source journal's record lines (every segment of every drive), with their
+        times."""
+        return [with_time(line, self._time_of(lsn))
+                for lsn, (line, _) in segments.merged_lines(self.drives).items()]
 
     def build(self, per_segment: int = 7, hwm: int | None = None) -> dict[str, bytes]:
         """Every remote object: segments of `per_segment` records up to `hwm` (default: the

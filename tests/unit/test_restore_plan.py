@@ -101,9 +101,20 @@ def test_a_manifest_that_cannot_be_trusted_is_refused(doc, message):
 
 # ---- segments ----
 
-def _put(lsn):
-    b = records.Bucket(f"b{lsn}", "owner", 1.0)
-    return journal.encode_record(lsn, [records.CreateBucket(b)])
+def _put(lsn, when=None):
+    """A record line; without `when` one written before records carried their time."""
+    m = records.CreateBucket(records.Bucket(f"b{lsn}", "owner", 1.0))
+    if when is not None:
+        return journal.encode_record(lsn, [m], when)
+    doc = json.loads(journal.encode_record(lsn, [m]).rpartition(b"\t")[0])
+    del doc["t"]
+    return _line(doc)
+
+
+def _line(doc):
+    import zlib
+    body = json.dumps(doc).encode()
+    return body + b"\t" + f"{zlib.crc32(body):08x}".encode() + b"\n"
 
 
 def _segment(tmp_path, lines, first=1, last=3):
@@ -113,8 +124,7 @@ def _segment(tmp_path, lines, first=1, last=3):
 
 
 def test_segments_decode_with_their_times(tmp_path):
-    from tests.tier.handship import with_time
-    path, s = _segment(tmp_path, [with_time(_put(1), 10.0), _put(2), with_time(_put(3), 30)])
+    path, s = _segment(tmp_path, [_put(1, 10.0), _put(2), _put(3, 30)])
     got = list(index.read_segment(path, s))
     assert [(e.lsn, e.time) for e in got] == [(1, 10.0), (2, None), (3, 30.0)]
     assert got[0].mutations[0].bucket.name == "b1"
@@ -134,10 +144,8 @@ def test_a_damaged_segment_is_an_error_naming_the_line(tmp_path, damage, message
 
 
 def test_a_record_of_a_newer_format_is_refused(tmp_path):
-    import zlib
-    body = json.dumps({"lsn": 1, "f": records.FORMAT + 1, "m": []}).encode()
-    line = body + b"\t" + f"{zlib.crc32(body):08x}".encode() + b"\n"
-    path, s = _segment(tmp_path, [line], last=1)
+    path, s = _segment(tmp_path, [_line({"lsn": 1, "f": records.FORMAT + 1, "m": []})],
+                       last=1)
     with pytest.raises(RestoreError, match="newer s3ish"):
         list(index.read_segment(path, s))
 

@@ -3,54 +3,22 @@ segments after it, replayed exactly as start-up recovery replays the journal
 (`meta.recovery.apply_records`: one function, so the two cannot differ), stopping exactly at
 the target. Blocking: called from worker threads.
 
-Segments are journal lines (meta/journal.py): a base line, then records `{"lsn", "f", "t",
-"m"}` with a CRC each. A line that does not decode is an error naming the segment and the
-line, never skipped: the remote copy is the only one left.
+Segments are journal lines (meta/logcodec.py): a base line, then records `{"lsn", "f", "t",
+"m"}` with a CRC each, decoded by `meta.journal.decode_entry`. A line that does not decode
+is an error naming the segment and the line, never skipped: the remote copy is the only one
+left.
 """
-import json
 import os
 import sqlite3
-import zlib
-from typing import NamedTuple
 
-from ...meta import journal, recovery
+from ...meta import journal, logcodec, recovery
 from ...meta.sqlite_tx import MIGRATIONS, migrate
 from .plan import RestoreError, Segment
 
 
-class Entry(NamedTuple):
-    lsn: int
-    time: float | None          # commit time (epoch seconds); None in lines without "t"
-    mutations: list
-
-
-def _doc(line: bytes) -> dict | None:
-    body, sep, crc = line.rstrip(b"\n").rpartition(b"\t")
-    if not sep or f"{zlib.crc32(body):08x}".encode() != crc:
-        return None
-    try:
-        doc = json.loads(body)
-    except (ValueError, RecursionError):
-        return None
-    return doc if isinstance(doc, dict) else None
-
-
-def decode_entry(line: bytes) -> Entry | None:
-    """A record line with its commit time, or None (a base line, or damage)."""
-    found = getattr(journal, "decode_entry", None)
-    if found is not None:        # the journal's own, once it knows "t"
-        entry = found(line)
-        return None if entry is None else Entry(entry.lsn, entry.time, entry.mutations)
-    rec = journal.decode_record(line)
-    if rec is None:
-        return None
-    t = (_doc(line) or {}).get("t")
-    return Entry(rec[0], float(t) if type(t) in (int, float) else None, rec[1])
-
-
 def is_base(line: bytes) -> bool:
-    doc = _doc(line)
-    return doc is not None and type(doc.get("base")) is int and "lsn" not in doc
+    doc = logcodec.decode_doc(line)
+    return doc is not None and "base" in doc
 
 
 def read_segment(path: str, seg: Segment):
@@ -62,7 +30,7 @@ def read_segment(path: str, seg: Segment):
             where = f"segment {seg.key} line {number}"
             if not line.endswith(b"\n"):
                 raise RestoreError(f"{where} is cut short (a damaged segment)")
-            entry = decode_entry(line)
+            entry = journal.decode_entry(line)
             if entry is None:
                 if is_base(line):
                     continue

@@ -10,9 +10,10 @@ Order, so that no crash leaves a folder a server would serve wrongly:
 4. the marker `.s3ish/tier/restored.json` = {"lsn", "generation", "time"} (with the remote's
    writer and high-water mark besides): a server started with tier flags begins generation
    G+1 after it;
-5. on drives, every drive gets a snapshot of the index and a journal based at the target
-   (what `meta.recovery.assess` needs for a complete rebuild), then the index goes into place
-   (`meta.sqlite3` in the first folder), fsync'd; the work folder is removed last.
+5. every drive (or the one folder) gets a snapshot of the index and a journal based at the
+   target (a segment opened for target+1: what `meta.recovery.assess` needs for a complete
+   rebuild, as after a checkpoint), then the index goes into place (`meta.sqlite3` in the
+   first folder), fsync'd; the work folder is removed last.
 """
 import fcntl
 import json
@@ -99,8 +100,7 @@ class Target:
     def finish(self, built_index: str, marker: dict) -> None:
         """Steps 4 and 5 above: the marker, the drives' snapshot and journal, the index."""
         _write_json(os.path.join(self.first, MARKER), marker)
-        if self.erasure:
-            recovery.seed_drives(built_index, self.folders)
+        recovery.seed_drives(built_index, self.folders)
         with open(built_index, "rb") as f:
             os.fsync(f.fileno())
         recovery.install(built_index, self.index)
