@@ -6,6 +6,7 @@ ACLs, multipart objects, open uploads and compressed objects."""
 import hashlib
 import json
 import os
+import sqlite3
 import subprocess
 import sys
 import time
@@ -69,6 +70,20 @@ def _text(n: int, seed: str) -> bytes:
 class Source:
     points: dict          # name -> (lsn, state, time)
     ship: HandShipper
+    user_key: tuple       # an access key made through the IAM API in phase a1
+
+
+ALLOW_S3 = json.dumps({"Version": "2012-10-17", "Statement": [
+    {"Effect": "Allow", "Action": "s3:*", "Resource": "*"}]})
+
+
+def _iam_user(srv) -> tuple[str, str]:
+    from tests.api.test_iam import iam_client
+    iam = iam_client(srv)
+    iam.create_user(UserName="restored-user")
+    iam.put_user_policy(UserName="restored-user", PolicyName="all", PolicyDocument=ALLOW_S3)
+    key = iam.create_access_key(UserName="restored-user")["AccessKey"]
+    return key["AccessKeyId"], key["SecretAccessKey"]
 
 
 def _phase_a1(c):
@@ -134,6 +149,7 @@ def source(tmp_path_factory):
     src.points = {}
     try:
         c = srv.client()
+        src.user_key = _iam_user(srv)
         for name, phase in (("a1", _phase_a1), ("a2", _phase_a2), ("b", _phase_b),
                             ("c", _phase_c)):
             phase(c)
@@ -217,7 +233,18 @@ def test_restore_to_the_high_water_mark(remote, source, tmp_path, layout):
         marker = json.load(f)
     assert (marker["lsn"], marker["generation"]) == (lsn, 1) and marker["time"] > 0
     assert not os.path.exists(os.path.join(data[0], ".s3ish", "tier", "restore"))
-    assert serve_state(data, tmp_path) == expected
+    db = sqlite3.connect(os.path.join(data[0], "meta.sqlite3"))
+    metas = [m for (m,) in db.execute("SELECT meta FROM objects")]
+    db.close()
+    assert any('"compression":"zstd"' in m for m in metas)     # compressed units came back
+    srv = ServerProcess(data if len(data) > 1 else data[0], str(tmp_path),
+                        extra_args=["--scrub-rate", "0"]).start()
+    try:
+        assert state(srv.client()) == expected
+        user = srv.client(*source.user_key)      # made through the IAM API: in the index
+        assert user.get_object(Bucket="plain", Key="small")["Body"].read() == b"ten bytes!"
+    finally:
+        srv.stop()
 
 
 def _iso(t: float) -> str:
