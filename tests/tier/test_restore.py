@@ -330,6 +330,9 @@ def test_refusals(remote, source, tmp_path):
     err = _run_fail(service, bucket, [str(tmp_path / "i")], "--to-time",
                     "2001-01-01T00:00:00Z")
     assert "no record committed at or before 2001-01-01T00:00:00.000Z" in err
+    assert os.listdir(tmp_path / "i") == ["LOCK"]     # a refusal leaves nothing behind
+    err = _run_fail(service, bucket, [str(tmp_path / f"absent{i}") for i in range(4)])
+    assert "is missing: is the disk mounted?" in err
 
 
 @pytest.fixture
@@ -349,19 +352,40 @@ def broken(remote, source):
 def test_a_missing_segment_is_named(remote, broken, tmp_path):
     service, bucket = remote
     prefix, gone, seg = broken
-    err = _run_fail(service, bucket, [str(tmp_path / "f")], prefix=prefix)
+    folder = tmp_path / "f"
+    err = _run_fail(service, bucket, [str(folder)], prefix=prefix)
     assert f"segment {gone} named in manifest.json is missing from the remote" in err
-    assert "empty" in err      # what to do about the folder it began
-    srv_err = subprocess.run([sys.executable, "-m", "s3ish", "server", "--data",
-                              str(tmp_path / "f"), "--listen", "127.0.0.1:0"],
-                             capture_output=True, text=True, timeout=60,
-                             env={**os.environ, "S3ISH_ROOT_USER": "x",
-                                  "S3ISH_ROOT_PASSWORD": "y"})
-    assert srv_err.returncode != 0 and "unfinished `s3ish restore`" in srv_err.stderr
+    assert "left empty, as they were" in err and os.listdir(folder) == ["LOCK"]
     # Below the gap, the same remote still restores.
     summary, _ = restore(service, bucket, [str(tmp_path / "g")], "--to-lsn",
                          str(seg["first"] - 1), prefix=prefix)
     assert summary["lsn"] == seg["first"] - 1
+
+
+def test_a_killed_restore_leaves_folders_no_server_starts_on(remote, tmp_path, proxy):
+    """Killed while the remote answers nothing but errors (retried forever): the work
+    folder stays, the server refuses it, and a new restore refuses it as not empty."""
+    service, bucket = remote
+    proxy.fail_fraction(1.0, 503, "SlowDown")
+    data = _targets(tmp_path, "drives")
+    env = {**os.environ, "S3ISH_TIER_ACCESS_KEY": service.access_key,
+           "S3ISH_TIER_SECRET_KEY": service.secret_key}
+    proc = subprocess.Popen([sys.executable, "-m", "s3ish", "restore", "--tier-endpoint",
+                             proxy.endpoint, "--tier-bucket", bucket, "--tier-prefix", "pre",
+                             *[a for d in data for a in ("--data", d)]],
+                            stderr=subprocess.PIPE, env=env, start_new_session=True)
+    assert b"retrying" in proc.stderr.readline() + proc.stderr.readline()
+    proc.kill()
+    proc.wait()
+    proc.stderr.close()
+    assert os.path.isdir(os.path.join(data[0], ".s3ish", "tier", "restore"))
+    r = subprocess.run([sys.executable, "-m", "s3ish", "server", "--listen", "127.0.0.1:0",
+                        *[a for d in data for a in ("--data", d)]], capture_output=True,
+                       text=True, timeout=60, env={**os.environ, "S3ISH_ROOT_USER": "x",
+                                                   "S3ISH_ROOT_PASSWORD": "y"})
+    assert r.returncode != 0 and "unfinished `s3ish restore`" in r.stderr
+    proxy.clear()
+    assert "not empty" in _run_fail(service, bucket, data)
 
 
 # ---- a flaky remote ----

@@ -104,10 +104,12 @@ def run_restore(args) -> int:
                                       progress))
     except (RestoreError, RemoteError, OSError, QuorumError, sqlite3.Error) as e:
         print(f"restore: {_cause(e)}{e}", file=sys.stderr)
-        if os.path.isdir(target.work):
-            print(f"restore: nothing usable was left: empty {', '.join(target.folders)} "
-                  "before running the restore again", file=sys.stderr)
+        _give_back(target)
         return 1
+    except KeyboardInterrupt:
+        print("restore: interrupted", file=sys.stderr)
+        _give_back(target)
+        return 130
     finally:
         target.close()
     if args.json:
@@ -116,6 +118,16 @@ def run_restore(args) -> int:
         for k, v in summary.items():
             print(f"{k:16s} {v}")
     return 0
+
+
+def _give_back(target: "local.Target") -> None:
+    """After a failure: the folders as they were found (empty), or say what to do."""
+    if target.discard():
+        if target.claimed:
+            print("restore: the folders are left empty, as they were", file=sys.stderr)
+    else:
+        print(f"restore: could not empty {', '.join(target.folders)} again: empty them "
+              "before running the restore again", file=sys.stderr)
 
 
 def _cause(e: Exception) -> str:

@@ -5,7 +5,8 @@ Order, so that no crash leaves a folder a server would serve wrongly:
 1. the folders are checked empty and locked (a server holds the same lock), drives are
    formatted as a new set;
 2. the work folder `.s3ish/tier/restore/` receives the downloads and the index being built
-   (while it exists the server refuses to start: `refuse_partial`);
+   (while it exists the server refuses to start: `refuse_partial`; a restore that fails
+   empties the folders again, one killed leaves the work folder behind);
 3. data units go into the store under their ids (a server refuses data without an index);
 4. the marker `.s3ish/tier/restored.json` = {"lsn", "generation", "time"} (with the remote's
    writer and high-water mark besides): a server started with tier flags begins generation
@@ -23,7 +24,7 @@ import time
 
 from ...meta import recovery
 from ...storage.datastore import FolderDataStore
-from ...storage.drives import DriveSet, DriveSetError, is_empty
+from ...storage.drives import IGNORED, DriveSet, DriveSetError, is_empty
 from ...storage.erasure import default_layout, make_codec
 from ...storage.erasure_store import ErasureDataStore
 from ...util.files import fsync_dir
@@ -49,6 +50,8 @@ class Target:
 
     def __init__(self, folders: list[str], parity: int | None = None,
                  create: bool = False):
+        if ":memory:" in folders:
+            raise RestoreError("restore writes into folders, not :memory:")
         self.folders = [os.path.abspath(f) for f in folders]
         if len(set(self.folders)) != len(self.folders):
             raise RestoreError("the same folder is given twice")
@@ -65,6 +68,7 @@ class Target:
         self.index = os.path.join(self.first, INDEX)
         self._lock = None
         self.store = None
+        self.claimed = False        # the folders were found empty: what is in them is ours
 
     def open(self) -> None:
         """Check every folder is empty, lock the first, make the store (formats drives)."""
@@ -82,6 +86,7 @@ class Target:
             fcntl.flock(self._lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
             raise RestoreError(f"a server is running on {self.first}: stop it") from None
+        self.claimed = True
         if self.erasure:
             k, m = self.layout
             drive_set = DriveSet(self.folders, k, m)
@@ -107,6 +112,25 @@ class Target:
         fsync_dir(self.first)
         shutil.rmtree(self.work)
         fsync_dir(os.path.dirname(self.work))
+
+    def discard(self) -> bool:
+        """Empty the folders again after a failed restore (they were empty when it began,
+        so everything in them is its own). False if that failed too."""
+        if not self.claimed:
+            return True
+        try:
+            for folder in self.folders:
+                for name in os.listdir(folder):
+                    if name in IGNORED:
+                        continue
+                    path = os.path.join(folder, name)
+                    if os.path.isdir(path) and not os.path.islink(path):
+                        shutil.rmtree(path)
+                    else:
+                        os.unlink(path)
+        except OSError:
+            return False
+        return True
 
     def close(self) -> None:
         if self._lock is not None:
