@@ -10,7 +10,6 @@ Nothing is ever written to the remote. Progress goes to stderr, the summary to s
 """
 import asyncio
 import json
-import os
 import sqlite3
 import sys
 import time
@@ -85,7 +84,7 @@ class Progress:
             self._last = now
             self.say(f"data: {self.units}/{self.total_units} units, {self.bytes / 1e6:.1f}/"
                      f"{self.total_bytes / 1e6:.1f} MB, "
-                     f"{units.rate(self.bytes, self._started):.1f} MB/s")
+                     f"{self.bytes / 1e6 / max(now - self._started, 1e-9):.1f} MB/s")
 
 
 def run_restore(args) -> int:
@@ -143,66 +142,105 @@ async def restore(config: TierConfig, target: "local.Target", to_lsn: int | None
                   backoff: dict | None = None) -> dict:
     """The restore itself, into `target` (opened); returns the summary."""
     started = time.monotonic()
-    backoff = backoff or {}
     async with Remote(config) as remote:
-        def again(op):
-            return retrying(op, on_error=progress.retry, **backoff)
-
-        manifest = await _manifest(remote, again)
+        run = _Run(remote, target, progress, backoff or {})
+        manifest = await _manifest(remote, run.again)
         progress.say(f"manifest: generation {manifest.generation}, high-water mark "
                      f"{manifest.hwm}, {len(manifest.segments)} segments, "
                      f"{len(manifest.checkpoints)} checkpoints")
-        files: dict[str, str] = {}      # segment key -> downloaded file
+        lsn = await run.target(manifest, to_lsn, when)
+        checkpoint, segments, applied = await run.build_index(manifest, lsn)
+        data = await run.fetch_data(jobs)
+    await run_io(target.finish, run.index, local.marker_doc(lsn, manifest))
+    seconds = time.monotonic() - started
+    progress.say(f"done: the folders hold the state at {lsn}")
+    nbytes = data["data_bytes"] + run.fetched
+    return {"lsn": lsn, "generation": manifest.generation, "hwm": manifest.hwm,
+            "checkpoint": checkpoint.lsn if checkpoint else None, "segments": len(segments),
+            **applied, **data, "bytes": nbytes, "seconds": round(seconds, 3),
+            "mb_per_s": round(nbytes / 1e6 / max(seconds, 1e-9), 3),
+            "data": target.folders}
+
+
+class _Run:
+    """The steps of one restore, sharing the remote, the target and what was downloaded."""
+
+    def __init__(self, remote, target: "local.Target", progress: Progress, backoff: dict):
+        self.remote, self.local = remote, target
+        self.progress, self.backoff = progress, backoff
+        self.index = target.path("index.sqlite3")
+        self.files: dict[str, str] = {}      # segment key -> its downloaded file
+        self.fetched = 0                     # bytes of checkpoint and segments
+
+    def again(self, op):
+        return retrying(op, on_error=self.progress.retry, **self.backoff)
+
+    async def target(self, manifest, to_lsn: int | None, when: float | None) -> int:
         if to_lsn is not None:
             lsn, how = plan.check_lsn(manifest, to_lsn), "--to-lsn"
         elif when is not None:
-            lsn, how = await _time_target(remote, again, manifest, when, target, files), \
-                "--to-time"
+            lsn, how = await self._time_target(manifest, when), "--to-time"
         else:
             lsn, how = manifest.hwm, "the high-water mark"
+        self.progress.say(f"target: {lsn} ({how})")
+        return lsn
+
+    async def _time_target(self, manifest, when: float) -> int:
+        """The largest record position committed at or before `when`: from the manifest's
+        times where they decide, else by reading the segments that straddle `when` (kept
+        for the replay)."""
+        best, to_read = plan.time_candidates(manifest, when)
+        for seg in to_read:
+            found = await run_io(index.latest_at, await self._segment(seg), seg, when)
+            if found is not None:
+                best = found if best is None else max(best, found)
+        if best is None:
+            first = plan.covered(manifest)[:1]
+            oldest = (f"; the oldest kept record is {first[0].first} at "
+                      f"{plan.format_time(first[0].first_time)}") if first else ""
+            raise RestoreError(f"no record committed at or before {plan.format_time(when)} "
+                               f"in the cold tier{oldest}")
+        return min(best, manifest.hwm)
+
+    async def _segment(self, seg) -> str:
+        if seg.key not in self.files:
+            path = self.local.path(f"segment-{len(self.files)}.seg")
+            self.fetched += await _download(self.remote, self.again, seg.key, seg.size, path,
+                                            "segment")
+            self.files[seg.key] = path
+        return self.files[seg.key]
+
+    async def build_index(self, manifest, lsn: int):
+        """The checkpoint (or an empty index), then the segments' records up to `lsn`."""
         checkpoint = plan.start_point(manifest, lsn)
         start = checkpoint.lsn if checkpoint else 0
         segments = plan.segments_for(manifest, start, lsn)
-        progress.say(f"target: {lsn} ({how}); from "
-                     f"{f'checkpoint {checkpoint.key}' if checkpoint else 'an empty index'}"
-                     f", then {len(segments)} segments")
-        fetched = 0
-        ckpt_file = None
+        origin = f"checkpoint {checkpoint.key}" if checkpoint else "an empty index"
+        self.progress.say(f"index: from {origin}, then {len(segments)} segments")
+        file = None
         if checkpoint is not None:
-            ckpt_file = target.path("checkpoint.sqlite3")
-            fetched += await _download(remote, again, checkpoint.key, checkpoint.size,
-                                       ckpt_file, "checkpoint")
-        built = target.path("index.sqlite3")
-        await run_io(index.start_index, built, ckpt_file, start)
-        for seg in segments:
-            if seg.key not in files:
-                files[seg.key] = target.path(f"segment-{len(files)}.seg")
-                fetched += await _download(remote, again, seg.key, seg.size, files[seg.key],
-                                           "segment")
-        applied = await run_io(index.replay, built, [(s, files[s.key]) for s in segments],
-                               lsn)
-        progress.say(f"index: {applied['records']} records applied "
-                     f"({applied['mutations']} mutations, {applied['skipped']} skipped)")
-        n, total = await run_io(units.totals, built)
-        progress.data_started(n, total)
-        data_started = time.monotonic()
-        fetcher = units.Fetcher(remote, target.store, jobs, on_unit=progress.unit,
-                                on_retry=progress.retry, backoff=backoff)
-        got_units, got_bytes = await fetcher.run(
-            units.iter_units(built, describing=target.store.self_describing))
-        data_seconds = time.monotonic() - data_started
-    await run_io(target.finish, built, local.marker_doc(lsn, manifest))
-    seconds = time.monotonic() - started
-    progress.say(f"done: the folders hold the state at {lsn}")
-    return {"lsn": lsn, "generation": manifest.generation, "hwm": manifest.hwm,
-            "checkpoint": checkpoint.lsn if checkpoint else None,
-            "segments": len(segments), "records": applied["records"],
-            "mutations": applied["mutations"], "skipped": applied["skipped"],
-            "units": got_units, "data_bytes": got_bytes, "bytes": got_bytes + fetched,
-            "seconds": round(seconds, 3), "data_seconds": round(data_seconds, 3),
-            "mb_per_s": round((got_bytes + fetched) / 1e6 / max(seconds, 1e-9), 3),
-            "data_mb_per_s": round(got_bytes / 1e6 / max(data_seconds, 1e-9), 3),
-            "data": target.folders}
+            file = self.local.path("checkpoint.sqlite3")
+            self.fetched += await _download(self.remote, self.again, checkpoint.key,
+                                            checkpoint.size, file, "checkpoint")
+        await run_io(index.start_index, self.index, file, start)
+        files = [(seg, await self._segment(seg)) for seg in segments]
+        applied = await run_io(index.replay, self.index, files, lsn)
+        self.progress.say(f"index: {applied['records']} records applied "
+                          f"({applied['mutations']} mutations, {applied['skipped']} skipped)")
+        return checkpoint, segments, applied
+
+    async def fetch_data(self, jobs: int) -> dict:
+        """Every data unit the index references, into the store."""
+        self.progress.data_started(*await run_io(units.totals, self.index))
+        started = time.monotonic()
+        fetcher = units.Fetcher(self.remote, self.local.store, jobs,
+                                on_unit=self.progress.unit, on_retry=self.progress.retry,
+                                backoff=self.backoff)
+        n, nbytes = await fetcher.run(
+            units.iter_units(self.index, describing=self.local.store.self_describing))
+        seconds = time.monotonic() - started
+        return {"units": n, "data_bytes": nbytes, "data_seconds": round(seconds, 3),
+                "data_mb_per_s": round(nbytes / 1e6 / max(seconds, 1e-9), 3)}
 
 
 async def _manifest(remote, again) -> "plan.Manifest":
@@ -219,26 +257,6 @@ async def _manifest(remote, again) -> "plan.Manifest":
     except ValueError:
         raise RestoreError("manifest.json is not JSON") from None
     return plan.parse_manifest(doc)
-
-
-async def _time_target(remote, again, manifest, when: float, target, files: dict) -> int:
-    """The largest record position committed at or before `when`: from the manifest's
-    times where they decide, else by reading the segments that straddle `when` (kept for
-    the replay)."""
-    best, to_read = plan.time_candidates(manifest, when)
-    for seg in to_read:
-        files[seg.key] = target.path(f"segment-{len(files)}.seg")
-        await _download(remote, again, seg.key, seg.size, files[seg.key], "segment")
-        found = await run_io(index.latest_at, files[seg.key], seg, when)
-        if found is not None:
-            best = found if best is None else max(best, found)
-    if best is None:
-        first = plan.covered(manifest)[:1]
-        oldest = (f"; the oldest kept record is {first[0].first} at "
-                  f"{plan.format_time(first[0].first_time)}") if first else ""
-        raise RestoreError(f"no record committed at or before {plan.format_time(when)} "
-                           f"in the cold tier{oldest}")
-    return min(best, manifest.hwm)
 
 
 async def _download(remote, again, key: str, size: int, path: str, what: str) -> int:

@@ -14,7 +14,6 @@ import asyncio
 import dataclasses
 import hashlib
 import sqlite3
-import time
 from dataclasses import dataclass
 
 from ...engine import selfdescribe
@@ -225,8 +224,3 @@ class Fetcher:
             raise
         return n
 
-
-def rate(nbytes: int, started: float) -> float:
-    """MB/s (10^6 bytes) since `started` (time.monotonic)."""
-    seconds = max(time.monotonic() - started, 1e-9)
-    return nbytes / 1e6 / seconds
