@@ -465,3 +465,51 @@ def test_units_stream_with_bounded_memory(service, bucket, tmp_path):
     assert n == len(body) and peak < 8 * MiB, peak
     with open(store.path(unit_id), "rb") as f:
         assert f.read() == body
+
+
+@pytest.mark.parametrize("service", ["moto"], indirect=True)
+def test_a_folders_index_restores_onto_drives(service, bucket, tmp_path):
+    """What one folder holds differently from drives comes back on drives too: objects kept
+    inline in the index, multipart objects without a manifest unit (the remote here is a
+    checkpoint of a folder's index alone)."""
+    from s3ish.storage.datastore import FolderDataStore
+    src_dir = str(tmp_path / "src")
+    srv = ServerProcess(src_dir, str(tmp_path)).start()
+    try:
+        c = srv.client()
+        c.create_bucket(Bucket="fld")
+        c.put_object(Bucket="fld", Key="inline", Body=b"kept in the index", Metadata={"x": "y"})
+        c.put_object(Bucket="fld", Key="unit", Body=os.urandom(300 * 1024))
+        up = c.create_multipart_upload(Bucket="fld", Key="mp")
+        done = [{"PartNumber": i, "ETag": c.upload_part(
+            Bucket="fld", Key="mp", PartNumber=i, UploadId=up["UploadId"], Body=body)["ETag"]}
+            for i, body in enumerate([os.urandom(5 * MiB), b"end"], 1)]
+        c.complete_multipart_upload(Bucket="fld", Key="mp", UploadId=up["UploadId"],
+                                    MultipartUpload={"Parts": done})
+        expected = state(c)
+    finally:
+        srv.stop()
+    ckpt = str(tmp_path / "ckpt.sqlite3")
+    db = sqlite3.connect(os.path.join(src_dir, "meta.sqlite3"))
+    db.execute("VACUUM INTO ?", (ckpt,))
+    lsn = db.execute("SELECT lsn FROM journal_state").fetchone()[0]
+    db.close()
+    s3 = service.boto()
+    store = FolderDataStore(src_dir)
+    for unit in store.list_ids():
+        h = store.open(unit)
+        s3.put_object(Bucket=bucket, Key=f"pre/data/{unit}",
+                      Body=h.read_at(0, os.path.getsize(store.path(unit))))
+        h.close()
+    key = f"checkpoints/{lsn:020d}-00000001.sqlite3"
+    with open(ckpt, "rb") as f:
+        body = f.read()
+    s3.put_object(Bucket=bucket, Key=f"pre/{key}", Body=body)
+    s3.put_object(Bucket=bucket, Key="pre/manifest.json", Body=json.dumps({
+        "format": 1, "generation": 1, "writer": "w", "hwm": lsn, "segments": [],
+        "checkpoints": [{"lsn": lsn, "gen": 1, "key": key, "size": len(body), "time": 1.0}],
+        "generations": [{"gen": 1, "from_lsn": 1, "time": 1.0}]}).encode())
+    data = _targets(tmp_path, "drives")
+    summary, _ = restore(service, bucket, data)
+    assert summary["units"] == 3 and summary["checkpoint"] == lsn
+    assert serve_state(data, tmp_path) == expected
