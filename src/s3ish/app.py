@@ -147,7 +147,8 @@ class App:
                            drive_set.write_quorum() if drive_set else 1, cfg.durable,
                            lambda: tier_local.keep_above(cfg.data, cfg.tier),
                            startup.JOURNAL_COMPACT_BYTES)
-        self.tasks.append(loop.create_task(worker.run(worker.Exclusive(keeper, lock), 10.0)))
+        self.tasks.append(loop.create_task(worker.run(worker.Exclusive(keeper, lock),
+                                                      startup.LOG_KEEPER_SECONDS)))
         if cfg.tier:
             # Shipping runs beside the keeper (same lock: they share checkpoints).
             ship, self.admin.tier = tiership.start(cfg, data, keeper)

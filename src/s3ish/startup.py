@@ -21,6 +21,8 @@ log = logging.getLogger("s3ish")
 
 # A journal larger than this is folded into index snapshots on the drives at start-up.
 JOURNAL_COMPACT_BYTES = int(os.environ.get("S3ISH_JOURNAL_COMPACT_BYTES", 64 * 1024 * 1024))
+# While serving, the log keeper (bg/logkeeper.py) looks this often (seconds).
+LOG_KEEPER_SECONDS = float(os.environ.get("S3ISH_LOG_KEEPER_SECONDS", 10))
 
 
 def index_path(cfg: Config) -> str:

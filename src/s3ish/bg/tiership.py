@@ -168,9 +168,10 @@ class LocalFolderLog:
         if best is None:
             return None
         os.makedirs(self.outgoing_dir, exist_ok=True)
+        for name in os.listdir(self.outgoing_dir):
+            if name.startswith("checkpoint-"):      # ours, or left by a killed process
+                os.unlink(os.path.join(self.outgoing_dir, name))
         path = os.path.join(self.outgoing_dir, f"checkpoint-{os.getpid()}.sqlite3")
-        if os.path.exists(path):
-            os.unlink(path)
         try:
             os.link(best, path)         # the inode stays ours if a newer one replaces it
         except OSError:
@@ -262,6 +263,8 @@ class ShipWorker:
         self.shipper = shipper
         self.local = local
         self._published = 0.0
+        # While a step waits on a failing remote, the failures still show.
+        shipper.notify = lambda: asyncio.ensure_future(self.publish())
 
     async def step(self) -> Status:
         outcome = await self.shipper.run_once()

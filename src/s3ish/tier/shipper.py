@@ -98,6 +98,7 @@ class Shipper:
         self.failing: dict[str, str] = {}       # remote key -> its last error
         self.pending = 0
         self.stopping = False
+        self.notify = None      # called when an operation fails (the status is republished)
         self._remote_units: set[str] = set()
         self._open_since: float | None = None
         self._errors = 0
@@ -139,6 +140,8 @@ class Shipper:
         def failed(exc, attempt, delay):
             self.failing[key or kind] = str(exc)
             metrics.TIER_ERRORS.labels(kind).inc()
+            if self.notify is not None:
+                self.notify()
             if attempt in (1, 10) or attempt % 100 == 0:
                 log.warning("cold tier: %s failed (attempt %d, retrying in %.1f s): %s",
                             key or kind, attempt, delay, exc)
