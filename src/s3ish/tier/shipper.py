@@ -243,30 +243,45 @@ class Shipper:
         if not sealed:
             await self.local.reap(self.hwm)
             return False
-        entries, files, size, at = [], [], 0, self.hwm
-        for seg in sealed[:BATCH_SEGMENTS]:
-            if seg.first != at + 1:
-                raise LocalError(f"the local log does not continue the tier's: the next "
-                                 f"sealed segment covers {seg.first}..{seg.last}, the tier "
-                                 f"holds up to {at}")
-            out = await self.local.outgoing(seg)
-            await self._ship_units(out.ids)
-            key = segment_key(self.generation, out.first, out.last)
-            await self._put_file(key, out.path, out.size, "segment")
-            entries.append(SegmentEntry(self.generation, out.first, out.last, key, out.size,
-                                        out.first_time, out.last_time))
-            files.append(out.path)
-            at, size = out.last, size + out.size
-            self.pending -= 1
-            if size >= BATCH_BYTES:
-                break
+        entries, files, size = [], [], 0
+        try:
+            for seg in sealed[:BATCH_SEGMENTS]:
+                entry, path = await self._ship_segment(seg, entries[-1].last if entries
+                                                       else self.hwm)
+                entries.append(entry)
+                files.append(path)
+                self.pending -= 1
+                size += entry.size
+                if size >= BATCH_BYTES:
+                    break
+        except Exception:
+            if entries:     # what went before a failure still counts
+                await self._publish_segments(entries, files)
+            raise
+        await self._publish_segments(entries, files)
+        return len(entries) < len(sealed)
+
+    async def _ship_segment(self, seg: LocalSegment, at: int) -> tuple[SegmentEntry, str]:
+        """Its data units, then the segment itself (not yet in the manifest)."""
+        if seg.first != at + 1:
+            raise LocalError(f"the local log does not continue the tier's: the next sealed "
+                             f"segment covers {seg.first}..{seg.last}, the tier holds up to "
+                             f"{at}")
+        out = await self.local.outgoing(seg)
+        await self._ship_units(out.ids)
+        key = segment_key(self.generation, out.first, out.last)
+        await self._put_file(key, out.path, out.size, "segment")
+        return SegmentEntry(self.generation, out.first, out.last, key, out.size,
+                            out.first_time, out.last_time), out.path
+
+    async def _publish_segments(self, entries: list, files: list) -> None:
+        """One manifest write naming the uploaded segments (I3: all of them exist now)."""
         await self.manifests.write(self.manifests.current.shipped(entries, [], self.writer))
-        self.hwm = at
-        self._save(hwm=at)
+        self.hwm = entries[-1].last
+        self._save(hwm=self.hwm)
         for path in files:
             await self.local.done_with(path)
         await self.local.reap(self.hwm)
-        return len(entries) < len(sealed)
 
     async def _ship_units(self, ids) -> None:
         todo = [d for d in dict.fromkeys(ids) if d not in self._remote_units]

@@ -71,7 +71,7 @@ async def _check(remote, m: Manifest, local_end: int, referenced, checkpoint_ids
             break
         blob = await remote.get_bytes(seg.key, limit=1 << 30)
         await run_io(_check_lines, seg, blob)
-        _check_units(units, await run_io(referenced, blob), f"records of {seg.key}")
+        _check_units(units, await run_io(referenced, blob), f"records of {seg.key}", "I3")
         checked["segments"] += 1
     start = m.log_start()
     for ck in m.checkpoints:
@@ -82,7 +82,7 @@ async def _check(remote, m: Manifest, local_end: int, referenced, checkpoint_ids
             path = os.path.join(tmp, "checkpoint.sqlite3")
             await _download(remote, ck.key, path)
             ids = [d async for d in checkpoint_ids(path)]
-        _check_units(units, ids, f"checkpoint {ck.key}")
+        _check_units(units, ids, f"checkpoint {ck.key}, a restore from it needs it", "I5")
         checked["checkpoints"] += 1
     checked["units"] = len(units)
 
@@ -100,10 +100,10 @@ def _check_lines(seg, blob: bytes) -> None:
             last = pos[1]
 
 
-def _check_units(units: dict, ids, what: str) -> None:
+def _check_units(units: dict, ids, what: str, invariant: str) -> None:
     for data_id in ids:
         if data_key(data_id) not in units:
-            raise Violation(f"I3: data unit {data_id} ({what}) is not in the tier")
+            raise Violation(f"{invariant}: data unit {data_id} ({what}) is not in the tier")
 
 
 async def _download(remote, key: str, path: str) -> None:
