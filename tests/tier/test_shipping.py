@@ -85,3 +85,30 @@ def test_no_tier_no_tier_status(tmp_path):
         assert code == 404 and "no cold tier" in doc["error"]
     finally:
         srv.stop()
+
+
+def test_two_workers_and_four_drives(service, bucket, tmp_path):
+    """Every worker process appends; one ships (and seals under the writers' lock): the
+    others follow its seals. On drives, segments are merged from the copies."""
+    drives = [str(tmp_path / f"d{i}") for i in range(4)]
+    srv = tier_server(drives, tmp_path, service, bucket, workers=2).start()
+    try:
+        import concurrent.futures
+        c = srv.client()
+        c.create_bucket(Bucket="src")
+
+        def put(i):
+            srv.client().put_object(Bucket="src", Key=f"k{i:03d}",
+                                    Body=os.urandom([10, 150_000][i % 2]))
+        with concurrent.futures.ThreadPoolExecutor(8) as pool:
+            list(pool.map(put, range(60)))
+        st = wait_shipped(srv, timeout=30)
+        assert verify(srv)["ok"]
+        m = manifest(service, bucket)
+        covered = sum(s["last"] - s["first"] + 1 for s in m["segments"])
+        assert m["segments"][0]["first"] == m["checkpoints"][0]["lsn"] + 1
+        assert covered == st["s3_hwm"] - m["checkpoints"][0]["lsn"]
+        # On drives nothing is inline: every object has its unit.
+        assert len([k for k in keys(service, bucket) if k.startswith("data/")]) == 60
+    finally:
+        srv.stop()
