@@ -5,6 +5,7 @@ rename -> one metadata transaction -> the caller responds. Small bodies are kept
 the metadata record instead. Data freed by an overwrite or delete is removed after commit.
 """
 import asyncio
+import functools
 import logging
 import time
 
@@ -26,6 +27,11 @@ READ_BLOCK = 1024 * 1024
 
 
 class Engine:
+    # With a cold tier, freed data goes to the graveyard (storage/graveyard.py) instead of
+    # being deleted: the shipper deletes it once the tier has what a restore to before the
+    # free needs. Set by the app.
+    graveyard = None
+
     def __init__(self, meta, data, compression: bool = False, kms=None):
         self.meta = meta
         self.data = data
@@ -290,7 +296,8 @@ class Engine:
 
     async def free_data(self, data_ids: list[str]) -> None:
         if data_ids:
-            await run_io(_delete_all, self.data, data_ids)
+            await run_io(self.graveyard.bury if self.graveyard is not None else
+                         functools.partial(_delete_all, self.data), data_ids)
 
     async def delete_object(self, bucket: str, key: str, version_id: str | None = None,
                             owner: str = "", bypass_governance: bool = False,

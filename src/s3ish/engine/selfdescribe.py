@@ -271,11 +271,12 @@ def _read_header(path: str):
         return None
 
 
-def scan_drives(drives: list[str]) -> Scan:
+def scan_drives(drives: list[str], skip=frozenset()) -> Scan:
     """Read every unit's metadata from its shard headers and work out the index: for each
-    key the newest version; parts no completed object uses belong to open uploads."""
+    key the newest version; parts no completed object uses belong to open uploads. Units in
+    `skip` (freed, kept for the cold tier: storage/graveyard.py) are not read."""
     scan = Scan()
-    headers = _headers(drives)
+    headers = {d: h for d, h in _headers(drives).items() if d not in skip}
     for data_id, header in headers.items():
         if _describes(header.extra):
             scan.units[data_id] = header.extra

@@ -348,3 +348,25 @@ def read_entries(drives: list[str], after: int = -1, upto: int | None = None
 def read_merged(drives: list[str], after: int = -1) -> list[tuple[int, list]]:
     """As read_entries, as (lsn, mutations) pairs."""
     return [(e.lsn, e.mutations) for e in read_entries(drives, after)]
+
+
+def first_entry_after(drives: list[str], lsn: int) -> logcodec.Entry | None:
+    """The oldest intact record after `lsn` on any drive (how long the oldest record not
+    shipped yet has waited), reading only what it must."""
+    every = slots(drives)
+    best = None
+    for drive in drives:
+        for f in files(drive):
+            later = [s for s in every if s > f.slot]
+            if later and later[0] - 1 <= lsn:
+                continue
+            for line in lines(f.path):
+                doc = logcodec.decode_doc(line)
+                if doc is not None and doc.get("lsn", -1) > lsn:
+                    entry = logcodec.entry_of(doc)
+                    if entry is not None and (best is None or entry.lsn < best.lsn):
+                        best = entry
+                    break
+            if best is not None:
+                break
+    return best

@@ -18,6 +18,7 @@ from . import directio
 
 class DataHandle(Protocol):
     def read_at(self, offset: int, n: int) -> bytes: ...
+    def size(self) -> int: ...      # the unit's stored length (compressed, sealed: as stored)
     def close(self) -> None: ...
 
 
@@ -29,6 +30,9 @@ class FileHandle:
 
     def read_at(self, offset: int, n: int) -> bytes:
         return os.pread(self._fd, n, offset)
+
+    def size(self) -> int:
+        return os.fstat(self._fd).st_size
 
     def close(self) -> None:
         if self._fd >= 0:
@@ -42,6 +46,9 @@ class BytesHandle:
 
     def read_at(self, offset: int, n: int) -> bytes:
         return self._blob[offset: offset + n]
+
+    def size(self) -> int:
+        return len(self._blob)
 
     def close(self) -> None:
         pass

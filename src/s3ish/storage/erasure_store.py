@@ -397,6 +397,9 @@ class ErasureHandle:
             self.store.quarantine(self.data_id, shard)
         self.store.report_damage(self.data_id)
 
+    def size(self) -> int:
+        return self.header.size
+
     def read_at(self, offset: int, n: int) -> bytes:
         bs = self.header.block_size
         out = []

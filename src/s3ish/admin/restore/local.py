@@ -17,7 +17,6 @@ Order, so that no crash leaves a folder a server would serve wrongly:
    first folder), fsync'd; the work folder is removed last.
 """
 import fcntl
-import json
 import os
 import shutil
 import time
@@ -27,11 +26,12 @@ from ...storage.datastore import FolderDataStore
 from ...storage.drives import IGNORED, DriveSet, DriveSetError, is_empty
 from ...storage.erasure import default_layout, make_codec
 from ...storage.erasure_store import ErasureDataStore
+from ...tier import localstate
 from ...util.files import fsync_dir
 from .plan import RestoreError
 
-WORK = os.path.join(".s3ish", "tier", "restore")
-MARKER = os.path.join(".s3ish", "tier", "restored.json")
+WORK = os.path.join(localstate.FOLDER, "restore")
+MARKER = os.path.join(localstate.FOLDER, localstate.RESTORED)    # tier/fence.py reads it
 INDEX = "meta.sqlite3"
 
 
@@ -104,7 +104,7 @@ class Target:
 
     def finish(self, built_index: str, marker: dict) -> None:
         """Steps 4 and 5 above: the marker, the drives' snapshot and journal, the index."""
-        _write_json(os.path.join(self.first, MARKER), marker)
+        localstate.write_json(os.path.join(self.first, MARKER), marker)
         recovery.seed_drives(built_index, self.folders)
         with open(built_index, "rb") as f:
             os.fsync(f.fileno())
@@ -142,13 +142,3 @@ def marker_doc(lsn: int, manifest) -> dict:
     return {"lsn": lsn, "generation": manifest.generation, "time": time.time(),
             "writer": manifest.writer, "hwm": manifest.hwm}
 
-
-def _write_json(path: str, doc: dict) -> None:
-    os.makedirs(os.path.dirname(path), exist_ok=True)
-    tmp = path + ".tmp"
-    with open(tmp, "w") as f:
-        json.dump(doc, f)
-        f.flush()
-        os.fsync(f.fileno())
-    os.replace(tmp, path)
-    fsync_dir(os.path.dirname(path))
