@@ -6,7 +6,7 @@ import os
 import sys
 
 from .admin.cli import add_admin_parser, run_admin
-from .admin.restore.command import add_restore_parser, run_restore
+from .admin.restore.cli import add_restore_parser, run_restore
 from .bench.cli import add_bench_parser, run_bench
 from .config import Config, expand_drives
 

@@ -4,5 +4,6 @@ plan     the remote manifest, the target position, the checkpoint and segments t
 index    the index: checkpoint, then the segments' records replayed up to the target
 units    the data units the index references, fetched into the store under their ids
 local    the folders restored into, and the state left for the next server start
-command  the command line, progress and summary
+cli      the command line (argparse only)
+command  running it: progress, the steps, the summary
 """
