@@ -9,13 +9,16 @@ import json
 import logging
 import os
 
-from . import preflight
+from . import preflight, startup
 from .admin.access import bearer_ok, root_refusal
 from .admin.api import AdminAPI
+from .admin.restore.local import refuse_partial
 from .bg import worker
-from .bg.drivewatch import DriveWatcher, join_at_start
+from .bg.drivewatch import DriveWatcher
 from .bg.healer import Healer
 from .bg.lifecycle import LifecycleWorker
+from .bg import tiership
+from .bg.logkeeper import LogKeeper
 from .bg.scrubber import HealStatus, Scrubber
 from .bg.uploads import UploadReaper
 from .config import Config
@@ -36,13 +39,12 @@ from .storage.datastore import FolderDataStore, MemoryDataStore
 from .storage.drives import DriveSet, DriveSetError, single_folder_check
 from .storage.erasure import default_layout, make_codec
 from .storage.erasure_store import ErasureDataStore
+from .storage.graveyard import Graveyard
 from .storage.kms import MASTER_ENV, KmsError, load_kms
+from .tier import localstate as tier_local
 from .util.threads import io_queue_depth, run_io
 
 log = logging.getLogger("s3ish")
-
-# A journal larger than this is folded into index snapshots on the drives at start-up.
-JOURNAL_COMPACT_BYTES = int(os.environ.get("S3ISH_JOURNAL_COMPACT_BYTES", 64 * 1024 * 1024))
 
 
 def open_stores(cfg: Config, drive_set: DriveSet | None = None):
@@ -63,6 +65,8 @@ def open_stores(cfg: Config, drive_set: DriveSet | None = None):
                                        durable=cfg.durable)
     else:
         data = FolderDataStore(cfg.data, durable=cfg.durable)
+        # The journal is the commit point on one folder too (startup.py made its folder).
+        journal = meta_journal.Journal([cfg.data], 1, durable=cfg.durable)
     if not os.path.exists(db) and data.list_ids():
         # Data without its index: starting would treat every object as an orphan.
         raise SystemExit(f"s3ish: metadata database {db} is missing but the data folders "
@@ -85,6 +89,8 @@ class App:
         self.kms = load_kms(self.cfg.kms_keyring or None, os.environ)
         meta, data = open_stores(self.cfg)
         self.engine = Engine(meta, data, self.cfg.compression, kms=self.kms)
+        if self.cfg.tier:
+            self.engine.graveyard = Graveyard(tier_local.folder(self.cfg.data))
         multipart = Multipart(self.engine)
         identities = Identities(meta)
         users = StoreUsers(identities)
@@ -104,6 +110,8 @@ class App:
         if isinstance(data, ErasureDataStore):
             self._start_healing(data, loop)
         self._start_lifecycle(multipart, loop)
+        if not self.cfg.in_memory:
+            self._start_log_jobs(data, loop)
         self.admin.engine = self.engine
         metrics.BUILD.inc()
 
@@ -128,6 +136,25 @@ class App:
                 return
         # Poll a tenth of a day (at most a minute): each poll is one indexed query.
         self.tasks.append(loop.create_task(worker.run(lifecycle, max(0.1, min(60, day / 10)))))
+
+    def _start_log_jobs(self, data, loop) -> None:
+        """Checkpoints and truncation of the journal run in one process (a lock file);
+        every process tries, so they move on when their holder dies."""
+        cfg = self.cfg
+        status_dir = os.path.join(cfg.data, ".status")
+        os.makedirs(status_dir, exist_ok=True)
+        lock = worker.ProcessLock(os.path.join(status_dir, "log.lock"))
+        drive_set = getattr(data, "set", None)
+        keeper = LogKeeper(os.path.join(cfg.data, "meta.sqlite3"), cfg.drives or [cfg.data],
+                           drive_set.write_quorum() if drive_set else 1, cfg.durable,
+                           lambda: tier_local.keep_above(cfg.data, cfg.tier),
+                           startup.JOURNAL_COMPACT_BYTES)
+        self.tasks.append(loop.create_task(worker.run(worker.Exclusive(keeper, lock),
+                                                      startup.LOG_KEEPER_SECONDS)))
+        if cfg.tier:
+            # Shipping runs beside the keeper (same lock: they share checkpoints).
+            ship, self.admin.tier = tiership.start(cfg, data, keeper)
+            self.tasks.append(loop.create_task(worker.run(worker.Exclusive(ship, lock), 0.5)))
 
     def _start_healing(self, data, loop) -> None:
         """Every worker heals what its reads found; one worker (holding a file lock) scrubs
@@ -318,23 +345,37 @@ def recover(cfg: Config) -> None:
     no metadata references (a crash between rename and commit leaves those)."""
     if cfg.in_memory:
         return
+    partial = refuse_partial(cfg.drives or [cfg.data])
+    if partial:
+        raise SystemExit(f"s3ish: {partial}")
     drive_set = None
+    keep = tier_local.keep_above(cfg.data, cfg.tier)
     try:
         if cfg.erasure:
-            drive_set = _recover_drives(cfg)
+            drive_set = startup.recover_drives(cfg, keep)
         else:
             single_folder_check(cfg.data)
+            startup.recover_folder(cfg, keep)
     except DriveSetError as e:
         raise SystemExit(f"s3ish: {e}") from None
     meta, data = open_stores(cfg, drive_set)
 
+    graveyard = Graveyard(tier_local.folder(cfg.data))
+
     async def sweep():
         referenced = await meta.all_data_ids()
-        orphans = [d for d in data.list_ids() if d not in referenced]
-        for d in orphans:
-            data.set_aside(d)
+        unreferenced = [d for d in data.list_ids() if d not in referenced]
         await meta.close()
-        return orphans
+        if cfg.tier:
+            # Freed data a restore may still need, or whose free was not recorded (no fsync
+            # on the graveyard): kept until the shipper lets it go, never set aside.
+            buried = graveyard.ids()
+            graveyard.bury([d for d in unreferenced if d not in buried])
+            return []
+        for d in unreferenced:
+            data.set_aside(d)
+        graveyard.clear()       # no tier any more: what it kept is ordinary garbage
+        return unreferenced
     tmp = data.clean_tmp()
     orphans = asyncio.run(sweep())
     purged = data.purge_aside(cfg.orphan_grace)
@@ -348,61 +389,6 @@ def recover(cfg: Config) -> None:
 
 def _days(seconds: float) -> str:
     return f"{seconds / 86400:g} days"
-
-
-def _recover_drives(cfg: Config) -> DriveSet:
-    k, m = default_layout(len(cfg.drives), cfg.parity)
-    drive_set = DriveSet(cfg.drives, k, m)
-    joiners = drive_set.open(create_missing=cfg.create_drives)
-    meta_journal.repair(cfg.drives)
-    db = os.path.join(cfg.data, "meta.sqlite3")
-    if os.path.exists(db):
-        _catch_up(db, cfg.drives)
-    else:
-        _rebuild_missing_index(db, cfg.drives)
-    join_at_start(drive_set, joiners, db)
-    if os.path.exists(db) and meta_journal.size(cfg.drives) > JOURNAL_COMPACT_BYTES:
-        lsn = recovery.compact(db, cfg.drives, drive_set.write_quorum())
-        log.warning("journal compacted: index snapshot at %s on the drives", lsn)
-    return drive_set
-
-
-def _catch_up(db: str, drives: list[str]) -> None:
-    """Never sweep "orphans" with an index that is behind the journal."""
-    at = recovery.index_lsn(db)
-    if recovery.assess(drives, after=at).complete or not meta_journal.exists(drives):
-        result = recovery.catch_up(db, drives)
-        if result["records"]:
-            log.warning("index caught up from the journal: %s", result)
-    elif recovery.assess(drives).complete:
-        log.warning("index %s is older than the snapshots on the drives: rebuilding it", db)
-        log.warning("rebuilt: %s", recovery.rebuild_index(db, drives))
-    else:
-        raise SystemExit(f"s3ish: the index {db} is at sequence number {at}, but the "
-                         "journal on the drives starts later and no snapshot covers the "
-                         "gap: run `s3ish admin rebuild-index` with the server stopped")
-
-
-def _rebuild_missing_index(db: str, drives: list[str]) -> None:
-    found = recovery.assess(drives)
-    if found.complete and found.anything:
-        log.warning("metadata index %s is missing: rebuilding it from the journal on the "
-                    "drives", db)
-        log.warning("rebuilt: %s", recovery.rebuild_index(db, drives))
-    elif found.anything or _holds_shards(drives):
-        # Starting would treat every object as an orphan.
-        raise SystemExit(f"s3ish: metadata index {db} is missing and the drives cannot "
-                         f"rebuild it from the journal ({found.reason or 'no journal'}): "
-                         "run `s3ish admin rebuild-index` with the server stopped (it falls "
-                         "back to the metadata in the shard headers)")
-
-
-def _holds_shards(drives: list[str]) -> bool:
-    for drive in drives:
-        for sub in glob.iglob(os.path.join(drive, "objects", "*")):
-            if os.listdir(sub):
-                return True
-    return False
 
 
 def lock_data_dir(cfg: Config):
@@ -433,6 +419,8 @@ def serve(cfg: Config) -> None:
     lock = lock_data_dir(cfg)  # noqa: F841  (held until exit)
     sock = preflight.listen_socket(cfg.host, cfg.port)    # a busy port fails before recovery
     recover(cfg)
+    if cfg.tier:
+        tiership.check_owner(cfg, recovery.index_lsn(startup.index_path(cfg)))
     if cfg.in_memory:
         cfg.workers = 1      # memory cannot be shared between processes
     cfg.to_env()
@@ -441,6 +429,8 @@ def serve(cfg: Config) -> None:
     if cfg.erasure:
         k, m = default_layout(len(cfg.drives), cfg.parity)
         layout = f", {len(cfg.drives)} drives, {k}+{m} erasure coding"
+    if cfg.tier:
+        layout += f", cold tier: {cfg.tier_endpoint} bucket {cfg.tier_bucket}"
     if cfg.kms_keyring:
         layout += f", SSE keys: {cfg.kms_keyring}"
     elif os.environ.get(MASTER_ENV):

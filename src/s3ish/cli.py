@@ -1,4 +1,4 @@
-"""Command line: `s3ish server ...`, `s3ish bench ...`."""
+"""Command line: `s3ish server ...`, `s3ish bench ...`, `s3ish admin ...`, `s3ish restore ...`."""
 import argparse
 import ipaddress
 import logging
@@ -6,6 +6,7 @@ import os
 import sys
 
 from .admin.cli import add_admin_parser, run_admin
+from .admin.restore.cli import add_restore_parser, run_restore
 from .bench.cli import add_bench_parser, run_bench
 from .config import Config, expand_drives
 
@@ -98,8 +99,26 @@ def parser() -> argparse.ArgumentParser:
     s.add_argument("--allow-insecure-sse-c", action="store_true",
                    help="accept SSE-C customer keys over plain HTTP (local tests only: AWS "
                         "refuses them without TLS, and so does s3ish by default)")
+    t = s.add_argument_group("cold tier", "ship the journal, checkpoints and data to any S3 "
+                             "bucket (credentials: $S3ISH_TIER_ACCESS_KEY and "
+                             "$S3ISH_TIER_SECRET_KEY; docs/tier.md)")
+    t.add_argument("--tier-endpoint", default="", metavar="URL",
+                   help="the S3 service of the cold tier (http:// or https://)")
+    t.add_argument("--tier-bucket", default="", metavar="BUCKET")
+    t.add_argument("--tier-prefix", default="", metavar="PREFIX",
+                   help="keys under this prefix in the bucket (default: none)")
+    t.add_argument("--tier-region", default="us-east-1", metavar="REGION")
+    t.add_argument("--tier-ship-interval", type=_positive_seconds, default=10.0,
+                   metavar="SECONDS", help="a committed record reaches the tier within about "
+                   "this (default 10)")
+    t.add_argument("--tier-checkpoint-interval", type=_duration, default=3600.0,
+                   metavar="DURATION", help="a checkpoint of the index goes to the tier this "
+                   "often while records are shipped (default 1h)")
+    t.add_argument("--tier-rate", type=float, default=0.0, metavar="MB/S",
+                   help="upload rate limit (default 0: none)")
     add_bench_parser(sub)
     add_admin_parser(sub)
+    add_restore_parser(sub)
     return p
 
 
@@ -143,6 +162,8 @@ def main(argv=None) -> None:
         sys.exit(run_bench(args))
     elif args.command == "admin":
         sys.exit(run_admin(args))
+    elif args.command == "restore":
+        sys.exit(run_restore(args))
 
 
 def _parse(p: argparse.ArgumentParser, argv) -> argparse.Namespace:
@@ -198,6 +219,23 @@ def _check_tls(cert: str, key: str) -> None:
         raise SystemExit(f"cannot use --tls-cert {cert} / --tls-key {key}: {e}") from None
 
 
+def _check_tier(args, drives: list[str]) -> None:
+    if not (args.tier_endpoint or args.tier_bucket):
+        return
+    if not (args.tier_endpoint and args.tier_bucket):
+        raise SystemExit("--tier-endpoint and --tier-bucket go together")
+    if ":memory:" in drives:
+        raise SystemExit("a cold tier needs a data folder, not :memory:")
+    if args.tier_rate < 0:
+        raise SystemExit("--tier-rate cannot be negative")
+    from .tier.config import TierConfig, TierConfigError
+    try:
+        TierConfig.from_env(args.tier_endpoint, args.tier_bucket, args.tier_prefix,
+                            args.tier_region)
+    except TierConfigError as e:
+        raise SystemExit(f"cold tier: {e}") from None
+
+
 def run_server(args) -> None:
     if args.auth == "none":
         if not _is_loopback(args.listen[0]) and not args.i_know_this_is_open:
@@ -234,6 +272,7 @@ def run_server(args) -> None:
         raise SystemExit("--tls-cert and --tls-key go together")
     if args.tls_cert:
         _check_tls(args.tls_cert, args.tls_key)
+    _check_tier(args, drives)
     _metrics_dir()
     from .app import serve
     serve(Config(host=args.listen[0], port=args.listen[1], data=drives[0],
@@ -253,5 +292,10 @@ def run_server(args) -> None:
                  tls_cert=args.tls_cert, tls_key=args.tls_key, acl_mode=args.acl_mode,
                  compression=args.compression == "on", kms_keyring=args.kms_keyring,
                  allow_insecure_sse_c=args.allow_insecure_sse_c,
+                 tier_endpoint=args.tier_endpoint, tier_bucket=args.tier_bucket,
+                 tier_prefix=args.tier_prefix, tier_region=args.tier_region,
+                 tier_ship_interval=args.tier_ship_interval,
+                 tier_checkpoint_interval=args.tier_checkpoint_interval,
+                 tier_rate=args.tier_rate,
                  default_ownership="" if args.default_ownership == "none"
                  else args.default_ownership))

@@ -48,6 +48,15 @@ class Config:
     # Keyring of key-encryption keys for SSE-S3/SSE-KMS ("": the master key in
     # S3ISH_KMS_MASTER_KEY if set, else no server-side encryption with managed keys).
     kms_keyring: str = ""
+    # The cold tier (docs/tier.md): any S3 bucket receives the journal's sealed segments,
+    # checkpoints and data units; credentials come from S3ISH_TIER_ACCESS_KEY/SECRET_KEY.
+    tier_endpoint: str = ""              # "": no cold tier
+    tier_bucket: str = ""
+    tier_prefix: str = ""
+    tier_region: str = "us-east-1"
+    tier_ship_interval: float = 10.0     # a record is shipped within about this (seconds)
+    tier_checkpoint_interval: float = 3600.0   # a checkpoint goes to the tier this often
+    tier_rate: float = 0.0               # upload rate limit, MB/s (0: none)
 
     @property
     def scheme(self) -> str:
@@ -56,6 +65,13 @@ class Config:
     @property
     def in_memory(self) -> bool:
         return self.data == ":memory:"
+
+    @property
+    def tier(self) -> str | None:
+        """Names the cold tier (tier.localstate.identity), None without one."""
+        if not self.tier_endpoint:
+            return None
+        return f"{self.tier_endpoint.rstrip('/')}/{self.tier_bucket}/{self.tier_prefix}"
 
     @property
     def erasure(self) -> bool:

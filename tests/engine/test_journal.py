@@ -4,7 +4,7 @@ import asyncio
 import os
 import shutil
 
-from s3ish.meta import journal, records as r
+from s3ish.meta import journal, records as r, segments
 from s3ish.meta.recovery import catch_up, rebuild_index
 from s3ish.meta.sqlite import SqliteMetaStore
 
@@ -14,6 +14,11 @@ def _journal(drives, quorum):
     for d in drives:
         journal.prepare(d)
     return journal.Journal(drives, quorum=quorum)
+
+
+def _open_segment(drive):
+    """The file records are appended to now on a drive."""
+    return segments.files(drive)[-1].path
 
 
 def _mutations():
@@ -41,10 +46,10 @@ def test_torn_tail_and_merge(tmp_path):
     for lsn in range(1, 4):
         j.append(lsn, ms[:2])
     j.close()
-    path_a = os.path.join(drives[0], journal.FOLDER, journal.FILE)
+    path_a = _open_segment(drives[0])
     with open(path_a, "ab") as f:
         f.write(b'{"lsn":4,"m":[')                 # a crash mid-append
-    with open(os.path.join(drives[1], journal.FOLDER, journal.FILE), "rb+") as f:
+    with open(_open_segment(drives[1]), "rb+") as f:
         f.truncate(os.path.getsize(f.name) - 5)    # drive b lost its last record's tail
     journal.repair(drives)
     assert open(path_a, "rb").read().endswith(b"\n")
@@ -109,7 +114,7 @@ def test_compaction_then_rebuild(tmp_path):
     asyncio.run(put(["a", "b"]))
     assert compact(db, drives, quorum=2) == 3
     assert journal.read_merged(drives) == []        # only base lines are left
-    assert {journal.base(journal.path_on(d)) for d in drives} == {3}
+    assert {journal.drive_base(d) for d in drives} == {3}
     asyncio.run(put(["c"]))                          # records after the snapshot: LSN 4
     assert [lsn for lsn, _ in journal.read_merged(drives)] == [4]
     shutil.rmtree(drives[0])                          # the index drive is lost
@@ -164,7 +169,7 @@ def test_damaged_line_mid_file_does_not_hide_later_records(tmp_path):
     for lsn in (1, 2, 3):
         j.append(lsn, [_obj(f"k{lsn}")])
     j.close()
-    path = os.path.join(drives[0], journal.FOLDER, journal.FILE)
+    path = _open_segment(drives[0])
     lines = open(path, "rb").read().split(b"\n")
     lines[2] = lines[2][:10]         # record 2 damaged in place (line 0 is the base line)
     open(path, "wb").write(b"\n".join(lines))

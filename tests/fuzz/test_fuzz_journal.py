@@ -43,7 +43,8 @@ MUTATIONS = st.one_of(
     st.builds(records.AbortUpload, _text),
     st.builds(records.SetObjectTags, _text, _text, _dicts),
 )
-RECORD = st.tuples(st.integers(0, 2 ** 63), st.lists(MUTATIONS, max_size=3))
+# (lsn, mutations, commit time): the time is drawn too, so a line never depends on the clock.
+RECORD = st.tuples(st.integers(0, 2 ** 63), st.lists(MUTATIONS, max_size=3), _ts)
 _KINDS = tuple(journal._TYPES.values())
 _JSON_TOKENS = [b'"', b"{", b"}", b"[", b"]", b",", b":", b"null", b"true", b"1e999",
                 b'{"$b64":"!!"}', b'"$b64"', b'"lsn"', b'"m"', b'"PutObject"', b'"Nope"',
@@ -65,14 +66,16 @@ def _check(line: bytes):
 
 @fuzz(RECORD)
 def test_journal_roundtrip(record):
-    lsn, mutations = record
-    assert journal.decode_record(journal.encode_record(lsn, mutations)) == (lsn, mutations)
+    lsn, mutations, when = record
+    line = journal.encode_record(lsn, mutations, when)
+    assert journal.decode_record(line) == (lsn, mutations)
+    assert journal.decode_entry(line) == (lsn, when, mutations)
 
 
 @fuzz(st.tuples(RECORD, st.data()))
 def test_journal_raw_damage(arg):
-    (lsn, mutations), data = arg
-    line = journal.encode_record(lsn, mutations)
+    (lsn, mutations, when), data = arg
+    line = journal.encode_record(lsn, mutations, when)
     damaged = mutate_bytes(data, line, [b"\t", b"\n", b"00000000"])
     out = _check(damaged)
     if damaged == line:
@@ -81,7 +84,7 @@ def test_journal_raw_damage(arg):
 
 @fuzz(st.tuples(RECORD, st.data()))
 def test_journal_body_damage_valid_crc(arg):
-    (lsn, mutations), data = arg
-    body = json.dumps({"lsn": lsn, "m": [[type(m).__name__, docs.to_doc(m)]
+    (lsn, mutations, when), data = arg
+    body = json.dumps({"lsn": lsn, "t": when, "m": [[type(m).__name__, docs.to_doc(m)]
                                          for m in mutations]}, separators=(",", ":")).encode()
     _check(_with_crc(mutate_bytes(data, body, _JSON_TOKENS)))

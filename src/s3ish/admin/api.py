@@ -1,6 +1,7 @@
 """/_admin/: drives (state, usage, errors), heal status (scrub progress, repairs), a full
 scrub and a lifecycle pass on demand, a bucket's compression setting, a reseal pass of the
-encryption keys after a rotation. JSON in and out; root only (see access.py)."""
+encryption keys after a rotation, the cold tier's status and verification. JSON in and out;
+root only (see access.py)."""
 import glob
 import json
 import os
@@ -26,6 +27,7 @@ class AdminAPI:
         self.status_dir = status_dir    # where every worker publishes its HealStatus
         self.lifecycle = None           # bg.lifecycle.LifecycleWorker (set by the app)
         self.engine = None              # engine.objects.Engine (set by the app)
+        self.tier = None                # bg.tiership.TierAdmin with a cold tier (the app)
 
     async def handle(self, req) -> Response:
         path = req.path.rstrip("/")
@@ -42,9 +44,22 @@ class AdminAPI:
             return _json({"lifecycle": await self.lifecycle.run_pass()})
         if path == "/_admin/kms/reseal" and req.method == "POST" and self.engine is not None:
             return await self._reseal()
+        if path.startswith("/_admin/tier/"):
+            return await self._tier(req.method, path)
         if path.startswith("/_admin/compression/") and self.engine is not None:
             return await self._compression(req.method, path.split("/")[3:])
         return _json({"error": f"no admin endpoint {req.method} {req.path}"}, 404)
+
+    async def _tier(self, method: str, path: str) -> Response:
+        """GET /_admin/tier/status, POST /_admin/tier/verify (docs/tier.md)."""
+        if self.tier is None:
+            return _json({"error": "no cold tier is configured (start the server with "
+                          "--tier-endpoint and --tier-bucket)"}, 404)
+        if path == "/_admin/tier/status" and method == "GET":
+            return _json(await self.tier.status())
+        if path == "/_admin/tier/verify" and method == "POST":
+            return _json(await self.tier.verify())
+        return _json({"error": "use GET /_admin/tier/status or POST /_admin/tier/verify"}, 404)
 
     async def _compression(self, method: str, args: list[str]) -> Response:
         """GET /_admin/compression/BUCKET: its setting; POST .../BUCKET/on|off|default."""

@@ -19,12 +19,14 @@ def add_admin_parser(sub) -> None:
                    "(default $S3ISH_REGION or us-east-1)")
     a.add_argument("--json", action="store_true", help="print the raw JSON")
     a.add_argument("what", choices=["drives", "heal", "scrub", "lifecycle", "rebuild-index",
-                                    "compression", "kms", *iam_cli.VERBS])
+                                    "compression", "kms", "tier", *iam_cli.VERBS])
     a.add_argument("detail", nargs="?",
                    help="`heal status` (the default for heal), `lifecycle run` (carry out "
                    "every lifecycle action due now), `compression BUCKET [on|off|default]` "
                    "(show or set whether new data of a bucket is stored compressed; default: "
-                   "as the server's --compression); `kms " + "|".join(kms_cli.VERBS[:-1]) +
+                   "as the server's --compression); `tier status` (the cold tier's positions "
+                   "and lag), `tier verify` (its invariants checked against the remote: exit "
+                   "status 1 at the first violation); `kms " + "|".join(kms_cli.VERBS[:-1]) +
                    " --keyring FILE ...` (the keys of server-side encryption, edited offline; "
                    "rotate --reseal also reseals), `kms reseal` (the running server re-seals "
                    "stored data keys under their keys' newest versions); "
@@ -52,9 +54,14 @@ def run_admin(args) -> int:
             args.what != "compression":
         print(f"s3ish admin {args.what}: unknown {args.detail!r}", file=sys.stderr)
         return 2
+    if args.what == "tier" and args.detail is None:
+        print("usage: s3ish admin tier status|verify", file=sys.stderr)
+        return 2
     path, method = {"drives": ("/_admin/drives", "GET"), "heal": ("/_admin/heal", "GET"),
                     "scrub": ("/_admin/scrub", "POST"),
                     "lifecycle": ("/_admin/lifecycle", "POST"),
+                    "tier": (f"/_admin/tier/{args.detail}",
+                             "GET" if args.detail == "status" else "POST"),
                     "compression": _compression_path(args)}[args.what]
     if path is None:
         print("usage: s3ish admin compression BUCKET [on|off|default]", file=sys.stderr)
@@ -72,6 +79,10 @@ def run_admin(args) -> int:
         return 1
     if args.json:
         print(json.dumps(doc, indent=2))
+    elif args.what == "tier" and args.detail == "verify":
+        print("ok" if doc["ok"] else f"violation: {doc['violation']}")
+        for k, v in doc["checked"].items():
+            print(f"{k:24s} {v}")
     elif args.what == "drives":
         _print_drives(doc["drives"])
     else:
@@ -79,10 +90,14 @@ def run_admin(args) -> int:
             print(f"{k:24s} {v}")
         if "queued_for_heal" in doc:
             print(f"{'queued_for_heal':24s} {doc['queued_for_heal']}")
+    if args.what == "tier" and args.detail == "verify" and not doc["ok"]:
+        if args.json:
+            print(f"violation: {doc['violation']}", file=sys.stderr)
+        return 1
     return 0
 
 
-_DETAILS = {"heal": ("status",), "lifecycle": ("run",)}
+_DETAILS = {"heal": ("status",), "lifecycle": ("run",), "tier": ("status", "verify")}
 
 
 def _compression_path(args) -> tuple[str | None, str]:

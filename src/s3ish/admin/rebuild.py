@@ -1,4 +1,5 @@
-"""`s3ish admin rebuild-index` (server stopped): recreate the metadata index from the drives.
+"""`s3ish admin rebuild-index` (server stopped): recreate the metadata index from the drives
+(or the one folder: its journal and snapshot).
 
 The journal mirrored on the drives is used when the drives prove it complete (a snapshot and
 a journal copy based at or before it, see meta/recovery.py). When every journal copy is lost,
@@ -14,6 +15,8 @@ import sys
 from ..config import expand_drives
 from ..engine import selfdescribe
 from ..meta import recovery
+from ..storage.graveyard import Graveyard
+from ..tier import localstate
 
 
 def _fail(message: str, code: int = 1) -> int:
@@ -23,8 +26,8 @@ def _fail(message: str, code: int = 1) -> int:
 
 def rebuild_index(data: list[str]) -> int:
     drives = expand_drives(data)
-    if len(drives) < 2:
-        return _fail("needs the erasure-coded drives: --data DIR{1...N}", 2)
+    if not drives:
+        return _fail("needs the server's folder or drives: --data DIR (or DIR{1...N})", 2)
     absent = [d for d in drives if not os.path.isdir(d)]
     if absent:
         return _fail(f"drive folders missing: {', '.join(absent)} (mount the disks, or create "
@@ -39,9 +42,12 @@ def rebuild_index(data: list[str]) -> int:
     if found.complete and found.anything:
         print("source                   journal" + (" + snapshot" if found.snapshot else ""))
         return _report(recovery.rebuild_index(db, drives))
+    if len(drives) == 1:      # one folder: its data files carry no metadata to fall back on
+        return _fail(f"the journal cannot rebuild the index: {found.reason or 'no journal'}")
     print(f"the journal cannot rebuild the index: {found.reason}; reading the metadata in "
           "the shard headers instead", file=sys.stderr)
-    scan = selfdescribe.scan_drives(drives)
+    # Units freed while a cold tier is configured still carry their object's metadata.
+    scan = selfdescribe.scan_drives(drives, Graveyard(localstate.folder(drives[0])).ids())
     if scan.undescribed:
         return _fail(f"{len(scan.undescribed)} data units have no metadata in their shard "
                      "headers (written before s3ish 0.2?): refusing to build an index without "

@@ -22,7 +22,7 @@ def self_sufficient(drive: str) -> bool:
     """The drive alone holds the whole index: its journal starts at the beginning, or at or
     before its own snapshot. (Drives replaced by versions before base lines were written
     got the journal only from their replacement on: they fail this and are seeded.)"""
-    base = journal.base(journal.path_on(drive))
+    base = journal.drive_base(drive)
     if base is None:
         return False
     if base == 0:
@@ -47,7 +47,7 @@ def seed(drive_set: DriveSet, drive, db_path: str) -> bool:
     """Give a joining drive the index; on failure it is taken out of service (its marker
     still says rebuilding, so the next start-up tries again)."""
     try:
-        lsn = recovery.seed_drive(db_path, drive.path)
+        lsn = recovery.seed_drive(db_path, drive.path, [d.path for d in drive_set.drives])
         drive_set.mark_seeded(drive)
     except OSError as e:
         # Unseeded, it is never counted ok (DriveSet.rebuilding skips it).

@@ -7,6 +7,7 @@ removed after commit. Compression and encryption wrap each unit's writer and rea
 (engine/compress.py, engine/sse.py).
 """
 import asyncio
+import functools
 import logging
 import time
 
@@ -28,6 +29,11 @@ READ_BLOCK = 1024 * 1024
 
 
 class Engine:
+    # With a cold tier, freed data goes to the graveyard (storage/graveyard.py) instead of
+    # being deleted: the shipper deletes it once the tier has what a restore to before the
+    # free needs. Set by the app.
+    graveyard = None
+
     def __init__(self, meta, data, compression: bool = False, kms=None):
         self.meta = meta
         self.data = data
@@ -314,7 +320,8 @@ class Engine:
 
     async def free_data(self, data_ids: list[str]) -> None:
         if data_ids:
-            await run_io(_delete_all, self.data, data_ids)
+            await run_io(self.graveyard.bury if self.graveyard is not None else
+                         functools.partial(_delete_all, self.data), data_ids)
 
     async def delete_object(self, bucket: str, key: str, version_id: str | None = None,
                             owner: str = "", bypass_governance: bool = False,

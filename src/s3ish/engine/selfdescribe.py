@@ -38,6 +38,7 @@ place in the key's history, a `null` version as `null`. What cannot come back:
   ids; users and keys made through the IAM API are lost.
 """
 import dataclasses
+import hashlib
 import json
 import os
 from dataclasses import dataclass, field
@@ -93,6 +94,74 @@ def manifest_body(v: r.ObjectVersion) -> bytes:
     doc = dataclasses.asdict(v)
     doc.pop("inline")
     return json.dumps(doc, separators=(",", ":")).encode()
+
+
+# ---- what a restore writes back (`s3ish restore`: units fetched from the cold tier) ----
+
+def restored_units(v: r.ObjectVersion) -> list[tuple[str, dict | None]]:
+    """(data id, shard-header metadata) of each data unit of a restored version: what its
+    writer gave, made again from the record, so a header rebuild of the restored drives finds
+    the version. The record holds the version as it is now (tags, retention, ACL set later
+    included), which a header rebuild then shows. A manifest's entry still lacks the fields
+    only its bytes give (`manifest_final`). Units of a multipart object that has no manifest
+    unit (written on one folder) get None: without a manifest their headers could only
+    describe an open upload, and a header rebuild refuses undescribed units rather than
+    invent one."""
+    versioned = v.version_id != "null"
+    if not v.manifest and len(v.parts) == 1 and not v.is_multipart:
+        p = v.parts[0]
+        acl = [dataclasses.asdict(g) for g in v.acl] if v.acl is not None else None
+        return [(p.data_id, {
+            "kind": "object", "bucket": v.bucket, "key": v.key, "version_id": "null",
+            **{name: getattr(v, name) for name in (*_KEEP, *_LOCK)}, "acl": acl,
+            "checksum_type": v.checksum_type or ("FULL_OBJECT" if v.checksum_algorithm
+                                                 else ""),
+            "vsort": v.vsort, "versioned": versioned,
+            "size": v.size, "etag": v.etag, "mtime": v.mtime, "checksum": v.checksum_value,
+            **_stored(p)})]
+    if not v.manifest:
+        return [(p.data_id, None) for p in v.parts]
+    # The upload the parts came from is gone with its completion (its id with it): one made
+    # of the version ties the parts together, and the manifest marks it completed.
+    upload = r.Upload(upload_id=f"restored-{v.manifest}", bucket=v.bucket, key=v.key,
+                      initiated=v.mtime, owner=v.owner, content_type=v.content_type,
+                      headers=v.headers, user_meta=v.user_meta,
+                      storage_class=v.storage_class, checksum_algorithm=v.checksum_algorithm,
+                      checksum_type=v.checksum_type, tags=v.tags, lock_mode=v.lock_mode,
+                      lock_until=v.lock_until, legal_hold=v.legal_hold, acl=v.acl)
+    out = [(p.data_id, {**part_meta(upload, n), "size": p.size, "etag": p.etag,
+                        "mtime": v.mtime, "checksum": p.checksum, **_stored(p)})
+           for n, p in enumerate(v.parts, 1)]
+    return out + [(v.manifest, manifest_meta(v, versioned))]
+
+
+def restored_part(upload: r.Upload, part: r.Part) -> dict:
+    """The shard-header metadata of an open upload's part, made again from its records."""
+    return {**part_meta(upload, part.part_number), "size": part.size, "etag": part.etag,
+            "mtime": part.mtime, "checksum": part.checksum, **_stored(part)}
+
+
+def manifest_final(v: r.ObjectVersion, body: bytes) -> dict:
+    """What a manifest unit's commit added to its header: its own size and MD5."""
+    return {"size": len(body), "etag": hashlib.md5(body).hexdigest(), "mtime": v.mtime,
+            "checksum": ""}
+
+
+def manifest_matches(v: r.ObjectVersion, body: bytes) -> bool:
+    """The manifest unit's bytes are this version's record (same object, same parts)."""
+    try:
+        m = _version_from_manifest(body)
+    except (ValueError, TypeError, AttributeError):
+        return False
+    return (m.bucket, m.key, m.etag, m.size, [p.data_id for p in m.parts]) == \
+        (v.bucket, v.key, v.etag, v.size, [p.data_id for p in v.parts])
+
+
+def _stored(part) -> dict:
+    """How a unit is stored, as a compressing writer adds it to the header."""
+    if not part.compression:
+        return {}
+    return {"compression": part.compression, "stored_size": part.stored_size}
 
 
 def _version_from_manifest(body: bytes) -> r.ObjectVersion:
@@ -215,11 +284,12 @@ def _read_header(path: str):
         return None
 
 
-def scan_drives(drives: list[str]) -> Scan:
+def scan_drives(drives: list[str], skip=frozenset()) -> Scan:
     """Read every unit's metadata from its shard headers and work out the index: for each
-    key the newest version; parts no completed object uses belong to open uploads."""
+    key the newest version; parts no completed object uses belong to open uploads. Units in
+    `skip` (freed, kept for the cold tier: storage/graveyard.py) are not read."""
     scan = Scan()
-    headers = _headers(drives)
+    headers = {d: h for d, h in _headers(drives).items() if d not in skip}
     for data_id, header in headers.items():
         if _describes(header.extra):
             scan.units[data_id] = header.extra

@@ -9,18 +9,16 @@ that joins the set (a replacement, or one that comes back after missing writes) 
 fresh snapshot and a journal based at it, under the writers' lock, so it can carry the whole
 index alone.
 """
-import fcntl
 import os
 import shutil
 import sqlite3
 from dataclasses import dataclass
 
 from ..util.files import fsync_dir
-from . import errors, journal
+from . import checkpoint, errors, journal, segments
+from .checkpoint import SNAPSHOT, best_snapshot, snapshot_lsn  # noqa: F401
 from .sqlite import SqliteMetaStore
 from .sqlite_tx import apply as apply_mutation
-
-SNAPSHOT = os.path.join(".s3ish", "snapshot.sqlite3")
 
 
 @dataclass
@@ -43,7 +41,8 @@ def assess(drives: list[str], after: int | None = None) -> Assessment:
     snapshot = best_snapshot(drives)
     s_lsn = snapshot_lsn(snapshot) if snapshot else 0
     start = s_lsn if after is None else after
-    bases = {d: journal.base(journal.path_on(d)) for d in drives}
+    known = segments.slots(drives)
+    bases = {d: journal.drive_base(d, known) for d in drives}
     known = [b for b in bases.values() if b is not None]
     if any(b <= start for b in known):
         return Assessment(snapshot, s_lsn, bases, True)
@@ -125,23 +124,6 @@ class IncompleteJournal(Exception):
     """The drives do not hold every committed mutation: a rebuild would lose some."""
 
 
-def snapshot_lsn(path: str) -> int:
-    try:
-        db = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
-        try:
-            return db.execute("SELECT lsn FROM journal_state WHERE id = 1").fetchone()[0]
-        finally:
-            db.close()
-    except (sqlite3.Error, TypeError):
-        return -1       # unreadable: not a candidate
-
-
-def best_snapshot(drives: list[str]) -> str | None:
-    found = [(lsn, p) for p in (os.path.join(d, SNAPSHOT) for d in drives)
-             if os.path.exists(p) and (lsn := snapshot_lsn(p)) >= 0]
-    return max(found)[1] if found else None
-
-
 def has_snapshot(drives: list[str]) -> bool:
     return best_snapshot(drives) is not None
 
@@ -159,40 +141,31 @@ def _write_snapshot(db: sqlite3.Connection, drive: str) -> None:
     fsync_dir(os.path.dirname(final))
 
 
-def compact(db_path: str, drives: list[str], quorum: int) -> int:
-    """Start-up compaction (one process, index caught up): copy the index to every drive as
-    a snapshot, then empty the journals. Returns the snapshot's LSN, or -1 when fewer than
-    `quorum` drives took the snapshot (the journals are then kept whole)."""
-    db = sqlite3.connect(db_path, isolation_level=None)
-    try:
-        lsn = db.execute("SELECT lsn FROM journal_state WHERE id = 1").fetchone()[0]
-        done = 0
-        for drive in drives:
-            try:
-                _write_snapshot(db, drive)
-                done += 1
-            except (OSError, sqlite3.Error):
-                continue
-    finally:
-        db.close()
-    if done < quorum:
+def compact(db_path: str, drives: list[str], quorum: int, keep_above: int | None = None
+            ) -> int:
+    """Start-up compaction (one process, index caught up): a checkpoint of the index on
+    every drive (meta/checkpoint.py), then the segments it covers are deleted, never past
+    `keep_above` (the S3 high-water mark with a cold tier). Returns the checkpoint's LSN, or
+    -1 when fewer than `quorum` drives took it (the journals are then kept whole)."""
+    lsn = checkpoint.take(db_path, drives, quorum=quorum)
+    if lsn < 0:
         return -1
-    journal.truncate_through(drives, lsn)
+    checkpoint.truncate_behind(drives, keep_above)
     return lsn
 
 
-def seed_drive(db_path: str, drive: str) -> int:
-    """Give a joining drive the whole index: a snapshot, and a journal based at it. Holds the
-    writers' lock (meta/sqlite.py) so no commit falls between the two. Returns the LSN."""
-    with open(db_path + ".writer-lock", "a+") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
+def seed_drive(db_path: str, drive: str, drives: list[str] | None = None) -> int:
+    """Give a joining drive the whole index: a snapshot, and a journal based at it (the set's
+    journal is sealed there: `drives`, all of them). Holds the writers' lock so no commit
+    falls between the two. Returns the LSN."""
+    with checkpoint.writers_lock(db_path):
         db = sqlite3.connect(db_path, isolation_level=None)
         try:
             _write_snapshot(db, drive)
         finally:
             db.close()
         lsn = snapshot_lsn(os.path.join(drive, SNAPSHOT))
-        journal.restart_at(drive, lsn)
+        journal.restart_at(drive, lsn, drives)
     return lsn
 
 
@@ -219,21 +192,46 @@ def index_lsn(db_path: str) -> int:
 
 def _replay(db, drives: list[str]) -> dict:
     done = db.execute("SELECT lsn FROM journal_state WHERE id = 1").fetchone()[0]
-    records = [(lsn, ms) for lsn, ms in journal.read_merged(drives) if lsn > done]
-    applied = skipped = 0
+    records = journal.read_merged(drives, after=done)
     db.execute("BEGIN IMMEDIATE")
     try:
-        for lsn, mutations in records:
-            done_here, skipped_here = _apply_all(db, mutations)
-            applied += done_here
-            skipped += skipped_here
-            db.execute("UPDATE journal_state SET lsn = ? WHERE id = 1", (lsn,))
+        result = apply_records(db, records)
         db.execute("COMMIT")
     except BaseException:
         db.execute("ROLLBACK")
         raise
     lsns = [lsn for lsn, _ in records]
-    return {"records": len(records), "mutations": applied, "skipped": skipped,
+    return {**result,
             # Numbers absent from every drive: each is a commit that was refused.
             "lsn_gaps": (lsns[-1] - done - len(lsns)) if lsns else 0,
             "last_lsn": lsns[-1] if lsns else done}
+
+
+def apply_records(db, records) -> dict:
+    """Apply journal records `(lsn, [mutation])`, in LSN order, inside the caller's
+    transaction, moving the index's position along with each: how the journal is replayed
+    at start-up, by a rebuild and by `s3ish restore` (one function, so they cannot differ).
+    Returns counts."""
+    n = applied = skipped = 0
+    for lsn, mutations in records:
+        done_here, skipped_here = _apply_all(db, mutations)
+        applied += done_here
+        skipped += skipped_here
+        n += 1
+        db.execute("UPDATE journal_state SET lsn = ? WHERE id = 1", (lsn,))
+    return {"records": n, "mutations": applied, "skipped": skipped}
+
+
+def seed_drives(db_path: str, drives: list[str]) -> int:
+    """Give every drive (or the one folder) the whole index at its position (server stopped,
+    the index made elsewhere: `s3ish restore`): a snapshot, and a journal based at it, so the
+    drives alone can rebuild the index as `assess` demands. Returns the LSN."""
+    db = sqlite3.connect(db_path, isolation_level=None)
+    try:
+        lsn = db.execute("SELECT lsn FROM journal_state WHERE id = 1").fetchone()[0]
+        for drive in drives:
+            _write_snapshot(db, drive)
+            journal.restart_at(drive, lsn, drives)
+    finally:
+        db.close()
+    return lsn

@@ -66,6 +66,36 @@ LIFECYCLE_DUE = Gauge("s3ish_lifecycle_due", "Keys and uploads whose lifecycle a
                       "and not yet carried out", multiprocess_mode="max")
 LIFECYCLE_LAG = Gauge("s3ish_lifecycle_lag_seconds", "How long the oldest due lifecycle "
                       "action has waited", multiprocess_mode="max")
+JOURNAL_BYTES = Gauge("s3ish_journal_bytes", "Bytes of the local metadata journal (the largest "
+                      "copy among the drives)", multiprocess_mode="mostrecent")
+CHECKPOINTS = Counter("s3ish_checkpoints_total",
+                      "Checkpoints of the metadata index taken while serving")
+CHECKPOINT_LSN = Gauge("s3ish_checkpoint_lsn", "Position (LSN) of the newest checkpoint",
+                       multiprocess_mode="max")
+# The cold tier (docs/tier.md): the keys of `s3ish admin tier status`, set by the process that
+# ships.
+TIER_LOG_END = Gauge("s3ish_tier_log_end_lsn", "Position of the last record in the local log",
+                     multiprocess_mode="mostrecent")
+TIER_APPLIED = Gauge("s3ish_tier_applied_lsn", "Position the local index has applied",
+                     multiprocess_mode="mostrecent")
+TIER_HWM = Gauge("s3ish_tier_s3_hwm", "S3 high-water mark: the last record safely in the cold "
+                 "tier, with every data unit it needs", multiprocess_mode="mostrecent")
+TIER_LAG_RECORDS = Gauge("s3ish_tier_lag_records", "Records (positions) not yet in the cold tier",
+                         multiprocess_mode="mostrecent")
+TIER_LAG_BYTES = Gauge("s3ish_tier_lag_bytes", "Journal bytes not yet in the cold tier",
+                       multiprocess_mode="mostrecent")
+TIER_LAG_SECONDS = Gauge("s3ish_tier_lag_seconds", "Age of the oldest record not yet in the "
+                         "cold tier", multiprocess_mode="mostrecent")
+TIER_PENDING = Gauge("s3ish_tier_pending_uploads", "Segments and data units waiting to be "
+                     "uploaded", multiprocess_mode="mostrecent")
+TIER_FAILING = Gauge("s3ish_tier_failing_uploads", "Uploads whose last attempt failed (being "
+                     "retried)", multiprocess_mode="mostrecent")
+TIER_UPLOADED = Counter("s3ish_tier_uploaded_bytes_total", "Bytes uploaded to the cold tier, "
+                        "by kind (segment, data, checkpoint, manifest)", ["kind"])
+TIER_ERRORS = Counter("s3ish_tier_remote_errors_total", "Failed cold tier operations (each "
+                      "is retried), by kind", ["kind"])
+TIER_GRAVEYARD = Gauge("s3ish_tier_graveyard_units", "Freed data units kept until the cold "
+                       "tier holds what they are needed for", multiprocess_mode="mostrecent")
 BUILD = Gauge("s3ish_up", "1 while a worker process is serving", multiprocess_mode="livesum")
 
 

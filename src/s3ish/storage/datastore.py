@@ -11,12 +11,14 @@ import time
 from typing import Protocol
 
 from ..util.ids import data_id as new_data_id
+from ..util.ids import is_data_id
 from . import directio
 
 
 
 class DataHandle(Protocol):
     def read_at(self, offset: int, n: int) -> bytes: ...
+    def size(self) -> int: ...      # the unit's stored length (compressed, sealed: as stored)
     def close(self) -> None: ...
 
 
@@ -28,6 +30,9 @@ class FileHandle:
 
     def read_at(self, offset: int, n: int) -> bytes:
         return os.pread(self._fd, n, offset)
+
+    def size(self) -> int:
+        return os.fstat(self._fd).st_size
 
     def close(self) -> None:
         if self._fd >= 0:
@@ -41,6 +46,9 @@ class BytesHandle:
 
     def read_at(self, offset: int, n: int) -> bytes:
         return self._blob[offset: offset + n]
+
+    def size(self) -> int:
+        return len(self._blob)
 
     def close(self) -> None:
         pass
@@ -60,6 +68,9 @@ class DataStore(Protocol):
     self_describing: bool
 
     def writer(self, meta: dict | None = None, small: bool = False) -> DataWriter: ...
+    # A writer for a unit that keeps a given id (`s3ish restore` brings units back under the
+    # ids the metadata names); `describe`: its metadata, kept by self-describing stores.
+    def import_writer(self, data_id: str, describe: dict | None = None) -> DataWriter: ...
     def open(self, data_id: str) -> DataHandle: ...
     def delete(self, data_id: str) -> None: ...
     def list_ids(self) -> list[str]: ...
@@ -97,6 +108,12 @@ def purge_folder(folder: str, older_than: float) -> int:
     return n
 
 
+def check_import_id(data_id: str) -> None:
+    """An imported unit's id becomes a file name: only the form data_id() makes is taken."""
+    if not is_data_id(data_id):
+        raise ValueError(f"not a data id: {data_id!r}")
+
+
 class FolderDataStore:
     def __init__(self, root: str, durable: bool = True, direct: bool = True):
         self.root = root
@@ -118,6 +135,12 @@ class FolderDataStore:
 
     def writer(self, meta: dict | None = None, small: bool = False) -> "FolderWriter":
         return FolderWriter(self, direct=self.direct and not small)
+
+    def import_writer(self, data_id: str, describe: dict | None = None) -> "FolderWriter":
+        """Write a unit under `data_id` (a restore). A file of that id already in place is
+        replaced at commit: ids are never reused, so it held the same bytes."""
+        check_import_id(data_id)
+        return FolderWriter(self, direct=self.direct, data_id=data_id)
 
     def open(self, data_id: str) -> "FileHandle":
         return FileHandle(os.open(self.path(data_id), os.O_RDONLY))
@@ -164,9 +187,9 @@ class FolderWriter:
     """Writes a data file (with O_DIRECT where the filesystem allows it, see directio.py)
     under tmp/, then fsync, rename into objects/xx/ and fsync the folder at commit."""
 
-    def __init__(self, store: FolderDataStore, direct: bool):
+    def __init__(self, store: FolderDataStore, direct: bool, data_id: str | None = None):
         self.store = store
-        self.data_id = new_data_id()
+        self.data_id = data_id or new_data_id()
         self._tmp = os.path.join(store.tmp, self.data_id)
         self._fd, used_direct = directio.open_new(self._tmp, direct)
         if direct and not used_direct:
@@ -214,6 +237,10 @@ class MemoryDataStore:
     def writer(self, meta: dict | None = None, small: bool = False) -> "MemoryWriter":
         return MemoryWriter(self)
 
+    def import_writer(self, data_id: str, describe: dict | None = None) -> "MemoryWriter":
+        check_import_id(data_id)
+        return MemoryWriter(self, data_id)
+
     def open(self, data_id: str) -> "BytesHandle":
         with self._lock:
             blob = self._blobs.get(data_id)
@@ -247,9 +274,9 @@ class MemoryDataStore:
 
 
 class MemoryWriter:
-    def __init__(self, store: MemoryDataStore):
+    def __init__(self, store: MemoryDataStore, data_id: str | None = None):
         self.store = store
-        self.data_id = new_data_id()
+        self.data_id = data_id or new_data_id()
         self._buf = bytearray()
 
     def write(self, block) -> None:

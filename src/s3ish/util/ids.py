@@ -10,6 +10,11 @@ def data_id() -> str:
     return f"{ms:012x}{os.urandom(10).hex()}"
 
 
+def is_data_id(text: str) -> bool:
+    """`text` has the form data_id() gives (32 lowercase hex digits): safe as a file name."""
+    return len(text) == 32 and all(c in "0123456789abcdef" for c in text)
+
+
 def request_id() -> str:
     return os.urandom(8).hex().upper()
 
