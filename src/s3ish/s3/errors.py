@@ -185,6 +185,9 @@ _RENAMED = {
         "The retain until date must be in the future!",
         ArgumentName="x-amz-object-lock-retain-until-date"),
     "InvalidBucketState": lambda e: InvalidBucketState(str(e) or None),
+    # Only a write no route refused reaches the store of a read-only follower (the
+    # frontend refuses every mutating route itself, with the same answer).
+    "ReadOnlyFollower": lambda e: AccessDenied(str(e)),
     "PartChecksumMissing": lambda e: InvalidRequest(str(e)),
     "InvalidTag": lambda e: InvalidTag(str(e) or None,
                                        **({"TagKey": e.tag_key} if e.tag_key else {})),

@@ -44,6 +44,8 @@ class Services:
     default_ownership: str = "BucketOwnerEnforced"
     # Key service of SSE-S3/SSE-KMS (storage/kms.py's Kms), None: such requests are refused.
     kms: object = None
+    # A read-only server (a follower of the cold tier): why writes are refused ("": none are).
+    read_only: str = ""
 
 
 class S3Frontend:
@@ -194,6 +196,10 @@ class S3Frontend:
             if ctx.req.method not in ("GET", "HEAD", "PUT", "POST", "DELETE"):
                 raise errors.MethodNotAllowed(Method=ctx.req.method)
             raise errors.NotImplemented()
+        if route.mutates and self.svc.read_only:
+            # The one place writes are refused on a read-only server: every operation the
+            # route table marks as changing what is stored, before its body is read.
+            raise errors.AccessDenied(self.svc.read_only)
         if route.access == "form":
             # The handler authenticates from the form, then authorizes the form's key.
             refuse_unsupported_request(route.operation, ctx.req.headers)
