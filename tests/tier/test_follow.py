@@ -101,3 +101,191 @@ def test_a_follower_catches_up_from_zero_then_follows(service, tier_bucket, tmp_
         if follower is not None:
             follower.stop()
         writer.stop()
+
+
+def _refusals(c, iam, upload_id) -> dict:
+    """One call of every class of write: object, multipart, tagging, ACL, policy and the
+    other bucket configurations, bucket creation and deletion, IAM."""
+    policy = json.dumps({"Version": "2012-10-17", "Statement": [
+        {"Effect": "Allow", "Principal": "*", "Action": "s3:GetObject",
+         "Resource": "arn:aws:s3:::plain/*"}]})
+    b, k = "plain", "small"
+    return {
+        "PutObject": lambda: c.put_object(Bucket=b, Key="new", Body=b"x"),
+        "CopyObject": lambda: c.copy_object(Bucket=b, Key="copy",
+                                            CopySource={"Bucket": b, "Key": k}),
+        "DeleteObject": lambda: c.delete_object(Bucket=b, Key=k),
+        "DeleteObjects": lambda: c.delete_objects(Bucket=b, Delete={"Objects": [{"Key": k}]}),
+        "CreateMultipartUpload": lambda: c.create_multipart_upload(Bucket=b, Key="mp2"),
+        "UploadPart": lambda: c.upload_part(Bucket=b, Key="open", PartNumber=2,
+                                            UploadId=upload_id, Body=b"part"),
+        "UploadPartCopy": lambda: c.upload_part_copy(Bucket=b, Key="open", PartNumber=3,
+                                                     UploadId=upload_id,
+                                                     CopySource={"Bucket": b, "Key": k}),
+        "CompleteMultipartUpload": lambda: c.complete_multipart_upload(
+            Bucket=b, Key="open", UploadId=upload_id,
+            MultipartUpload={"Parts": [{"PartNumber": 1, "ETag": "x"}]}),
+        "AbortMultipartUpload": lambda: c.abort_multipart_upload(Bucket=b, Key="open",
+                                                                 UploadId=upload_id),
+        "PutObjectTagging": lambda: c.put_object_tagging(
+            Bucket=b, Key=k, Tagging={"TagSet": [{"Key": "a", "Value": "b"}]}),
+        "DeleteObjectTagging": lambda: c.delete_object_tagging(Bucket=b, Key=k),
+        "PutObjectAcl": lambda: c.put_object_acl(Bucket=b, Key=k, ACL="private"),
+        "PutBucketAcl": lambda: c.put_bucket_acl(Bucket=b, ACL="private"),
+        "PutBucketPolicy": lambda: c.put_bucket_policy(Bucket=b, Policy=policy),
+        "DeleteBucketPolicy": lambda: c.delete_bucket_policy(Bucket=b),
+        "PutBucketTagging": lambda: c.put_bucket_tagging(
+            Bucket=b, Tagging={"TagSet": [{"Key": "t", "Value": "v"}]}),
+        "DeleteBucketTagging": lambda: c.delete_bucket_tagging(Bucket=b),
+        "PutBucketVersioning": lambda: c.put_bucket_versioning(
+            Bucket=b, VersioningConfiguration={"Status": "Enabled"}),
+        "PutBucketLifecycleConfiguration": lambda: c.put_bucket_lifecycle_configuration(
+            Bucket=b, LifecycleConfiguration={"Rules": [{
+                "ID": "r", "Status": "Enabled", "Filter": {"Prefix": ""},
+                "Expiration": {"Days": 1}}]}),
+        "PutBucketCors": lambda: c.put_bucket_cors(Bucket=b, CORSConfiguration={
+            "CORSRules": [{"AllowedMethods": ["GET"], "AllowedOrigins": ["*"]}]}),
+        "PutPublicAccessBlock": lambda: c.put_public_access_block(
+            Bucket=b, PublicAccessBlockConfiguration={"BlockPublicAcls": True}),
+        "PutBucketOwnershipControls": lambda: c.put_bucket_ownership_controls(
+            Bucket=b, OwnershipControls={"Rules": [{"ObjectOwnership": "ObjectWriter"}]}),
+        "CreateBucket": lambda: c.create_bucket(Bucket="another"),
+        "DeleteBucket": lambda: c.delete_bucket(Bucket="ver"),
+        "IAM.CreateUser": lambda: iam.create_user(UserName="on-the-follower"),
+        "IAM.CreateAccessKey": lambda: iam.create_access_key(UserName="restored-user"),
+        "IAM.DeleteUserPolicy": lambda: iam.delete_user_policy(UserName="restored-user",
+                                                               PolicyName="all"),
+    }
+
+
+def test_writes_to_a_follower_are_refused_reads_work(s3ish_service, tmp_path):
+    import requests
+
+    from tests.api.test_iam import iam_client
+    from tests.tier.shipping import admin
+    service = s3ish_service
+    bucket = f"follow-{uuid.uuid4().hex[:12]}"
+    service.boto().create_bucket(Bucket=bucket)
+    writer = tier_server(str(tmp_path / "writer"), tmp_path, service, bucket,
+                         prefix=PREFIX).start()
+    follower = None
+    try:
+        w = writer.client()
+        _iam_user(writer)
+        _phase_a1(w)
+        _phase_a2(w)
+        upload_id = w.list_multipart_uploads(Bucket="plain")["Uploads"][0]["UploadId"]
+        hwm = wait_shipped(writer)["s3_hwm"]
+        follower = follower_server(str(tmp_path / "follower"), tmp_path, service,
+                                   bucket).start()
+        wait_applied(follower, hwm)
+        f = follower.client()
+        before = state(f)
+        assert before == state(w)
+        for name, call in _refusals(f, iam_client(follower), upload_id).items():
+            with pytest.raises(f.exceptions.ClientError) as refused:
+                call()
+            err = refused.value.response
+            assert err["ResponseMetadata"]["HTTPStatusCode"] == 403, name
+            assert err["Error"]["Code"] == "AccessDenied", name
+            assert "read-only follower of the cold tier" in err["Error"]["Message"], name
+        # Presigned writes and browser uploads: the same answer.
+        url = f.generate_presigned_url("put_object", Params={"Bucket": "plain", "Key": "p"})
+        r = requests.put(url, data=b"presigned", timeout=30)
+        assert r.status_code == 403 and b"read-only follower" in r.content
+        post = f.generate_presigned_post("plain", "posted")
+        r = requests.post(post["url"], data=post["fields"],
+                          files={"file": ("x", b"form upload")}, timeout=30)
+        assert r.status_code == 403 and b"read-only follower" in r.content
+        code, doc = admin(follower, "/_admin/compression/plain/on", "POST")
+        assert code == 403 and "read-only follower" in doc["error"]
+        code, doc = admin(follower, "/_admin/lifecycle", "POST")
+        assert code == 403 and "read-only follower" in doc["error"]
+        assert state(f) == before                    # nothing changed
+        # Reads: ranges, HEAD, listings, presigned GETs, IAM reads.
+        got = f.get_object(Bucket="plain", Key="random", Range="bytes=1000-1999")
+        assert got["Body"].read() == w.get_object(Bucket="plain", Key="random",
+                                                  Range="bytes=1000-1999")["Body"].read()
+        assert f.head_object(Bucket="plain", Key="mp")["ContentLength"] == 5 * MiB + 300 * 1024
+        url = f.generate_presigned_url("get_object", Params={"Bucket": "plain",
+                                                             "Key": "small"})
+        assert requests.get(url, timeout=30).content == b"ten bytes!"
+        assert "restored-user" in [u["UserName"] for u in
+                                   iam_client(follower).list_users()["Users"]]
+        # The writer still writes, and the follower still follows.
+        w.put_object(Bucket="plain", Key="after", Body=b"from the writer")
+        wait_applied(follower, wait_shipped(writer)["s3_hwm"])
+        assert f.get_object(Bucket="plain", Key="after")["Body"].read() == b"from the writer"
+    finally:
+        if follower is not None:
+            follower.stop()
+        writer.stop()
+
+
+def test_a_follower_stays_within_a_bounded_lag_under_load(s3ish_service, tmp_path):
+    """A writer thread PUTs (and overwrites and deletes) for ~20 s: the follower's
+    lag_seconds stays below its interval + the ship interval + slack, every status shows
+    it, and once writes stop it reaches 0 with the same objects. Two worker processes: one
+    follows, both serve what it applied."""
+    import random
+    import threading
+    service = s3ish_service
+    bucket = f"follow-{uuid.uuid4().hex[:12]}"
+    service.boto().create_bucket(Bucket=bucket)
+    ship, follow = 1.0, 1.0
+    writer = tier_server(str(tmp_path / "writer"), tmp_path, service, bucket, prefix=PREFIX,
+                         interval=ship, extra=["--scrub-rate", "0"]).start()
+    follower = None
+    try:
+        w = writer.client()
+        w.create_bucket(Bucket="load")
+        w.put_object(Bucket="load", Key="first", Body=b"before the follower")
+        wait_shipped(writer)
+        follower = follower_server(str(tmp_path / "follower"), tmp_path, service, bucket,
+                                   interval=follow, workers=2).start()
+        wait_applied(follower, status(writer)["s3_hwm"])
+        stop, errors = threading.Event(), []
+
+        def load():
+            rng, n = random.Random(5), 0
+            c = writer.client()
+            try:
+                while not stop.is_set():
+                    key = f"k{rng.randrange(200)}"
+                    if rng.random() < 0.1:
+                        c.delete_object(Bucket="load", Key=key)
+                    else:
+                        c.put_object(Bucket="load", Key=key,
+                                     Body=os.urandom(rng.choice([100, 20_000, 300_000])))
+                    n += 1
+            except Exception as e:      # reported by the test, not lost in the thread
+                errors.append(e)
+        thread = threading.Thread(target=load)
+        thread.start()
+        lags, started = [], time.time()
+        try:
+            while time.time() - started < 20:
+                doc = status(follower)
+                lags.append(doc["lag_seconds"])
+                assert doc["state"] == "following", doc
+                time.sleep(0.5)
+        finally:
+            stop.set()
+            thread.join()
+        assert not errors, errors
+        bound = follow + ship + 6.0
+        assert max(lags) < bound, (max(lags), lags)
+        assert any(lag > 0 for lag in lags)          # it did measure something
+        end = wait_shipped(writer)["s3_hwm"]
+        doc = wait_applied(follower, end, timeout=30)
+        assert doc["lag_seconds"] == 0 and doc["lag_records"] == 0 and doc["lag_bytes"] == 0
+        assert doc["s3_hwm"] == doc["log_end_lsn"] == doc["applied_lsn"] == end
+        assert doc["pending_uploads"] == 0 and doc["failing_uploads"] == 0
+        f, expected = follower.client(), state(w)
+        for _ in range(2):                    # whichever worker process answers
+            assert state(f) == expected
+        print(f"follower lag under load: max {max(lags):.2f} s, bound {bound} s")
+    finally:
+        if follower is not None:
+            follower.stop()
+        writer.stop()
