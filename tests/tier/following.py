@@ -48,7 +48,7 @@ def keyring(tmp) -> str:
     return ring
 
 
-def start_refused(data, tmp, args, env=None) -> str:
+def start_refused(data, args, env=None) -> str:
     """Start a server that must refuse to start: its one line on stderr."""
     r = subprocess.run([sys.executable, "-m", "s3ish", "server", "--listen", "127.0.0.1:0",
                         *[a for d in (data if isinstance(data, list) else [data])

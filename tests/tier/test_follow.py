@@ -5,6 +5,8 @@ restart, rides out a remote that is down, follows a takeover that continues its 
 and stops, loudly, on one that does not."""
 import json
 import os
+import subprocess
+import sys
 import time
 import uuid
 
@@ -12,7 +14,8 @@ import pytest
 
 from tests.tier.following import (PREFIX, follower_server, keyring, start_refused,
                                   wait_applied)
-from tests.tier.shipping import manifest, status, tier_server, wait_shipped
+from tests.support import ROOT_PASSWORD, ROOT_USER
+from tests.tier.shipping import manifest, status, tier_server, verify, wait_shipped
 from tests.tier.test_restore import (MiB, _phase_a1, _phase_a2, _phase_b, _phase_c,
                                      _iam_user, state)
 
@@ -214,8 +217,20 @@ def test_writes_to_a_follower_are_refused_reads_work(s3ish_service, tmp_path):
                                    iam_client(follower).list_users()["Users"]]
         # The writer still writes, and the follower still follows.
         w.put_object(Bucket="plain", Key="after", Body=b"from the writer")
-        wait_applied(follower, wait_shipped(writer)["s3_hwm"])
+        end = wait_shipped(writer)["s3_hwm"]
+        wait_applied(follower, end)
         assert f.get_object(Bucket="plain", Key="after")["Body"].read() == b"from the writer"
+        # `s3ish admin tier status` and `verify` on a follower.
+        r = subprocess.run([sys.executable, "-m", "s3ish", "admin", "tier", "status",
+                            "--endpoint", follower.endpoint], capture_output=True, text=True,
+                           timeout=60, env={**os.environ, "S3ISH_ROOT_USER": ROOT_USER,
+                                            "S3ISH_ROOT_PASSWORD": ROOT_PASSWORD})
+        assert r.returncode == 0, r.stderr
+        shown = {(words := line.split(None, 1))[0]: words[1] if len(words) > 1 else ""
+                 for line in r.stdout.splitlines()}
+        assert shown["applied_lsn"] == shown["s3_hwm"] == str(end)
+        assert shown["role"] == "follower" and shown["lag_records"] == "0"
+        assert verify(follower)["ok"]
     finally:
         if follower is not None:
             follower.stop()
@@ -285,6 +300,189 @@ def test_a_follower_stays_within_a_bounded_lag_under_load(s3ish_service, tmp_pat
         for _ in range(2):                    # whichever worker process answers
             assert state(f) == expected
         print(f"follower lag under load: max {max(lags):.2f} s, bound {bound} s")
+    finally:
+        if follower is not None:
+            follower.stop()
+        writer.stop()
+
+
+def test_a_follower_resumes_after_a_restart_and_refuses_what_is_not_its(s3ish_service,
+                                                                       tmp_path):
+    """A follower on four drives, stopped while the writer goes on: started again it
+    resumes from its position (no new bootstrap) and catches up. Refused with one line: a
+    server without --follow-tier on its drives, --follow-tier on another tier or on a
+    folder with data of its own, and a follower's folder written since without it."""
+    import shutil
+    service = s3ish_service
+    bucket = f"follow-{uuid.uuid4().hex[:12]}"
+    service.boto().create_bucket(Bucket=bucket)
+    writer = tier_server(str(tmp_path / "writer"), tmp_path, service, bucket, prefix=PREFIX,
+                         extra=["--compression", "on", "--scrub-rate", "0"]).start()
+    drives = [str(tmp_path / f"f{i}") for i in range(1, 5)]
+    tier_args = ["--tier-endpoint", service.endpoint, "--tier-bucket", bucket,
+                 "--tier-prefix", PREFIX]
+    tier_env = {"S3ISH_TIER_ACCESS_KEY": service.access_key,
+                "S3ISH_TIER_SECRET_KEY": service.secret_key}
+    try:
+        w = writer.client()
+        _phase_a1(w)
+        _phase_a2(w)
+        follower = follower_server(drives, tmp_path, service, bucket).start()
+        try:
+            wait_applied(follower, wait_shipped(writer)["s3_hwm"])
+            assert state(follower.client()) == state(w)
+        finally:
+            follower.stop()
+        marker = os.path.join(drives[0], ".s3ish", "tier", "follower.json")
+        with open(marker) as fh:
+            bootstrapped = json.load(fh)["bootstrap_lsn"]
+        _phase_b(w)
+        _phase_c(w)
+        hwm = wait_shipped(writer)["s3_hwm"]
+
+        line = start_refused(drives, [])
+        assert "read-only follower of the cold tier" in line and "--follow-tier" in line
+        line = start_refused(drives, [*tier_args[:-1], "other/", "--follow-tier"], tier_env)
+        assert "follows the cold tier" in line and "not" in line
+        line = start_refused(str(tmp_path / "writer2"), ["--follow-tier"])
+        assert "--follow-tier needs the tier" in line
+        os.makedirs(str(tmp_path / "own"))
+        with open(str(tmp_path / "own" / "meta.sqlite3"), "wb"):
+            pass
+        line = start_refused(str(tmp_path / "own"), [*tier_args, "--follow-tier"], tier_env)
+        assert "holds data of its own" in line
+
+        follower = follower_server(drives, tmp_path, service, bucket).start()
+        try:
+            wait_applied(follower, hwm)
+            assert state(follower.client()) == state(w)
+            assert "bootstrapping" not in follower.read_log().split("listening on")[-1]
+        finally:
+            follower.stop()
+        with open(marker) as fh:
+            doc = json.load(fh)
+        assert doc["bootstrap_lsn"] == bootstrapped and doc["applied_lsn"] == hwm
+
+        # Written since without --follow-tier (its marker put aside): never a follower again.
+        shutil.move(marker, marker + ".aside")
+        from tests.support import ServerProcess
+        plain = ServerProcess(drives, str(tmp_path), extra_args=["--scrub-rate", "0"]).start()
+        try:
+            plain.client().put_object(Bucket="plain", Key="local", Body=b"of its own")
+        finally:
+            plain.stop()
+        shutil.move(marker + ".aside", marker)
+        line = start_refused(drives, [*tier_args, "--follow-tier"], tier_env)
+        assert "holds writes of its own" in line
+    finally:
+        writer.stop()
+
+
+def test_a_follower_rides_out_a_remote_that_is_down(s3ish_service, tmp_path):
+    """The follower reaches the tier through the fault proxy, which goes down while the
+    writer (which reaches it directly) goes on: the follower keeps serving what it has, its
+    status shows the failing reads and a growing lag; once the tier answers again it
+    catches up."""
+    from tests.tierproxy import FaultProxy
+    service = s3ish_service
+    bucket = f"follow-{uuid.uuid4().hex[:12]}"
+    service.boto().create_bucket(Bucket=bucket)
+    proxy = FaultProxy(service.port).start()
+    writer = tier_server(str(tmp_path / "writer"), tmp_path, service, bucket, prefix=PREFIX,
+                         extra=["--scrub-rate", "0"]).start()
+    follower = None
+    try:
+        w = writer.client()
+        _phase_a1(w)
+        hwm = wait_shipped(writer)["s3_hwm"]
+        follower = follower_server(str(tmp_path / "follower"), tmp_path, service, bucket,
+                                   endpoint=proxy.endpoint).start()
+        wait_applied(follower, hwm)
+        before = state(follower.client())
+        proxy.down()
+        _phase_a2(w)
+        _phase_b(w)
+        end = wait_shipped(writer)["s3_hwm"]
+        deadline = time.time() + 30
+        while True:
+            doc = status(follower)
+            if doc["failing_uploads"] >= 1 and doc["lag_seconds"] > 3:
+                break
+            assert time.time() < deadline, doc
+            time.sleep(0.3)
+        assert doc["applied_lsn"] == hwm < end and doc["state"] == "following"
+        assert state(follower.client()) == before        # serving what it has
+        time.sleep(1.5)
+        assert status(follower)["lag_seconds"] > doc["lag_seconds"]     # and growing
+        proxy.up()
+        doc = wait_applied(follower, end, timeout=90)
+        assert doc["failing_uploads"] == 0 and doc["lag_seconds"] < 5
+        assert state(follower.client()) == state(w)
+    finally:
+        if follower is not None:
+            follower.stop()
+        writer.stop()
+        proxy.stop()
+
+
+def test_a_follower_follows_a_takeover_and_stops_on_a_fork(s3ish_service, tmp_path):
+    """The writer is lost and restored from the tier at its high-water mark: the restored
+    server ships as generation 2, and the follower, whose records that timeline keeps,
+    follows it. Restored again to an earlier position (generation 3 from there), the
+    tier's timeline no longer holds records the follower applied: it stops following,
+    says so in its status, log and metrics, and serves what it has."""
+    import requests
+
+    from s3ish.admin.cli import sign_headers
+    from tests.tier.test_restore import restore
+    service = s3ish_service
+    bucket = f"follow-{uuid.uuid4().hex[:12]}"
+    service.boto().create_bucket(Bucket=bucket)
+    writer = tier_server(str(tmp_path / "a"), tmp_path, service, bucket, prefix=PREFIX,
+                         extra=["--scrub-rate", "0"]).start()
+    follower = None
+    try:
+        w = writer.client()
+        _phase_a1(w)
+        _phase_a2(w)
+        first = wait_shipped(writer)["s3_hwm"]
+        writer.stop()
+        follower = follower_server(str(tmp_path / "follower"), tmp_path, service,
+                                   bucket).start()
+        wait_applied(follower, first)
+
+        restore(service, bucket, [str(tmp_path / "b")], prefix=PREFIX)
+        writer = tier_server(str(tmp_path / "b"), tmp_path, service, bucket, prefix=PREFIX,
+                             extra=["--scrub-rate", "0"]).start()
+        w = writer.client()
+        _phase_b(w)
+        second = wait_shipped(writer)["s3_hwm"]
+        assert manifest(service, bucket, PREFIX)["generation"] == 2
+        doc = wait_applied(follower, second)
+        assert doc["generation"] == 2 and state(follower.client()) == state(w)
+        assert "following generation 2" in follower.read_log()
+        followed = state(follower.client())
+        writer.stop()
+
+        restore(service, bucket, [str(tmp_path / "c")], "--to-lsn", str(first),
+                prefix=PREFIX)
+        writer = tier_server(str(tmp_path / "c"), tmp_path, service, bucket, prefix=PREFIX,
+                             extra=["--scrub-rate", "0"]).start()
+        writer.client().put_object(Bucket="plain", Key="third", Body=b"generation 3")
+        wait_shipped(writer)
+        assert manifest(service, bucket, PREFIX)["generation"] == 3
+        deadline = time.time() + 30
+        while (doc := status(follower))["state"] != "stopped":
+            assert time.time() < deadline, doc
+            time.sleep(0.3)
+        assert "does not hold them" in doc["error"] and "fresh bootstrap" in doc["error"]
+        assert doc["applied_lsn"] == second
+        assert "following stopped for good" in follower.read_log()
+        url = follower.endpoint + "/_metrics"
+        text = requests.get(url, headers=sign_headers("GET", url, ROOT_USER, ROOT_PASSWORD,
+                                                      "us-east-1"), timeout=30).text
+        assert "s3ish_tier_follow_stopped 1.0" in text
+        assert state(follower.client()) == followed      # what it had, still served
     finally:
         if follower is not None:
             follower.stop()
