@@ -27,7 +27,6 @@ from ..tier import localstate
 from ..tier.remote import Remote
 from ..tier.retry import retrying
 from ..tier.verify import verify
-from ..util.errors import QuorumError
 from ..util.threads import run_io
 from .tiership import checkpoint_ids, referenced, three_tries, tier_config
 from .tierfollow import Follower, FollowWorker
@@ -72,13 +71,6 @@ class FollowLocal:
         except FileNotFoundError:
             pass
 
-    def _present(self, data_id: str) -> bool:
-        try:
-            self.data.open(data_id).close()
-            return True
-        except (FileNotFoundError, QuorumError):
-            return False
-
     def _missing_units(self, path: str, seg) -> list:
         """The data units the segment's records reference that this store lacks (a unit
         is immutable: one here is the one the tier holds)."""
@@ -102,7 +94,7 @@ class FollowLocal:
                         else:
                             continue
                         for unit in units:
-                            if unit.data_id not in seen and not self._present(unit.data_id):
+                            if unit.data_id not in seen and not self.data.exists(unit.data_id):
                                 out.append(unit)
                             seen.add(unit.data_id)
         finally:
