@@ -65,8 +65,8 @@ class ServerProcess:
                 if requests.get(self.endpoint + "/_ready", timeout=2,
                                 verify=self.verify).status_code == 200:
                     return self
-            except requests.ConnectionError:
-                pass
+            except (requests.ConnectionError, requests.Timeout):
+                pass        # a worker still starting (the socket accepts before it serves)
             time.sleep(0.05)
         raise RuntimeError("server not ready\n" + self.read_log())
 
