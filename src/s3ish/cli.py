@@ -116,6 +116,13 @@ def parser() -> argparse.ArgumentParser:
                    "often while records are shipped (default 1h)")
     t.add_argument("--tier-rate", type=float, default=0.0, metavar="MB/S",
                    help="upload rate limit (default 0: none)")
+    t.add_argument("--follow-tier", action="store_true",
+                   help="be a read-only follower of the tier instead: apply what another "
+                   "server ships there (an empty --data is bootstrapped from it first); "
+                   "writes are refused")
+    t.add_argument("--follow-interval", type=_positive_seconds, default=2.0,
+                   metavar="SECONDS", help="a follower looks at the tier this often "
+                   "(default 2)")
     add_bench_parser(sub)
     add_admin_parser(sub)
     add_restore_parser(sub)
@@ -221,6 +228,9 @@ def _check_tls(cert: str, key: str) -> None:
 
 def _check_tier(args, drives: list[str]) -> None:
     if not (args.tier_endpoint or args.tier_bucket):
+        if args.follow_tier:
+            raise SystemExit("--follow-tier needs the tier to follow: --tier-endpoint and "
+                             "--tier-bucket (and its --tier-prefix)")
         return
     if not (args.tier_endpoint and args.tier_bucket):
         raise SystemExit("--tier-endpoint and --tier-bucket go together")
@@ -297,5 +307,6 @@ def run_server(args) -> None:
                  tier_ship_interval=args.tier_ship_interval,
                  tier_checkpoint_interval=args.tier_checkpoint_interval,
                  tier_rate=args.tier_rate,
+                 follow_tier=args.follow_tier, follow_interval=args.follow_interval,
                  default_ownership="" if args.default_ownership == "none"
                  else args.default_ownership))

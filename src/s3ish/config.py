@@ -57,6 +57,10 @@ class Config:
     tier_ship_interval: float = 10.0     # a record is shipped within about this (seconds)
     tier_checkpoint_interval: float = 3600.0   # a checkpoint goes to the tier this often
     tier_rate: float = 0.0               # upload rate limit, MB/s (0: none)
+    # A read-only follower of the tier (docs/tier.md, "Follower"): it applies what another
+    # server ships there instead of shipping; writes to it are refused.
+    follow_tier: bool = False
+    follow_interval: float = 2.0         # seconds between two looks at the tier's manifest
 
     @property
     def scheme(self) -> str:
@@ -72,6 +76,20 @@ class Config:
         if not self.tier_endpoint:
             return None
         return f"{self.tier_endpoint.rstrip('/')}/{self.tier_bucket}/{self.tier_prefix}"
+
+    @property
+    def writer_tier(self) -> str | None:
+        """The cold tier this server writes (ships to): `tier`, unless it follows it."""
+        return None if self.follow_tier else self.tier
+
+    @property
+    def read_only(self) -> str:
+        """Why this server refuses writes ("": it does not)."""
+        if not self.follow_tier:
+            return ""
+        return (f"this server is a read-only follower of the cold tier s3://{self.tier_bucket}/"
+                f"{self.tier_prefix} at {self.tier_endpoint}: send writes to the server that "
+                "writes that tier")
 
     @property
     def erasure(self) -> bool:

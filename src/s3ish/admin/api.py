@@ -28,9 +28,14 @@ class AdminAPI:
         self.lifecycle = None           # bg.lifecycle.LifecycleWorker (set by the app)
         self.engine = None              # engine.objects.Engine (set by the app)
         self.tier = None                # bg.tiership.TierAdmin with a cold tier (the app)
+        self.read_only = ""             # a follower: why changes are refused (the app)
 
     async def handle(self, req) -> Response:
         path = req.path.rstrip("/")
+        if self.read_only and req.method == "POST" and path.startswith(
+                ("/_admin/lifecycle", "/_admin/compression/")):
+            # What these would change is the writer's to change (it reaches here by the log).
+            return _json({"error": self.read_only}, 403)
         if path == "/_admin/drives" and req.method == "GET":
             return _json({"drives": await run_io(self._drives)})
         if path == "/_admin/heal" and req.method == "GET":
