@@ -105,7 +105,8 @@ class App:
                                       self.cfg.body_timeout, self.cfg.acl_mode,
                                       self.cfg.default_ownership, kms=self.kms,
                                       allow_insecure_sse_c=self.cfg.allow_insecure_sse_c,
-                                      read_only=read_only))
+                                      read_only=read_only,
+                                      header_auth=self.cfg.allow_header_auth))
         loop = asyncio.get_running_loop()
         self.tasks.append(loop.create_task(_sample_forever()))
         if not read_only:

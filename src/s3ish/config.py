@@ -45,6 +45,8 @@ class Config:
     compression: bool = False
     # Accept SSE-C customer keys over plain HTTP (local tests only; AWS refuses them).
     allow_insecure_sse_c: bool = False
+    # The seed design's x-access-key/x-secret-key request headers authenticate (for curl).
+    allow_header_auth: bool = False
     # Keyring of key-encryption keys for SSE-S3/SSE-KMS ("": the master key in
     # S3ISH_KMS_MASTER_KEY if set, else no server-side encryption with managed keys).
     kms_keyring: str = ""

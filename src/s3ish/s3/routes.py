@@ -106,6 +106,10 @@ ROUTES: tuple[Route, ...] = (
     _r("HEAD", "object", None, object_read.HeadObject),
     _r("PUT", "object", None, object_write.PutObject, copy_source=False),
     _r("PUT", "object", None, copy.CopyObject, copy_source=True),
+    # The s3ish seed design's copy for curl: PATCH /bucket/key with x-amz-copy-source is
+    # CopyObject itself (same handler, action and source authorization); a PATCH without
+    # the header matches no row and is refused with MethodNotAllowed.
+    _r("PATCH", "object", None, copy.CopyObject, copy_source=True),
     _r("DELETE", "object", None, object_write.DeleteObject),
     _r("OPTIONS", "object", None, cors.OptionsObject, "preflight"),
 )
