@@ -1,6 +1,8 @@
 """Authenticate a request before its body is read, and wrap the body in the verification the
 signature calls for (payload SHA-256, aws-chunked signatures, trailers).
 
+Ways in: SigV4 (Authorization header, presigned query), SigV2 (header, query) and, when the
+server allows it, the seed design's x-access-key/x-secret-key pair (header_auth.py).
 Returns the Identity, or None for an anonymous request.
 """
 import datetime as _dt
