@@ -92,6 +92,7 @@ class FaultProxy:
             self._cut_n, self._cut_keep = 0, 0.5
             self._each_once, self._seen = None, set()
             self._corrupt_n, self._corrupt_at = 0, 0
+            self._stall_match, self._stall_match_s = "", 0.0
 
     def fail_next(self, n: int, status: int = 503, code: str = "SlowDown") -> None:
         with self._lock:
@@ -106,6 +107,12 @@ class FaultProxy:
     def stall_next(self, n: int, seconds: float = 30.0) -> None:
         with self._lock:
             self._stall_n, self._stall_s = n, seconds
+
+    def stall_matching(self, part: str, seconds: float = 30.0) -> None:
+        """Hold every request whose target contains `part` for `seconds`, then hang up
+        (e.g. a checkpoint's upload, to kill the shipper while it is under way)."""
+        with self._lock:
+            self._stall_match, self._stall_match_s = part, seconds
 
     def cut_next(self, n: int, keep: float = 0.5) -> None:
         """Forward the next n requests, then send only `keep` of each response's body (or half
@@ -133,6 +140,8 @@ class FaultProxy:
 
     def _decide(self, method: str, target: str, headers: dict) -> tuple:
         with self._lock:
+            if self._stall_match and self._stall_match in target:
+                return ("stall", self._stall_match_s)
             if self._fail_n > 0:
                 self._fail_n -= 1
                 return ("fail", *self._fail)
