@@ -25,6 +25,10 @@ listing never notices) and every repetition lists them again (`bench versions --
         (4 KiB and 64 MiB PUT/GET of compressible log-like text (`bench --payload text`,
         ~4x with zstd) on a server with --compression on against one without, interleaved;
         then the stored/input ratio from the compressed server's metrics)
+    .venv/bin/python scripts/bench_matrix.py --sse
+        (4 KiB and 64 MiB PUT/GET of compressible text into a plain bucket, one with default
+        encryption SSE-S3, and one with SSE-S3 and compression on, all on one server, every
+        target interleaved; the ratios encrypted/plain and encrypted+compressed/plain)
 """
 import argparse
 import hashlib
@@ -83,12 +87,13 @@ def wait_http(url: str, timeout: float = 30) -> None:
 
 
 def start_s3ish(workers: int, tmp: str, drives: int = 1, src: str | None = None,
-                extra=()):
+                extra=(), env_extra=None):
     """`src`: run the server from another source tree (PYTHONPATH), same interpreter."""
     port = free_port()
     data = tempfile.mkdtemp(dir=tmp)
     folders = [data] if drives == 1 else [os.path.join(data, f"d{i}") for i in range(drives)]
-    env = {**os.environ, "S3ISH_ROOT_USER": KEY, "S3ISH_ROOT_PASSWORD": SECRET}
+    env = {**os.environ, "S3ISH_ROOT_USER": KEY, "S3ISH_ROOT_PASSWORD": SECRET,
+           **(env_extra or {})}
     if src:
         env["PYTHONPATH"] = src
     proc = subprocess.Popen([sys.executable, "-m", "s3ish", "server", "--listen",
@@ -154,6 +159,9 @@ def main() -> None:
     ap.add_argument("--compression", action="store_true",
                     help="instead: 4 KiB and 64 MiB PUT/GET of compressible text with "
                     "--compression on vs off, and the ratio stored/input")
+    ap.add_argument("--sse", action="store_true",
+                    help="instead: 4 KiB and 64 MiB PUT/GET plain vs SSE-S3 vs SSE-S3 with "
+                    "compression, one server, interleaved")
     ap.add_argument("--only-versions", action="store_true",
                     help="run only the version listing cells")
     opts = ap.parse_args()
@@ -165,6 +173,8 @@ def main() -> None:
         return compare_policy(opts)
     if opts.compression:
         return compare_compression(opts)
+    if opts.sse:
+        return compare_sse(opts)
     tmp = tempfile.mkdtemp(prefix="s3ish-matrix-", dir=os.environ.get("TMPDIR", "/tmp"))
     bound = md5_bound()
     print(f"MD5 bound on this machine: {bound:.0f} MB/s (one core); 64MiB PUT target 60% = "
@@ -417,6 +427,65 @@ def compare_compression(opts) -> None:
     if opts.json:
         with open(opts.json, "w") as f:
             json.dump({"compression": results}, f, indent=2)
+
+
+SSE_TARGETS = (("plain", "matrix-plain"), ("sse", "matrix-sse"), ("sse+zstd", "matrix-ssez"))
+
+
+def compare_sse(opts) -> None:
+    """The compression cells into three buckets of one server (a master key from the
+    environment): plain, default encryption SSE-S3, and SSE-S3 over compression (the bucket's
+    own setting). Bodies are compressible text for all three, so only the stored form differs.
+    Each cell prints encrypted/plain and encrypted+compressed/plain."""
+    import base64
+
+    import boto3
+    tmp = tempfile.mkdtemp(prefix="s3ish-sse-", dir=os.environ.get("TMPDIR", "/tmp"))
+    master = base64.b64encode(os.urandom(32)).decode()
+    server, url = start_s3ish(2, tmp, env_extra={"S3ISH_KMS_MASTER_KEY": master})
+    results = {}
+    try:
+        s3 = boto3.client("s3", endpoint_url=url, region_name="us-east-1",
+                          aws_access_key_id=KEY, aws_secret_access_key=SECRET)
+        aes = {"Rules": [{"ApplyServerSideEncryptionByDefault": {"SSEAlgorithm": "AES256"}}]}
+        for _, bucket in SSE_TARGETS:
+            s3.create_bucket(Bucket=bucket)
+            if bucket != "matrix-plain":
+                s3.put_bucket_encryption(Bucket=bucket,
+                                         ServerSideEncryptionConfiguration=aes)
+        admin_post(url, "/_admin/compression/matrix-ssez/on")
+        for name, args, _ in COMPRESSION_CELLS:
+            runs = {target: [] for target, _ in SSE_TARGETS}
+            for rep in range(opts.reps):
+                order = SSE_TARGETS if rep % 2 == 0 else SSE_TARGETS[::-1]
+                for target, bucket in order:
+                    runs[target].append(bench(url, [*args, "--payload", "text"],
+                                              opts.duration, bucket))
+            for target in ("sse", "sse+zstd"):
+                label = f"{name} {target} / plain"
+                cell = summarize_cell({"s3ish": runs[target], "moto": runs["plain"]})
+                results[label] = cell
+                print_cell(label, cell)
+    finally:
+        stop(server)
+        shutil.rmtree(tmp, ignore_errors=True)
+    if opts.json:
+        with open(opts.json, "w") as f:
+            json.dump({"sse": results}, f, indent=2)
+
+
+def admin_post(url: str, path: str) -> None:
+    """A root-signed POST with no body to the admin API."""
+    from urllib.parse import urlsplit
+
+    from s3ish.util.sigv4_client import EMPTY_SHA256, Signer
+    host = urlsplit(url).netloc
+    amz_date, auth = Signer(KEY, SECRET, "us-east-1", host).sign("POST", path,
+                                                                  payload_hash=EMPTY_SHA256)
+    req = urllib.request.Request(url + path, method="POST", headers={
+        "Host": host, "x-amz-date": amz_date, "x-amz-content-sha256": EMPTY_SHA256,
+        "Authorization": auth})
+    urllib.request.urlopen(req, timeout=60).read()
 
 
 def counters(url: str, names) -> dict:

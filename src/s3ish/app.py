@@ -98,7 +98,8 @@ class App:
         self.s3 = S3Frontend(Services(self.engine, multipart, users, self.cfg.region,
                                       tuple(self.cfg.domains), self.cfg.auth == "none",
                                       self.cfg.body_timeout, self.cfg.acl_mode,
-                                      self.cfg.default_ownership, kms=self.kms))
+                                      self.cfg.default_ownership, kms=self.kms,
+                                      allow_insecure_sse_c=self.cfg.allow_insecure_sse_c))
         reaper = UploadReaper(multipart, self.cfg.multipart_expiry)
         loop = asyncio.get_running_loop()
         self.tasks += [loop.create_task(worker.run(reaper, 600)),

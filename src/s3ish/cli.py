@@ -113,6 +113,9 @@ def parser() -> argparse.ArgumentParser:
                    "often while records are shipped (default 1h)")
     t.add_argument("--tier-rate", type=float, default=0.0, metavar="MB/S",
                    help="upload rate limit (default 0: none)")
+    s.add_argument("--allow-insecure-sse-c", action="store_true",
+                   help="accept SSE-C customer keys over plain HTTP (local tests only: AWS "
+                        "refuses them without TLS, and so does s3ish by default)")
     add_bench_parser(sub)
     add_admin_parser(sub)
     add_restore_parser(sub)
@@ -293,5 +296,6 @@ def run_server(args) -> None:
                  tier_ship_interval=args.tier_ship_interval,
                  tier_checkpoint_interval=args.tier_checkpoint_interval,
                  tier_rate=args.tier_rate,
+                 allow_insecure_sse_c=args.allow_insecure_sse_c,
                  default_ownership="" if args.default_ownership == "none"
                  else args.default_ownership))

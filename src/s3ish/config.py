@@ -43,6 +43,8 @@ class Config:
     default_ownership: str = "BucketOwnerEnforced"
     # Transparent zstd compression of new data (buckets override it: `s3ish admin compression`).
     compression: bool = False
+    # Accept SSE-C customer keys over plain HTTP (local tests only; AWS refuses them).
+    allow_insecure_sse_c: bool = False
     # Keyring of key-encryption keys for SSE-S3/SSE-KMS ("": the master key in
     # S3ISH_KMS_MASTER_KEY if set, else no server-side encryption with managed keys).
     kms_keyring: str = ""

@@ -14,7 +14,7 @@ import zlib
 import pytest
 import requests
 
-from s3ish.engine import compress, selfdescribe
+from s3ish.engine import compress, selfdescribe, sse
 from s3ish.storage.blockzstd import BLOCK_SIZE
 from tests.support import ROOT_PASSWORD, ROOT_USER, ServerProcess, send, signed_request, \
     unique_bucket
@@ -273,7 +273,7 @@ def test_erasure_coded_set_with_compression(tmp_path):
     for key, want in (("obj", body), ("mp", b"".join(mp))):
         got = bytearray()
         for p in versions[key].parts:
-            handle = compress.open_unit(store, p)
+            handle = sse.open_unit(store, p, None)
             try:
                 got += handle.read_at(0, p.size)
             finally:

@@ -258,9 +258,6 @@ def test_unimplemented_subresource_is_refused(s3, bucket):
     with pytest.raises(botocore.exceptions.ClientError) as e:
         s3.get_object_torrent(Bucket=bucket, Key="t")
     assert _code(e) == "NotImplemented"
-    with pytest.raises(botocore.exceptions.ClientError) as e:
-        s3.put_object(Bucket=bucket, Key="t2", Body=b"x", ServerSideEncryption="AES256")
-    assert _code(e) == "NotImplemented"
 
 
 def test_overwrite_storm_never_tears(s3, bucket, server):
@@ -334,8 +331,9 @@ _SSE_C = {"SSECustomerAlgorithm": "AES256", "SSECustomerKey": "k" * 32}
 _COPY_SSE_C = {"CopySourceSSECustomerAlgorithm": "AES256", "CopySourceSSECustomerKey": "k" * 32}
 
 
-def test_sse_c_is_refused_on_every_operation(s3, bucket):
-    """Not built yet: NotImplemented everywhere, never an object stored in clear."""
+def test_sse_c_over_plain_http_is_refused_on_every_operation(s3, bucket):
+    """Customer keys travel only over TLS (as AWS): over HTTP every operation that takes
+    them refuses them (400 InvalidRequest), nothing is stored."""
     s3.put_object(Bucket=bucket, Key="plain", Body=b"plain")
     up = s3.create_multipart_upload(Bucket=bucket, Key="mp")["UploadId"]
     calls = {
@@ -362,8 +360,10 @@ def test_sse_c_is_refused_on_every_operation(s3, bucket):
     for name, call in calls.items():
         with pytest.raises(botocore.exceptions.ClientError) as e:
             call()
-        assert e.value.response["ResponseMetadata"]["HTTPStatusCode"] == 501, name
-        assert _code(e) == ("501" if name == "HeadObject" else "NotImplemented"), name
+        assert e.value.response["ResponseMetadata"]["HTTPStatusCode"] == 400, name
+        assert _code(e) == ("400" if name == "HeadObject" else "InvalidRequest"), name
+        if name != "HeadObject":
+            assert "secure connection" in e.value.response["Error"]["Message"], name
     assert [o["Key"] for o in s3.list_objects_v2(Bucket=bucket)["Contents"]] == ["plain"]
     assert s3.list_parts(Bucket=bucket, Key="mp", UploadId=up).get("Parts", []) == []
     s3.abort_multipart_upload(Bucket=bucket, Key="mp", UploadId=up)
@@ -393,7 +393,6 @@ def test_conditional_delete_headers(server, s3, bucket, header, value):
 @pytest.mark.parametrize("method,query,header,value", [
     ("PUT", "", "x-amz-write-offset-bytes", "5"),
     ("PUT", "", "x-amz-checksum-xxhash3", "AAAAAAAAAAA="),
-    ("PUT", "", "x-amz-server-side-encryption-aws-kms-key-id", "key"),
     ("PUT", "", "x-amz-object-lock-event-hold", "ON"),
 ])
 def test_headers_without_their_effect_are_refused(server, s3, bucket, method, query, header,

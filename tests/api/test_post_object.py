@@ -121,17 +121,19 @@ def test_post_field_values_round_trip_as_bytes(server, s3, bucket):
     assert city == "K\u00f8benhavn \u65e5"
 
 
-def test_post_unsupported_fields_are_refused(server, s3, bucket):
-    """Fields whose feature s3ish lacks are refused as the same headers on PutObject are, never
-    silently ignored (SSE-C would otherwise store in clear)."""
+def test_post_encryption_fields_that_cannot_be_honoured_are_refused(server, s3, bucket):
+    """Encryption fields are refused as the same headers on PutObject are, never silently
+    ignored: SSE-C over plain HTTP (400), SSE-S3 on a server without a KMS (501)."""
     c = server.client(signature_version="s3v4")
-    for name, value in [("x-amz-server-side-encryption-customer-algorithm", "AES256"),
-                        ("x-amz-server-side-encryption-customer-key", "a" * 44),
-                        ("x-amz-server-side-encryption", "AES256")]:
+    for name, value, status, code in [
+            ("x-amz-server-side-encryption-customer-algorithm", "AES256", 400,
+             "InvalidRequest"),
+            ("x-amz-server-side-encryption-customer-key", "a" * 44, 400, "InvalidRequest"),
+            ("x-amz-server-side-encryption", "AES256", 501, "NotImplemented")]:
         post = c.generate_presigned_post(bucket, "unsupported", Fields={name: value},
                                          Conditions=[{name: value}])
         r = _post(post["url"], post["fields"])
-        assert r.status_code == 501 and error_code(r) == "NotImplemented", (name, r.text)
+        assert r.status_code == status and error_code(r) == code, (name, r.text)
     assert "Contents" not in s3.list_objects_v2(Bucket=bucket)
 
 

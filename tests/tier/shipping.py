@@ -5,7 +5,7 @@ import time
 
 import requests
 
-from s3ish.admin.cli import sign_headers
+from s3ish.admin.client import sign_headers
 from tests.support import ROOT_PASSWORD, ROOT_USER, ServerProcess
 
 

@@ -1,12 +1,15 @@
 """/_admin/: drives (state, usage, errors), heal status (scrub progress, repairs), a full
 scrub and a lifecycle pass on demand, a bucket's compression setting, the cold tier's status
-and verification. JSON in and out; root only (see access.py)."""
+and verification, a reseal pass of the encryption keys after a rotation. JSON in and out; root
+only (see access.py)."""
 import glob
 import json
 import os
 
 from ..engine.compress import enabled
 from ..engine.errors import NoSuchBucket
+from ..engine.reseal import reseal_all
+from ..storage.kms import KmsError
 from ..http.asgi import Response
 from ..util.threads import run_io
 
@@ -41,6 +44,8 @@ class AdminAPI:
             return _json({"lifecycle": await self.lifecycle.run_pass()})
         if path.startswith("/_admin/tier/"):
             return await self._tier(req.method, path)
+        if path == "/_admin/kms/reseal" and req.method == "POST" and self.engine is not None:
+            return await self._reseal()
         if path.startswith("/_admin/compression/") and self.engine is not None:
             return await self._compression(req.method, path.split("/")[3:])
         return _json({"error": f"no admin endpoint {req.method} {req.path}"}, 404)
@@ -74,6 +79,21 @@ class AdminAPI:
         return _json({"bucket": bucket, "setting": b.compression or "default",
                       "server_default": "on" if self.engine.compression else "off",
                       "compressing": enabled(b, self.engine.compression)})
+
+    async def _reseal(self) -> Response:
+        """POST /_admin/kms/reseal: re-read the keyring (a rotation a moment ago must count
+        even if this worker has not polled the file yet), then move every stored data key to
+        its key's newest version (engine/reseal.py)."""
+        kms = self.engine.kms
+        if kms is None:
+            return _json({"error": "no key service: the server was started without "
+                          "--kms-keyring or S3ISH_KMS_MASTER_KEY"}, 400)
+        if hasattr(kms, "reload"):
+            try:
+                await run_io(kms.reload)
+            except KmsError as e:
+                return _json({"error": f"keyring not re-read, nothing resealed: {e}"}, 500)
+        return _json({"reseal": (await reseal_all(self.engine)).to_dict()})
 
     def _drives(self) -> list[dict]:
         drive_set = getattr(self.data, "set", None)

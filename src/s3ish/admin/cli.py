@@ -1,18 +1,13 @@
 """`s3ish admin ...`: the operator's view of a running server, through /_admin/ with the root
-credentials (S3ISH_ROOT_USER / S3ISH_ROOT_PASSWORD). Requests are signed with AWS SigV4 by the
-same functions the server verifies with; the secret never crosses the wire. Two commands work
-on files instead, with or without a server: `rebuild-index` (server stopped) and `kms` (the
-keyring of server-side encryption keys, admin/kms_cli.py)."""
+credentials (S3ISH_ROOT_USER / S3ISH_ROOT_PASSWORD), signed as admin/client.py does. Two
+commands work on files instead, with or without a server: `rebuild-index` (server stopped)
+and `kms` (the keyring of server-side encryption keys, admin/kms_cli.py; its `reseal`, and
+`rotate --reseal`, ask the running server to move stored data keys to the newest versions)."""
 import json
 import os
 import sys
-import time
-import urllib.error
-import urllib.request
-from urllib.parse import unquote, urlsplit
 
-from ..s3.auth import sigv4
-from . import iam_cli, kms_cli
+from . import client, iam_cli, kms_cli
 
 
 def add_admin_parser(sub) -> None:
@@ -31,8 +26,10 @@ def add_admin_parser(sub) -> None:
                    "(show or set whether new data of a bucket is stored compressed; default: "
                    "as the server's --compression); `tier status` (the cold tier's positions "
                    "and lag), `tier verify` (its invariants checked against the remote: exit "
-                   "status 1 at the first violation); `kms " + "|".join(kms_cli.VERBS) +
-                   " --keyring FILE ...` (the keys of server-side encryption, edited offline); "
+                   "status 1 at the first violation); `kms " + "|".join(kms_cli.VERBS[:-1]) +
+                   " --keyring FILE ...` (the keys of server-side encryption, edited offline; "
+                   "rotate --reseal also reseals), `kms reseal` (the running server re-seals "
+                   "stored data keys under their keys' newest versions); "
                    "user, key and policy commands: "
                    + "; ".join(f"{w} {'|'.join(vs)}" for w, vs in iam_cli.VERBS.items()))
     iam_cli.add_arguments(a)
@@ -69,19 +66,13 @@ def run_admin(args) -> int:
     if path is None:
         print("usage: s3ish admin compression BUCKET [on|off|default]", file=sys.stderr)
         return 2
-    user, password = os.environ.get("S3ISH_ROOT_USER"), os.environ.get("S3ISH_ROOT_PASSWORD")
-    if not (user and password):
-        print("set S3ISH_ROOT_USER and S3ISH_ROOT_PASSWORD", file=sys.stderr)
-        return 2
-    url = args.endpoint.rstrip("/") + path
-    req = urllib.request.Request(url, method=method, data=None if method == "GET" else b"",
-                                 headers=sign_headers(method, url, user, password,
-                                                      args.region))
     try:
-        with urllib.request.urlopen(req, timeout=3600) as resp:
-            doc = json.loads(resp.read())
-    except urllib.error.HTTPError as e:
-        print(f"{e.code}: {e.read().decode(errors='replace').strip()}", file=sys.stderr)
+        doc = client.call(args.endpoint, args.region, method, path)
+    except client.NoCredentials as e:
+        print(e, file=sys.stderr)
+        return 2
+    except client.AdminCallError as e:
+        print(e, file=sys.stderr)
         return 1
     except OSError as e:
         print(f"cannot reach {args.endpoint}: {e}", file=sys.stderr)
@@ -118,24 +109,6 @@ def _compression_path(args) -> tuple[str | None, str]:
     if mode:
         return f"/_admin/compression/{args.detail}/{mode[0]}", "POST"
     return f"/_admin/compression/{args.detail}", "GET"
-
-
-def sign_headers(method: str, url: str, access_key: str, secret_key: str, region: str,
-                 when: float | None = None) -> dict[str, str]:
-    """The headers that SigV4-sign a request without a body (header auth)."""
-    parts = urlsplit(url)
-    amz_date = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime(when))
-    headers = {"host": parts.netloc, "x-amz-content-sha256": sigv4.EMPTY_SHA256,
-               "x-amz-date": amz_date}
-    signed = sorted(headers)
-    canonical = sigv4.canonical_request(method, unquote(parts.path) or "/", [], headers,
-                                        signed, sigv4.EMPTY_SHA256)
-    scope = sigv4.scope(amz_date[:8], region)
-    signature = sigv4.sign(sigv4.signing_key(secret_key, amz_date[:8], region),
-                           sigv4.string_to_sign(amz_date, scope, canonical))
-    headers["authorization"] = (f"{sigv4.ALGORITHM} Credential={access_key}/{scope}, "
-                                f"SignedHeaders={';'.join(signed)}, Signature={signature}")
-    return headers
 
 
 def _print_drives(drives: list[dict]) -> None:

@@ -5,8 +5,8 @@ Clients never see it: sizes, ETags, checksums and ranges are all of the plaintex
 before the writer compresses); a DataPart says how its unit is stored (`compression`,
 `stored_size`). Each unit (a simple object, each multipart part) is compressed on its own,
 so parts stay independent and a copy re-codes simply by streaming plaintext through a new
-put. Under encryption each compressed block will be sealed as one package: compression sits
-right above the store, below any transform that must see compressed bytes.
+put. Compression comes before encryption: the compressing writer sits above the sealing one
+(engine/sse.py opens the writers and the read handles of every unit, both layers included).
 
 Whether a new unit is compressed: the bucket's setting ("on" / "off", set with `s3ish admin
 compression BUCKET on|off|default`) or else the server's `--compression`; never for bodies
@@ -15,7 +15,6 @@ small enough to be kept inline (not worth it), nor for content that is already c
 from ..meta import records as r
 from ..obs import metrics
 from ..storage.blockzstd import BlockDecoder, BlockEncoder
-from ..util.threads import run_io
 
 CODEC = "zstd"
 MODES = ("on", "off", "")     # a bucket's setting; "" follows the server's default
@@ -71,15 +70,6 @@ async def wanted(engine, bucket: str, key: str, content_type: str) -> bool:
         enabled(await engine.get_bucket(bucket), engine.compression)
 
 
-async def open_writer(data, describe, small: bool, compressing):
-    """A new data unit's writer; compressing if `await compressing()` says so (a falsy
-    `compressing`: never)."""
-    writer = await run_io(data.writer, describe, small)
-    if compressing and await compressing():
-        writer = CompressingWriter(writer)
-    return writer
-
-
 class CompressingWriter:
     """A DataWriter that compresses what is written through it into the wrapped writer.
     Blocking, like the writer it wraps (called from worker threads)."""
@@ -132,9 +122,10 @@ class DecodingHandle:
         self.inner.close()
 
 
-def open_unit(data, part: r.DataPart):
-    """Open a part's data unit for plaintext reads, whatever its stored form."""
-    handle = data.open(part.data_id)
+def decoding(handle, part: r.DataPart):
+    """`handle` (a unit's stored stream, decrypted if it was sealed) read as plaintext: a
+    DecodingHandle if the part is compressed. Reads its footer: call it from a worker thread.
+    Closes `handle` if it cannot."""
     if not part.compression:
         return handle
     if part.compression != CODEC:

@@ -1,5 +1,9 @@
 """Multipart uploads: each part is its own data unit; completion writes a manifest that lists
-the parts (no concatenation copy, O(parts) metadata work, constant memory)."""
+the parts (no concatenation copy, O(parts) metadata work, constant memory).
+
+Encryption is chosen at CreateMultipartUpload (the request's, else the bucket default) and
+applies to every part; each part is sealed under a data key of its own (engine/sse.py). An
+SSE-C upload's parts must each come with the key it was created with."""
 import base64
 import hashlib
 import time
@@ -7,7 +11,7 @@ import time
 from ..meta import records as r
 from ..util import checksums
 from ..util.ids import upload_id as new_upload_id, version_id as new_version_id
-from . import compress, errors, selfdescribe
+from . import compress, errors, selfdescribe, sse
 from .listing import group_prefix, next_after, skip_scan
 from .objects import Engine
 from .types import PutSpec, UploadListing
@@ -36,12 +40,16 @@ class Multipart:
         self.meta = engine.meta
 
     async def create_multipart_upload(self, bucket: str, key: str, spec: PutSpec) -> r.Upload:
-        await self.engine.get_bucket(bucket)
+        b = await self.engine.get_bucket(bucket)
+        applied = sse.resolve(self.engine.kms, b, spec.sse)
         await self.engine.check_lock_request(bucket, spec)
         u = r.Upload(new_upload_id(), bucket, key, time.time(), spec.owner, spec.content_type,
                      spec.headers, spec.user_meta, spec.storage_class, spec.checksum_algorithm,
                      spec.checksum_type or ("COMPOSITE" if spec.checksum_algorithm else ""),
-                     spec.tags, spec.lock_mode, spec.lock_until, spec.legal_hold, spec.acl)
+                     spec.tags, spec.lock_mode, spec.lock_until, spec.legal_hold, spec.acl,
+                     **applied.fields())
+        if applied.sse == sse.SSE_C:
+            u.sse_c_check = sse.upload_check(spec.sse.customer)
         await self.meta.apply(r.CreateUpload(u))
         return u
 
@@ -53,30 +61,36 @@ class Multipart:
         return u
 
     async def upload_part(self, upload: r.Upload, part_number: int, body, algorithm: str,
-                          verify=None) -> r.Part:
+                          verify=None, customer=None) -> r.Part:
         """`algorithm`: of the checksum the client sent ("" for none: the upload's, or the
-        default)."""
+        default). `customer`: the sse.CustomerKey sent (an SSE-C upload's own, else none)."""
+        sealer = sse.part_sealer(self.engine.kms, upload, customer)
         algorithm = algorithm or upload.checksum_algorithm or DEFAULT_CHECKSUM
         _, parts, digests = await self.engine.ingest(
             body, algorithm, verify, allow_inline=False,
             describe=lambda: selfdescribe.part_meta(upload, part_number),
             compressing=lambda: compress.wanted(self.engine, upload.bucket, upload.key,
-                                                upload.content_type))
-        p = r.Part(upload.upload_id, part_number, parts[0].data_id, digests.size,
-                   digests.md5.hex(), digests.mtime,
-                   checksums.b64(digests.checksum) if digests.checksum else "",
-                   parts[0].compression, parts[0].stored_size)
+                                                upload.content_type),
+            sealer=sealer)
+        unit = parts[0]
+        p = r.Part(upload.upload_id, part_number, unit.data_id, digests.size, unit.etag,
+                   digests.mtime, checksums.b64(digests.checksum) if digests.checksum else "",
+                   unit.compression, unit.stored_size, unit.sse_key)
         await self.engine.commit(r.PutPart(p), [p.data_id])
         return p
 
     async def upload_part_copy(self, upload: r.Upload, part_number: int, src_bucket: str,
-                               src_key: str, plan, src_version: str | None = None
+                               src_key: str, plan, src_version: str | None = None,
+                               customer=None, src_customer=None
                                ) -> tuple[r.ObjectVersion, r.Part]:
-        """A part whose bytes are (a range of) another object, streamed in constant memory."""
-        src, _, stream = await self.engine.get_object(src_bucket, src_key, plan, src_version)
+        """A part whose bytes are (a range of) another object, streamed in constant memory
+        (decrypted with the source's keys, sealed with the upload's)."""
+        sse.check_upload_key(upload, customer, required=True)
+        src, _, stream = await self.engine.get_object(src_bucket, src_key, plan, src_version,
+                                                      src_customer)
         try:
             part = await self.upload_part(upload, part_number, stream,
-                                          upload.checksum_algorithm)
+                                          upload.checksum_algorithm, customer=customer)
         finally:
             await stream.aclose()
         return src, part
@@ -127,10 +141,12 @@ class Multipart:
             (await self.meta.apply(r.AbortUpload(upload.upload_id))).freed)
 
     async def complete_multipart_upload(self, upload: r.Upload, wanted: list[tuple[int, str]],
-                                        verify=None, condition: r.Condition | None = None
-                                        ) -> r.ObjectVersion:
+                                        verify=None, condition: r.Condition | None = None,
+                                        customer=None) -> r.ObjectVersion:
         """`wanted` is [(part number, etag, {algorithm: checksum})] as the client listed
-        them; `verify(version)` may refuse the result before it is committed."""
+        them; `verify(version)` may refuse the result before it is committed. `customer`:
+        the SSE-C key the request gave (an SSE-C upload's own, as each of its parts)."""
+        sse.check_upload_key(upload, customer, required=True)
         have = {}
         after = 0
         while True:
@@ -146,9 +162,9 @@ class Multipart:
             content_type=upload.content_type, headers=upload.headers,
             user_meta=upload.user_meta, storage_class=upload.storage_class, tags=upload.tags,
             vsort=new_version_id(), lock_mode=upload.lock_mode, lock_until=upload.lock_until,
-            legal_hold=upload.legal_hold, acl=upload.acl,
+            legal_hold=upload.legal_hold, acl=upload.acl, **sse.applied_of(upload).fields(),
             parts=[r.DataPart(p.data_id, p.size, p.etag, p.checksum, p.compression,
-                              p.stored_size) for p in chosen])
+                              p.stored_size, p.sse_key) for p in chosen])
         algorithm, ctype = upload.checksum_algorithm, upload.checksum_type
         if not algorithm and all(_is_default(p.checksum) for p in chosen):
             algorithm, ctype = DEFAULT_CHECKSUM, "FULL_OBJECT"

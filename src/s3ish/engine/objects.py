@@ -2,7 +2,9 @@
 
 PUT: stream the body into a data unit (hashing as bytes pass, in a worker thread) -> fsync ->
 rename -> one metadata transaction -> the caller responds. Small bodies are kept inline in
-the metadata record instead. Data freed by an overwrite or delete is removed after commit.
+the metadata record instead (sealed, for encrypted ones). Data freed by an overwrite or delete is
+removed after commit. Compression and encryption wrap each unit's writer and reader
+(engine/compress.py, engine/sse.py).
 """
 import asyncio
 import functools
@@ -14,7 +16,7 @@ from ..util import checksums
 from ..util.errors import QuorumError
 from ..util.ids import is_version_id, version_id as new_version_id
 from ..util.threads import run_io
-from . import compress, errors, objectlock, selfdescribe
+from . import compress, errors, objectlock, selfdescribe, sse
 from .listing import list_objects
 from .versions import VersionListing, list_object_versions
 from .types import Digests, ListResult, PutSpec
@@ -108,6 +110,13 @@ class Engine:
             raise ValueError(f"compression mode must be on, off or default, not {mode!r}")
         await self.meta.apply(r.SetBucketCompression(bucket, mode))
 
+    async def set_bucket_encryption(self, bucket: str,
+                                    config: r.EncryptionConfig | None) -> None:
+        """Set (None deletes) the bucket's default encryption; refused if this server could
+        not apply it (no KMS, a KMS key it lacks)."""
+        sse.check_bucket_default(self.kms, config)
+        await self.meta.apply(r.SetBucketEncryption(bucket, config))
+
     async def set_bucket_ownership(self, bucket: str, ownership: str) -> None:
         """Set ("" deletes) the bucket's object ownership controls."""
         await self.meta.apply(r.SetBucketOwnership(bucket, ownership))
@@ -135,14 +144,23 @@ class Engine:
         after the last byte and before commit; whatever it raises aborts the write. The
         condition is checked atomically with the commit."""
         vsort = new_version_id()
-        versioned = self.data.self_describing and (await self.get_bucket(bucket)).versioned
+        b = await self.get_bucket(bucket)
+        applied = sse.resolve(self.kms, b, spec.sse)
+        sealer = sse.sealer_for(self.kms, applied, spec.sse and spec.sse.customer)
+        versioned = self.data.self_describing and b.versioned
         await self.check_lock_request(bucket, spec)
         inline, parts, digests = await self.ingest(
             body, spec.checksum_algorithm, verify, allow_inline=True,
-            describe=lambda: selfdescribe.object_meta(bucket, key, spec, vsort, versioned),
-            compressing=lambda: compress.wanted(self, bucket, key, spec.content_type))
+            describe=lambda: selfdescribe.object_meta(bucket, key, spec, vsort, versioned,
+                                                      applied.fields()),
+            compressing=lambda: compress.wanted(self, bucket, key, spec.content_type),
+            sealer=sealer)
+        etag, inline_key = parts[0].etag if parts else digests.md5.hex(), ""
+        if inline is not None and sealer is not None:
+            inline, inline_key, etag = await run_io(sse.seal_inline, sealer, inline,
+                                                    digests.md5)
         v = r.ObjectVersion(
-            bucket=bucket, key=key, size=digests.size, etag=digests.md5.hex(),
+            bucket=bucket, key=key, size=digests.size, etag=etag, inline_key=inline_key,
             mtime=digests.mtime, owner=spec.owner, content_type=spec.content_type,
             headers=spec.headers, user_meta=spec.user_meta, storage_class=spec.storage_class,
             checksum_algorithm=spec.checksum_algorithm,
@@ -150,7 +168,7 @@ class Engine:
             checksum_type="FULL_OBJECT" if digests.checksum else "",
             inline=inline, parts=parts, tags=spec.tags, vsort=vsort,
             lock_mode=spec.lock_mode, lock_until=spec.lock_until, legal_hold=spec.legal_hold,
-            acl=spec.acl)
+            acl=spec.acl, **applied.fields())
         out = await self.commit(r.PutObject(v, condition), v.data_ids())
         v.version_id = out.version_id
         return v
@@ -167,11 +185,13 @@ class Engine:
 
     async def copy_object(self, src_bucket: str, src_key: str, plan, dst_bucket: str,
                           dst_key: str, make_spec, condition: r.Condition | None = None,
-                          src_version: str | None = None):
+                          src_version: str | None = None, src_customer=None):
         """Stream a copy of the source (constant memory). `plan(source)` checks the source's
         conditions and returns the byte range to copy; `make_spec(source)` the new object's
-        PutSpec. Returns (source, new version)."""
-        src, _, stream = await self.get_object(src_bucket, src_key, plan, src_version)
+        PutSpec (its own encryption: the copy is re-encrypted as it streams). `src_customer`:
+        the key of an SSE-C source. Returns (source, new version)."""
+        src, _, stream = await self.get_object(src_bucket, src_key, plan, src_version,
+                                               src_customer)
         try:
             v = await self.put_object(dst_bucket, dst_key, stream, make_spec(src),
                                       condition=condition)
@@ -186,12 +206,13 @@ class Engine:
         return await self.meta.apply(r.SetObjectTags(bucket, key, tags, version_id))
 
     async def ingest(self, body, algorithm: str, verify, allow_inline: bool,
-                     describe=None, compressing=None):
+                     describe=None, compressing=None, sealer=None):
         """Stream a body into storage. Returns (inline bytes | None, [DataPart], Digests).
         `describe()`: the unit's metadata, for self-describing stores only (selfdescribe.py);
         such stores keep nothing inline, so every object can be rebuilt from the drives.
         `await compressing()`: whether to store it compressed, asked only of bodies over
-        compress.MIN_SIZE."""
+        compress.MIN_SIZE. `sealer` (sse.Sealer): a data unit is stored encrypted (inline
+        bytes are returned in clear: the caller seals them, sse.seal_inline)."""
         describing = self.data.self_describing
         allow_inline = allow_inline and not describing
         describe = describe() if describing and describe is not None else None
@@ -211,7 +232,8 @@ class Engine:
                 buf += chunk
                 if len(buf) >= BLOCK:   # BLOCK > INLINE_MAX: this body goes to a data unit
                     if writer is None:
-                        writer = await compress.open_writer(self.data, describe, False, compressing)
+                        writer = await sse.open_writer(self.data, describe, False,
+                                                       compressing, sealer)
                     if in_thread is not None:
                         await in_thread
                     block, buf = buf, bytearray()
@@ -225,8 +247,9 @@ class Engine:
                 _hash_and_write(None, md5, extra, taps, buf)   # at most INLINE_MAX: cheap
             else:
                 if writer is None:     # the whole body is in hand, under one block
-                    writer = await compress.open_writer(
-                        self.data, describe, True, size > compress.MIN_SIZE and compressing)
+                    writer = await sse.open_writer(
+                        self.data, describe, True, size > compress.MIN_SIZE and compressing,
+                        sealer)
                 await run_io(_hash_and_write, writer, md5, extra, taps, buf)
             digests = Digests(size, md5.digest(), extra.digest() if extra else None,
                               time.time())
@@ -234,11 +257,12 @@ class Engine:
                 verify(digests)
             if inline:
                 return bytes(buf), [], digests
-            await run_io(writer.commit, selfdescribe.final_meta(digests) if describing
+            etag = sse.unit_etag(writer, digests.md5)
+            await run_io(writer.commit, selfdescribe.final_meta(digests, etag) if describing
                          else None)
-            part = r.DataPart(writer.data_id, size, digests.md5.hex(),
+            part = r.DataPart(writer.data_id, size, etag,
                               checksums.b64(digests.checksum) if digests.checksum else "",
-                              **compress.part_fields(writer))
+                              **sse.part_fields(writer))
             return None, [part], digests
         except QuorumError as e:
             await self._abort(in_thread, writer)
@@ -329,13 +353,21 @@ class Engine:
             raise errors.DeleteMarker(v.version_id, current=version_id is None)
         return v
 
-    async def get_object(self, bucket: str, key: str, plan, version_id: str | None = None):
+    async def get_object(self, bucket: str, key: str, plan, version_id: str | None = None,
+                         customer=None):
         """Look up an object and open its data. `plan(version)` returns the (start, end)
-        inclusive byte range to serve, or None for no body; it may raise to refuse. Returns
-        (version, start, end, async iterator of bytes)."""
+        inclusive byte range to serve, or None for no body; it may raise to refuse. Then the
+        read is checked against the object's encryption (`customer`: the sse.CustomerKey
+        given, an SSE-C object needs its own). Returns (version, range, async iterator of
+        bytes)."""
         for _ in range(5):
             v = await self.head_object(bucket, key, version_id)
             rng = plan(v)
+            sse.check_read(v, customer)
+            keys = sse.Unsealer(self.kms, v, customer) if v.sse else None
+            if v.inline_key and rng is not None and rng[1] >= rng[0]:
+                block = await run_io(sse.read_inline, v, keys, *rng)
+                return v, rng, _blocks(block)
             if rng is None or v.inline is not None or rng[1] < rng[0]:
                 # No body, an inline one, or an empty object (in a data unit on drives).
                 return v, rng, _inline_stream(v, rng)
@@ -343,9 +375,9 @@ class Engine:
                 if rng[1] - rng[0] < READ_BLOCK and len(v.parts) == 1:
                     # A small read (objects kept in data units on drives): open, read and
                     # close in one trip to a thread; each trip costs as much as the read.
-                    block = await run_io(_read_small, self.data, v, rng)
+                    block = await run_io(_read_small, self.data, v, rng, keys)
                     return v, rng, _blocks(block)
-                handles = await run_io(_open_parts, self.data, v, rng)
+                handles = await run_io(_open_parts, self.data, v, rng, keys)
             except errors.DataGone:
                 continue   # overwritten between lookup and open: look again
             return v, rng, _stream(handles)
@@ -386,7 +418,7 @@ def _delete_all(data, data_ids) -> None:
         data.delete(d)
 
 
-def _open_parts(data, v: r.ObjectVersion, rng):
+def _open_parts(data, v: r.ObjectVersion, rng, keys=None):
     """Open, up front, every data unit the range touches, so a racing overwrite cannot pull
     one away mid-stream (an open file survives unlink). Returns [(handle, offset, length)]."""
     start, end = rng
@@ -395,10 +427,10 @@ def _open_parts(data, v: r.ObjectVersion, rng):
         for p in v.parts:
             lo, hi = max(start, pos), min(end, pos + p.size - 1)
             if lo <= hi:
-                out.append((compress.open_unit(data, p), lo - pos, hi - lo + 1))
+                out.append((sse.open_unit(data, p, keys), lo - pos, hi - lo + 1))
             pos += p.size
     except BaseException as e:
-        for h, _, _ in out:     # a damaged unit (compress.open_unit reads a footer) too
+        for h, _, _ in out:     # a damaged unit (sse.open_unit reads a footer) too
             h.close()
         if isinstance(e, FileNotFoundError):
             raise errors.DataGone(v.key) from e
@@ -406,8 +438,8 @@ def _open_parts(data, v: r.ObjectVersion, rng):
     return out
 
 
-def _read_small(data, v: r.ObjectVersion, rng) -> bytes:
-    [(handle, offset, length)] = _open_parts(data, v, rng)
+def _read_small(data, v: r.ObjectVersion, rng, keys=None) -> bytes:
+    [(handle, offset, length)] = _open_parts(data, v, rng, keys)
     try:
         block = handle.read_at(offset, length)
     finally:

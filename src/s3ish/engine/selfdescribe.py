@@ -5,9 +5,15 @@ What a unit carries (the `extra` field of its shard headers, see storage/shardfi
 - "object": a simple object's version record, without its data layout (the unit is its
   only part): bucket, key, version id, owner, content type, standard headers, user metadata,
   storage class, tags given at upload, checksum algorithm, the retention, legal hold and ACL
-  asked at upload; at commit the size, ETag, checksum and time.
+  asked at upload, its encryption (mode, KMS key id, context, bucket key); at commit the
+  size, ETag, checksum and time, and how the unit is stored (compression, stored size, the
+  wrapped data key of an encrypted unit: the shard headers then hold only ciphertext and
+  wrapped keys, and a rebuilt index reads encrypted objects back as before). Headers are
+  never rewritten: after a key rotation and a reseal (engine/reseal.py) they still name the
+  key version the unit was written with, which the keyring keeps.
 - "part": a multipart part: bucket, key, upload (the CreateMultipartUpload record), part
-  number; at commit size, ETag, checksum, time.
+  number (the upload record carries the encryption chosen at its creation); at commit size,
+  ETag, checksum, time, how the unit is stored (as for objects).
 - "manifest": a unit whose bytes are a completed multipart object's whole version record
   (with its part list), written at CompleteMultipartUpload.
 Changes made later without new data (tags, retention or legal hold set afterwards, a bucket's
@@ -25,7 +31,8 @@ place in the key's history, a `null` version as `null`. What cannot come back:
   whose versioning was switched on but holds no versioned unit comes back unversioned;
 - object lock on a bucket none of whose versions or uploads carries a retention or legal
   hold, and every other bucket configuration (lifecycle, tags, CORS, default retention,
-  the compression setting: units written compressed still read back, they say so);
+  the compression setting, the default encryption: units written compressed or encrypted
+  still read back, they say so);
 - users, access keys and identity policies (they are in the journal, not in any unit): the
   root and auth-file users are imported again at the next start with their old canonical
   ids; users and keys made through the IAM API are lost.
@@ -51,13 +58,17 @@ _KEEP = ("owner", "content_type", "headers", "user_meta", "storage_class",
 
 
 _LOCK = {"lock_mode": "", "lock_until": 0.0, "legal_hold": None}   # absent in older units
+# A version's encryption (absent in older units and unencrypted ones: none).
+_SSE = {"sse": "", "sse_kms_key_id": "", "sse_context": "", "sse_bucket_key": False}
 
 
 def object_meta(bucket: str, key: str, spec: PutSpec, vsort: str = "",
-                versioned: bool = False) -> dict:
+                versioned: bool = False, sse: dict | None = None) -> dict:
     """`versioned`: the bucket gave new versions ids of their own when this was written (the
-    version's id is then its sort key; else it is the key's `null` version)."""
+    version's id is then its sort key; else it is the key's `null` version). `sse`: the
+    version's encryption fields (sse.Applied.fields())."""
     return {"kind": "object", "bucket": bucket, "key": key, "version_id": "null",
+            **{name: value for name, value in (sse or {}).items() if value},
             **{name: getattr(spec, name) for name in (*_KEEP, *_LOCK)},
             "acl": [dataclasses.asdict(g) for g in spec.acl] if spec.acl is not None else None,
             "checksum_type": "FULL_OBJECT" if spec.checksum_algorithm else "",
@@ -69,8 +80,9 @@ def part_meta(upload: r.Upload, part_number: int) -> dict:
             "upload": dataclasses.asdict(upload), "part_number": part_number}
 
 
-def final_meta(digests: Digests) -> dict:
-    return {"size": digests.size, "etag": digests.md5.hex(), "mtime": digests.mtime,
+def final_meta(digests: Digests, etag: str | None = None) -> dict:
+    """`etag`: the unit's ETag when it is not the plaintext's MD5 (sse.unit_etag)."""
+    return {"size": digests.size, "etag": etag or digests.md5.hex(), "mtime": digests.mtime,
             "checksum": checksums.b64(digests.checksum) if digests.checksum else ""}
 
 
@@ -165,6 +177,7 @@ def _version_from_object(data_id: str, extra: dict) -> r.ObjectVersion:
         mtime=extra["mtime"], version_id=extra.get("version_id", "null"),
         **{name: extra[name] for name in _KEEP},
         **{name: extra.get(name, default) for name, default in _LOCK.items()},
+        **{name: extra.get(name, default) for name, default in _SSE.items()},
         acl=extra.get("acl"),            # absent in older units: private
         checksum_value=checksum, checksum_type=extra.get("checksum_type", "") if checksum
         else "", parts=[r.DataPart(data_id, extra["size"], extra["etag"], checksum,
@@ -172,9 +185,9 @@ def _version_from_object(data_id: str, extra: dict) -> r.ObjectVersion:
 
 
 def _coding(extra: dict) -> dict:
-    """How the unit is stored (absent in older units and uncompressed ones: as it is)."""
+    """How the unit is stored (absent in older units and plain ones: as it is)."""
     return {"compression": extra.get("compression", ""),
-            "stored_size": extra.get("stored_size", 0)}
+            "stored_size": extra.get("stored_size", 0), "sse_key": extra.get("sse_key", "")}
 
 
 @dataclass

@@ -17,6 +17,7 @@ class PutSpec:
     lock_until: float = 0.0
     legal_hold: bool | None = None    # None: no legal hold asked (neither ON nor OFF)
     acl: list | None = None           # stored form (engine/acl.py); None: private
+    sse: object = None                # sse.Encryption the request asks for (None: none)
 
 
 @dataclass

@@ -74,6 +74,9 @@ ACTIONS: dict[str, OperationAction] = {
     "GetBucketCors": _b("s3:GetBucketCORS"),
     "PutBucketCors": _b("s3:PutBucketCORS"),
     "DeleteBucketCors": _b("s3:PutBucketCORS"),
+    "GetBucketEncryption": _b("s3:GetEncryptionConfiguration"),
+    "PutBucketEncryption": _b("s3:PutEncryptionConfiguration"),
+    "DeleteBucketEncryption": _b("s3:PutEncryptionConfiguration"),
     # DeleteObjects is addressed to the bucket but authorized per key (PER_KEY).
     "DeleteObjects": _o("s3:DeleteObject", "s3:DeleteObjectVersion"),
     "PostObject": _o("s3:PutObject"),

@@ -1,5 +1,5 @@
 """Typed bucket configuration kept in the bucket's record: object lock, lifecycle rules, CORS,
-access control (ACL grants, public access block).
+access control (ACL grants, public access block), default encryption.
 
 (Versioning state and bucket tags are plain fields of `records.Bucket`.) These are data only;
 the rules that validate and apply them live in the engine.
@@ -89,3 +89,14 @@ class PublicAccessBlock:
     ignore_public_acls: bool = False
     block_public_policy: bool = False
     restrict_public_buckets: bool = False
+
+
+# ---- default encryption ----
+
+@dataclass
+class EncryptionConfig:
+    """A bucket's default encryption (PutBucketEncryption's one rule): what new objects
+    written without encryption headers get. SSE-C is never a default."""
+    algorithm: str                    # AES256 | aws:kms
+    kms_key_id: str = ""              # aws:kms: the KMSMasterKeyID as the client wrote it
+    bucket_key: bool = False          # BucketKeyEnabled (recorded and echoed)

@@ -6,6 +6,8 @@ mutation does is written once, store-independent, in `rules.py`.
 Formats: FORMAT is the version of the mutation records written now. Format 1 (before object
 versions) had no version sort keys, delete markers or bucket configuration; its records decode
 into today's classes with the new fields at their defaults, and mean the same thing.
+Fields added within a format (compression, encryption) have defaults meaning "as before"
+(stored as it is, not encrypted), so records written before them decode unchanged.
 """
 from __future__ import annotations
 
@@ -13,7 +15,8 @@ import dataclasses
 import json
 from dataclasses import dataclass, field
 
-from .bucketconf import CorsRule, Grant, LifecycleRule, ObjectLockConfig, PublicAccessBlock
+from .bucketconf import (CorsRule, EncryptionConfig, Grant, LifecycleRule, ObjectLockConfig,
+                         PublicAccessBlock)
 from .iam_records import IamMutation
 
 FORMAT = 2
@@ -48,6 +51,8 @@ class Bucket:
     # Transparent compression of new data (an s3ish setting, not an S3 one): "" follows the
     # server's --compression, "on" / "off" override it for this bucket.
     compression: str = ""
+    # Default encryption of new objects (PutBucketEncryption); None: not configured.
+    encryption: EncryptionConfig | None = None
 
     @property
     def versioned(self) -> bool:
@@ -66,6 +71,10 @@ class DataPart:
     # (storage/blockzstd.py), `stored_size` bytes on storage (size stays the client's size).
     compression: str = ""
     stored_size: int = 0
+    # Server-side encryption (engine/sse.py): the unit's bytes are sealed packages
+    # (storage/sealed.py) iff this is set. It is the unit's own data key, wrapped: the KMS's
+    # sealed text (SSE-S3, SSE-KMS) or base64 of the key wrapped with the customer's (SSE-C).
+    sse_key: str = ""
 
 
 @dataclass
@@ -85,6 +94,9 @@ class ObjectVersion:
     checksum_value: str = ""
     checksum_type: str = ""   # FULL_OBJECT or COMPOSITE
     inline: bytes | None = None                     # small objects live in the record
+    # Encrypted small objects: `inline` holds their sealed bytes (storage/sealed.py) and this
+    # their wrapped data key, in DataPart.sse_key's form ("": inline bytes in clear).
+    inline_key: str = ""
     parts: list[DataPart] = field(default_factory=list)
     tags: dict = field(default_factory=dict)
     # With self-describing drives: the data unit holding this record (multipart objects),
@@ -99,6 +111,12 @@ class ObjectVersion:
     legal_hold: bool | None = None    # None: never set (S3 tells that apart from OFF)
     # ACL grants; None: the canned "private" ACL (the object's owner has FULL_CONTROL).
     acl: list[Grant] | None = None
+    # Server-side encryption: "" (none), AES256 (SSE-S3), aws:kms (SSE-KMS) or SSE-C; each
+    # data unit carries its wrapped data key (DataPart.sse_key).
+    sse: str = ""
+    sse_kms_key_id: str = ""  # aws:kms: the KMS key id (bare) its data keys are sealed under
+    sse_context: str = ""     # aws:kms: x-amz-server-side-encryption-context as sent
+    sse_bucket_key: bool = False      # x-amz-server-side-encryption-bucket-key-enabled
 
     def __post_init__(self):
         self.acl = grants_of(self.acl)
@@ -163,6 +181,14 @@ class Upload:
     # The object's owner once completed (the bucket owner under its ownership controls);
     # "" means `owner`, the initiator.
     object_owner: str = ""
+    # The encryption chosen at creation, applied to every part (as ObjectVersion's).
+    sse: str = ""
+    sse_kms_key_id: str = ""
+    sse_context: str = ""
+    sse_bucket_key: bool = False
+    # SSE-C: a random secret wrapped with the customer's key (base64), so each part can
+    # check it comes with the same key without the key being stored.
+    sse_c_check: str = ""
 
     def __post_init__(self):
         self.acl = grants_of(self.acl)
@@ -186,6 +212,7 @@ class Part:
     checksum: str = ""
     compression: str = ""     # as DataPart's
     stored_size: int = 0
+    sse_key: str = ""         # as DataPart's
 
 
 # ---- mutation records: each is applied by MetaStore.apply in one transaction ----
@@ -328,6 +355,43 @@ class SetBucketCompression:
 
 
 @dataclass
+class SetBucketEncryption:
+    bucket: str
+    config: EncryptionConfig | None   # None: delete the configuration
+
+
+@dataclass
+class ResealedKey:
+    """A data unit's wrapped data key before and after a reseal (the same data key, wrapped
+    under its KMS key's newest version: storage/kms.py `Kms.reseal`). The data id INLINE
+    stands for a small object's sealed bytes kept in its record (ObjectVersion.inline_key)."""
+    data_id: str
+    old: str
+    new: str
+
+    INLINE = "(inline)"       # no data id looks like this (util.ids makes hex ids)
+
+
+@dataclass
+class ResealDataKeys:
+    """Key rotation (engine/reseal.py): the data keys of one version's units re-sealed. A
+    unit whose `sse_key` is no longer `old` (the version was overwritten, deleted or
+    resealed since the scan) is left as it is; nothing else of the version changes."""
+    bucket: str
+    key: str
+    version_id: str
+    keys: list[ResealedKey]
+
+
+@dataclass
+class ResealPartKey:
+    """As ResealDataKeys, for one part of an open multipart upload."""
+    upload_id: str
+    part_number: int
+    unit: ResealedKey
+
+
+@dataclass
 class CreateUpload:
     upload: Upload
 
@@ -358,6 +422,10 @@ Mutation = (CreateBucket | DeleteBucket | PutObject | DeleteObject | CreateUploa
 Mutation = Mutation | SetBucketPolicy | SetPublicAccessBlock
 # Transparent compression (an s3ish bucket setting).
 Mutation = Mutation | SetBucketCompression
+# Default bucket encryption.
+Mutation = Mutation | SetBucketEncryption
+# Key rotation: data keys re-sealed under their KMS key's newest version.
+Mutation = Mutation | ResealDataKeys | ResealPartKey
 
 
 @dataclass
@@ -367,3 +435,4 @@ class Outcome:
     freed: list[str] = field(default_factory=list)
     version_id: str = ""
     delete_marker: bool = False
+    changed: int = 0          # ResealDataKeys / ResealPartKey: the units whose key it replaced

@@ -12,7 +12,7 @@ sort key, the delete marker's, `now`), so the journal replays to the same rows.
 from typing import Protocol
 
 from ..util.ids import version_sort_at
-from . import errors, iam_rules, ownership
+from . import errors, iam_rules, ownership, reseal_rules
 from . import records as r
 
 DAY = 86400.0
@@ -40,6 +40,7 @@ class Tx(Protocol):
     def insert_upload(self, u: r.Upload) -> None: ...
     def delete_upload(self, upload_id: str) -> list[str]: ...  # its parts' data ids
     def part_ids(self, upload_id: str) -> set[str]: ...
+    def part(self, upload_id: str, part_number: int) -> r.Part | None: ...
     def put_part(self, p: r.Part) -> str | None: ...           # the replaced part's data id
     # The lifecycle worker's schedule: look at this key (upload_id "") or upload from `t` on.
     def lc_schedule(self, bucket: str, key: str, upload_id: str, t: float) -> None: ...
@@ -147,6 +148,10 @@ def set_bucket_acl(tx: Tx, m: r.SetBucketAcl) -> r.Outcome:
 
 def set_bucket_compression(tx: Tx, m: r.SetBucketCompression) -> r.Outcome:
     return _set_config(tx, m.bucket, "compression", m.mode)
+
+
+def set_bucket_encryption(tx: Tx, m: r.SetBucketEncryption) -> r.Outcome:
+    return _set_config(tx, m.bucket, "encryption", m.config)
 
 
 def set_bucket_ownership(tx: Tx, m: r.SetBucketOwnership) -> r.Outcome:
@@ -446,10 +451,12 @@ _RULES = {
     r.SetBucketCors: set_bucket_cors, r.SetBucketAcl: set_bucket_acl,
     r.SetBucketOwnership: set_bucket_ownership,
     r.SetBucketCompression: set_bucket_compression, r.SetObjectAcl: set_object_acl,
+    r.SetBucketEncryption: set_bucket_encryption,
     r.PutObject: put_object, r.DeleteObject: delete_object,
     r.SetObjectTags: set_object_tags, r.SetObjectRetention: set_object_retention,
     r.SetObjectLegalHold: set_object_legal_hold,
     r.CreateUpload: create_upload, r.PutPart: put_part, r.CompleteUpload: complete_upload,
     r.AbortUpload: abort_upload,
     r.SetBucketPolicy: set_bucket_policy, r.SetPublicAccessBlock: set_public_access_block,
+    **reseal_rules.RULES,       # key rotation: wrapped data keys re-sealed (compare-and-swap)
 }

@@ -195,6 +195,14 @@ class SqliteMetaStore(LifecycleStoreMixin, IamStoreMixin):
             return [sqlite_tx.bucket_from_row(r) for r in rows]
         return await self._read(q)
 
+    async def scan_buckets(self, after: str, limit: int) -> list[Bucket]:
+        """Up to `limit` buckets named after `after`, whoever owns them, in name order."""
+        def q(db):
+            rows = db.execute("SELECT name, owner, created, region, config FROM buckets "
+                              "WHERE name > ? ORDER BY name LIMIT ?", (after, limit))
+            return [sqlite_tx.bucket_from_row(r) for r in rows]
+        return await self._read(q)
+
     async def get_object(self, bucket: str, key: str) -> ObjectVersion | None:
         """The key's current version (possibly a delete marker)."""
         return await self._read(get_current, bucket, key)
@@ -253,7 +261,7 @@ class SqliteMetaStore(LifecycleStoreMixin, IamStoreMixin):
         def q(db):
             rows = db.execute(
                 "SELECT upload_id, part_number, data_id, size, etag, mtime, checksum, compression, "
-                "stored_size FROM parts "
+                "stored_size, sse_key FROM parts "
                 "WHERE upload_id=? AND part_number>? ORDER BY part_number LIMIT ?",
                 (upload_id, after, limit)).fetchall()
             return [Part(*r) for r in rows]

@@ -76,6 +76,10 @@ MIGRATIONS = [
     ALTER TABLE parts ADD COLUMN compression TEXT NOT NULL DEFAULT '';
     ALTER TABLE parts ADD COLUMN stored_size INTEGER NOT NULL DEFAULT 0;
     """,
+    # Encrypted parts: each part's wrapped data key (records.Part.sse_key).
+    """
+    ALTER TABLE parts ADD COLUMN sse_key TEXT NOT NULL DEFAULT '';
+    """,
 ]
 
 OBJ_COLS = "bucket, key, size, etag, mtime, owner, storage_class, meta, inline, vsort, dm"
@@ -257,12 +261,19 @@ class SqliteTx(sqlite_iam.IamSqliteTx):
         return {r[0] for r in self.db.execute("SELECT data_id FROM parts WHERE upload_id=?",
                                               (upload_id,))}
 
+    def part(self, upload_id, part_number):
+        row = self.db.execute(
+            "SELECT upload_id, part_number, data_id, size, etag, mtime, checksum, compression, "
+            "stored_size, sse_key FROM parts WHERE upload_id=? AND part_number=?",
+            (upload_id, part_number)).fetchone()
+        return Part(*row) if row else None
+
     def put_part(self, p: Part):
         old = self.db.execute("SELECT data_id FROM parts WHERE upload_id=? AND part_number=?",
                               (p.upload_id, p.part_number)).fetchone()
-        self.db.execute("INSERT OR REPLACE INTO parts VALUES (?,?,?,?,?,?,?,?,?)",
+        self.db.execute("INSERT OR REPLACE INTO parts VALUES (?,?,?,?,?,?,?,?,?,?)",
                         (p.upload_id, p.part_number, p.data_id, p.size, p.etag, p.mtime,
-                         p.checksum, p.compression, p.stored_size))
+                         p.checksum, p.compression, p.stored_size, p.sse_key))
         return old[0] if old else None
 
     # ---- the lifecycle worker's schedule (an index derived from the rows above) ----

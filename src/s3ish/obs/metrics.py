@@ -48,6 +48,9 @@ COMPRESSION_INPUT = Counter("s3ish_compression_input_bytes_total",
 COMPRESSION_STORED = Counter("s3ish_compression_stored_bytes_total",
                              "Bytes those compressed data units take on storage (with their "
                              "block index): input minus stored is what compression saved")
+KMS_RESEALED = Counter("s3ish_kms_resealed_keys_total",
+                       "Data keys re-sealed under their KMS key's newest version by a reseal "
+                       "pass (s3ish admin kms reseal)")
 HEAL_REPAIRED = Counter("s3ish_healed_shards_total", "Shards rewritten by the healer")
 HEAL_QUEUE = Gauge("s3ish_heal_queue_depth", "Data units waiting to be healed",
                    multiprocess_mode="livesum")

@@ -18,6 +18,7 @@ _TAG = "s3:requestobjecttag/"
 _HEADER_KEYS = ("x-amz-acl", "x-amz-grant-read", "x-amz-grant-write", "x-amz-grant-read-acp",
                 "x-amz-grant-write-acp", "x-amz-grant-full-control",
                 "x-amz-server-side-encryption", "x-amz-server-side-encryption-aws-kms-key-id",
+                "x-amz-server-side-encryption-customer-algorithm",
                 "x-amz-copy-source", "x-amz-metadata-directive", "x-amz-content-sha256",
                 "x-amz-storage-class")
 _LOCK_HEADERS = {"s3:object-lock-mode": "x-amz-object-lock-mode",

@@ -168,6 +168,16 @@ UnresolvableGrantByEmailAddress = _e("UnresolvableGrantByEmailAddress", 400,
 OwnershipControlsNotFoundError = _e("OwnershipControlsNotFoundError", 404,
                                     "The bucket ownership controls were not found")
 UnexpectedContent = _e("UnexpectedContent", 400, "This request does not support content")
+# Server-side encryption.
+ServerSideEncryptionConfigurationNotFoundError = _e(
+    "ServerSideEncryptionConfigurationNotFoundError", 404,
+    "The server side encryption configuration was not found")
+# AWS's code for a KMS key that does not exist carries the KMS's name: not an identifier.
+KMS_NotFoundException = _e("KMS.NotFoundException", 400, "Invalid keyId")
+
+KMS_REQUIRED = ("Server-side encryption with SSE-S3 or SSE-KMS needs a key management "
+                "service: the server was started without one (start it with --kms-keyring "
+                "FILE or S3ISH_KMS_MASTER_KEY).")
 
 # Domain errors whose S3 code has another name, with the message AWS gives.
 _RENAMED = {
@@ -186,6 +196,24 @@ _RENAMED = {
         ArgumentName="x-amz-object-lock-retain-until-date"),
     "InvalidBucketState": lambda e: InvalidBucketState(str(e) or None),
     "PartChecksumMissing": lambda e: InvalidRequest(str(e)),
+    # Server-side encryption (engine/sse.py), with AWS's messages.
+    "KmsNotConfigured": lambda e: NotImplemented(KMS_REQUIRED),
+    "KmsKeyNotFound": lambda e: KMS_NotFoundException(f"Invalid keyId {e}"),
+    "BucketKeyNotApplicable": lambda e: InvalidArgument(
+        "The x-amz-server-side-encryption-bucket-key-enabled header is only supported with "
+        "aws:kms.", ArgumentName="x-amz-server-side-encryption-bucket-key-enabled",
+        ArgumentValue="true"),
+    "SseCustomerKeyRequired": lambda e: InvalidRequest(
+        "The object was stored using a form of Server Side Encryption. The correct "
+        "parameters must be provided to retrieve the object."),
+    "SseNotApplicable": lambda e: InvalidRequest(
+        "The encryption parameters are not applicable to this object."),
+    "SseCustomerKeyMismatch": lambda e: AccessDenied(),
+    "SseUploadKeyRequired": lambda e: InvalidRequest(
+        "The multipart upload initiate requested encryption. Subsequent part requests must "
+        "include the appropriate encryption parameters."),
+    "SseUploadKeyMismatch": lambda e: InvalidArgument(
+        "The provided encryption parameters did not match the ones used originally."),
     "InvalidTag": lambda e: InvalidTag(str(e) or None,
                                        **({"TagKey": e.tag_key} if e.tag_key else {})),
     "InvalidVersionId": lambda e: InvalidArgument("Invalid version id specified",

@@ -18,6 +18,7 @@ from .auth.authenticate import accept_unauthenticated, authenticate
 from .handlers.common import refuse_unsupported_request
 from .handlers.cors import add_response_headers
 from .handlers.header_rules import sendable
+from .handlers.sse_headers import check_request as check_sse_headers
 from .handlers.context import Ctx
 from .xml.codec import escape_text
 
@@ -44,6 +45,8 @@ class Services:
     default_ownership: str = "BucketOwnerEnforced"
     # Key service of SSE-S3/SSE-KMS (storage/kms.py's Kms), None: such requests are refused.
     kms: object = None
+    # Accept SSE-C customer keys over plain HTTP (local tests; AWS refuses them).
+    allow_insecure_sse_c: bool = False
 
 
 class S3Frontend:
@@ -197,11 +200,13 @@ class S3Frontend:
         if route.access == "form":
             # The handler authenticates from the form, then authorizes the form's key.
             refuse_unsupported_request(route.operation, ctx.req.headers)
+            check_sse_headers(ctx, route.operation)
             return await route.handler(ctx)
         await access.authorize(ctx, route)
         # Before the handler reads anything: a header s3ish cannot honour is refused, never
         # ignored.
         refuse_unsupported_request(route.operation, ctx.req.headers)
+        check_sse_headers(ctx, route.operation)
         return await route.handler(ctx)
 
     def _error_response(self, exc: Exception, req: Request, rid: str) -> tuple[Response, str]:

@@ -12,7 +12,7 @@ before authentication, browsers never sign one; it has no action).
 from dataclasses import dataclass
 
 from ..iam.arn import ACTIONS, OperationAction
-from .handlers import acl, attributes, bucket_policy, bucket_tagging, cors, ownership
+from .handlers import acl, attributes, bucket_policy, bucket_tagging, cors, encryption, ownership
 from .handlers import (bucket, copy, lifecycle, listing, multipart, object_lock, object_read,
                        object_write, post_object, tagging, versioning)
 
@@ -61,6 +61,9 @@ ROUTES: tuple[Route, ...] = (
     _r("GET", "bucket", "cors", cors.GetBucketCors),
     _r("PUT", "bucket", "cors", cors.PutBucketCors),
     _r("DELETE", "bucket", "cors", cors.DeleteBucketCors),
+    _r("GET", "bucket", "encryption", encryption.GetBucketEncryption),
+    _r("PUT", "bucket", "encryption", encryption.PutBucketEncryption),
+    _r("DELETE", "bucket", "encryption", encryption.DeleteBucketEncryption),
     _r("GET", "bucket", "policy", bucket_policy.GetBucketPolicy),
     _r("PUT", "bucket", "policy", bucket_policy.PutBucketPolicy),
     _r("DELETE", "bucket", "policy", bucket_policy.DeleteBucketPolicy),

@@ -6,12 +6,14 @@ part count a composite checksum carries on HEAD/GET; ObjectParts only for object
 parts, with the parts themselves (and their checksums) only when the object has a composite
 checksum, paged by x-amz-max-parts / x-amz-part-number-marker.
 """
+from ...engine import sse
 from ...http.asgi import Response
 from ...util.clock import from_ts, http_date
 from ...util.numbers import ascii_int
 from .. import errors
 from ..xml import shapes
 from .common import xml
+from .sse_headers import customer_key
 from .versioning import version_arg, version_header
 
 ATTRIBUTES = ("ETag", "Checksum", "ObjectParts", "StorageClass", "ObjectSize")
@@ -72,7 +74,9 @@ async def GetObjectAttributes(ctx) -> Response:
     wanted = requested_attributes(headers)
     max_parts = min(_int_header(headers, "x-amz-max-parts", MAX_PARTS), MAX_PARTS)
     marker = _int_header(headers, "x-amz-part-number-marker", 0)
+    customer = customer_key(headers)
     v = await ctx.svc.engine.head_object(ctx.bucket, ctx.key, version_arg(ctx.req))
+    sse.check_read(v, customer)      # an SSE-C object's attributes need its key too
     result = shapes.GetObjectAttributesResponse(
         ETag=v.etag if "ETag" in wanted else None,
         Checksum=checksum_element(v) if "Checksum" in wanted else None,

@@ -19,19 +19,10 @@ STORED_HEADERS = ("cache-control", "content-disposition", "content-encoding",
 STORAGE_CLASSES = {"STANDARD", "REDUCED_REDUNDANCY", "STANDARD_IA", "ONEZONE_IA",
                    "INTELLIGENT_TIERING", "GLACIER", "DEEP_ARCHIVE", "OUTPOSTS", "GLACIER_IR",
                    "SNOW", "EXPRESS_ONEZONE"}
-UNSUPPORTED_HEADERS = ("x-amz-server-side-encryption",
-                       "x-amz-server-side-encryption-aws-kms-key-id",
-                       "x-amz-server-side-encryption-context",
-                       "x-amz-server-side-encryption-bucket-key-enabled",
-                       "x-amz-object-lock-event-hold",
+UNSUPPORTED_HEADERS = ("x-amz-object-lock-event-hold",
                        "x-amz-object-lock-event-hold-duration-days",
                        "x-amz-object-lock-event-hold-duration-years",
                        "x-amz-website-redirect-location")
-# Server-side encryption with customer keys is not built yet: its headers are refused on every
-# operation (reads, writes, copies, parts, form fields), never ignored, since ignoring them
-# would store in clear what the client believes encrypted, readable without the key.
-SSE_C_PREFIXES = ("x-amz-server-side-encryption-customer-",
-                  "x-amz-copy-source-server-side-encryption-customer-")
 # Headers that change what one operation does and that s3ish cannot honour yet: refused, so
 # that, say, a conditional delete never deletes unconditionally.
 UNSUPPORTED_BY_OPERATION = {
@@ -67,11 +58,8 @@ def object_owner_of(ctx, owner_id: str) -> shapes.Owner:
 
 
 def refuse_unsupported_request(operation: str, headers) -> None:
-    """Every request: SSE-C headers and the operation's unsupported headers are refused."""
-    for name in headers:
-        if name.startswith(SSE_C_PREFIXES):
-            raise errors.NotImplemented("Server-side encryption with customer-provided keys "
-                                        "is not supported yet.", Header=name)
+    """Every request: the operation's unsupported headers are refused (encryption headers
+    are checked by sse_headers.check_request)."""
     for name in UNSUPPORTED_BY_OPERATION.get(operation, ()):
         if name in headers:
             raise errors.NotImplemented(f"The {name} header is not supported yet.",

@@ -1,4 +1,9 @@
-"""CopyObject and UploadPartCopy: server-side copies streamed in constant memory."""
+"""CopyObject and UploadPartCopy: server-side copies streamed in constant memory.
+
+The copy is decrypted with the source's keys (an SSE-C source needs the
+x-amz-copy-source-server-side-encryption-customer-* headers) and encrypted as the destination
+says: CopyObject's own encryption headers, else the destination bucket's default (never the
+source's); an UploadPartCopy part, as its upload."""
 import re
 
 from ...engine.types import PutSpec
@@ -12,6 +17,8 @@ from .lifecycle import expiration_headers
 from .multipart import MAX_PART, checksum_fields, part_number_arg, upload_of
 from .object_lock import check_lock_write
 from .object_read import check_conditions, range_number
+from .sse_headers import (COPY_CUSTOMER, customer_key, response_headers as sse_response_headers,
+                          write_request)
 from .tagging import tags_from_header
 from .versioning import new_version_header
 
@@ -64,8 +71,11 @@ async def CopyObject(ctx):
     if directive not in ("COPY", "REPLACE") or tag_directive not in ("COPY", "REPLACE"):
         raise errors.InvalidArgument("Unknown metadata directive.")
     fields = object_spec_fields(h)    # validated even under COPY: bad input is refused
+    encryption = write_request(h)
+    src_customer = customer_key(h, COPY_CUSTOMER)
     same = (src_bucket, src_key) == (ctx.bucket, ctx.key) and src_version is None
-    if same and directive == "COPY" and "x-amz-storage-class" not in h:
+    # A copy onto itself must change something: metadata, storage class or encryption.
+    if same and directive == "COPY" and "x-amz-storage-class" not in h and encryption is None:
         raise errors.InvalidRequest(
             "This copy request is illegal because it is trying to copy an object to itself "
             "without changing the object's metadata, storage class, website redirect "
@@ -92,16 +102,19 @@ async def CopyObject(ctx):
         keep = src.checksum_algorithm if src.checksum_type == "FULL_OBJECT" else ""
         return PutSpec(owner=ctx.owner, checksum_algorithm=algorithm or keep or DEFAULT_CHECKSUM,
                        tags=new_tags if tag_directive == "REPLACE" else src.tags, acl=new_acl,
-                       **base)
+                       sse=encryption, **base)
 
     src, v = await ctx.svc.engine.copy_object(src_bucket, src_key, plan, ctx.bucket, ctx.key,
-                                              make_spec, write_condition(h), src_version)
+                                              make_spec, write_condition(h), src_version,
+                                              src_customer)
     resp = xml(shapes.CopyObjectResult(quote_etag(v.etag), from_ts(v.mtime),
                                        v.checksum_type or None,
                                        **checksum_fields(v.checksum_algorithm,
                                                           v.checksum_value)))
     resp.headers += (_source_headers(src, src_version)
-                     + new_version_header(v.version_id) + expiration_headers(ctx, v))
+                     + new_version_header(v.version_id) + expiration_headers(ctx, v)
+                     + sse_response_headers(v, encryption and encryption.customer,
+                                            context=True))
     return resp
 
 
@@ -123,10 +136,12 @@ async def UploadPartCopy(ctx):
             raise errors.EntityTooLarge(MaxSizeAllowed=str(MAX_PART))
         return start, end
 
-    src, part = await ctx.svc.multipart.upload_part_copy(upload, number, src_bucket, src_key,
-                                                         plan, src_version)
+    customer = customer_key(h)
+    src, part = await ctx.svc.multipart.upload_part_copy(
+        upload, number, src_bucket, src_key, plan, src_version, customer,
+        customer_key(h, COPY_CUSTOMER))
     resp = xml(shapes.CopyPartResult(quote_etag(part.etag), from_ts(part.mtime),
                                      **checksum_fields(upload.checksum_algorithm,
                                                         part.checksum)))
-    resp.headers += _source_headers(src, src_version)
+    resp.headers += _source_headers(src, src_version) + sse_response_headers(upload, customer)
     return resp

@@ -1,5 +1,6 @@
 """Multipart uploads: CreateMultipartUpload, UploadPart, CompleteMultipartUpload,
 AbortMultipartUpload, ListParts."""
+from ...engine import sse
 from ...engine.multipart import part_algorithm
 from ...engine.types import PutSpec
 from ...http.asgi import Response
@@ -15,6 +16,7 @@ from .common import (CHECKSUM_HEADERS, ChecksumRequest, body_length,
 from .lifecycle import abort_headers, expiration_headers
 from .listing import encoder
 from .object_lock import check_lock_write
+from .sse_headers import customer_key, response_headers as sse_response_headers, write_request
 from .tagging import tags_from_header
 from .versioning import new_version_header
 
@@ -73,13 +75,16 @@ def _checksum_choice(headers: dict) -> tuple[str, str]:
 
 async def CreateMultipartUpload(ctx) -> Response:
     algorithm, ctype = _checksum_choice(ctx.req.headers)
+    encryption = write_request(ctx.req.headers)
     spec = PutSpec(owner=ctx.owner, checksum_algorithm=algorithm, checksum_type=ctype,
-                   tags=tags_from_header(ctx.req.headers), **object_spec_fields(ctx.req.headers))
+                   tags=tags_from_header(ctx.req.headers), sse=encryption,
+                   **object_spec_fields(ctx.req.headers))
     check_lock_write(ctx.bucket_record, spec)
     spec.acl = acl.for_write(ctx, ctx.bucket_record)
     u = await ctx.svc.multipart.create_multipart_upload(ctx.bucket, ctx.key, spec)
     resp = xml(shapes.InitiateMultipartUploadResult(ctx.bucket, ctx.key, u.upload_id))
     resp.headers += abort_headers(ctx, u)
+    resp.headers += sse_response_headers(u, encryption and encryption.customer, context=True)
     if algorithm:
         resp.headers += [("x-amz-checksum-algorithm", algorithm),
                          ("x-amz-checksum-type", ctype)]
@@ -118,9 +123,10 @@ async def UploadPart(ctx) -> Response:
                                     f"{upload.checksum_algorithm.lower()}, actual checksum "
                                     f"Type: {actual}")
     check_lock_write(ctx.bucket_record, upload, md5, ck, "Put Part")
+    customer = customer_key(req.headers)
     part = await ctx.svc.multipart.upload_part(upload, number, req.body, ck.algorithm,
-                                               make_verifier(req, md5, ck))
-    headers = [("ETag", quote_etag(part.etag))]
+                                               make_verifier(req, md5, ck), customer)
+    headers = [("ETag", quote_etag(part.etag))] + sse_response_headers(upload, customer)
     if ck.algorithm:
         headers.append((f"x-amz-checksum-{ck.algorithm.lower()}", part.checksum))
     return Response(200, headers)
@@ -128,6 +134,7 @@ async def UploadPart(ctx) -> Response:
 
 async def CompleteMultipartUpload(ctx) -> Response:
     condition = write_condition(ctx.req.headers)
+    customer = customer_key(ctx.req.headers)
     upload = await upload_of(ctx)
     # Its x-amz-checksum-* headers are the whole object's checksum, not the document's.
     doc = await read_xml(ctx.req, shapes.CompleteMultipartUpload, limit=MAX_COMPLETE_XML,
@@ -144,7 +151,8 @@ async def CompleteMultipartUpload(ctx) -> Response:
         if size is not None and size != v.size:
             raise errors.InvalidRequest("The provided 'x-amz-mp-object-size' header value "
                                         f"{size} does not match the object size {v.size}.")
-    v = await ctx.svc.multipart.complete_multipart_upload(upload, wanted, verify, condition)
+    v = await ctx.svc.multipart.complete_multipart_upload(upload, wanted, verify, condition,
+                                                          customer)
     host = ctx.req.headers.get("host", "localhost")
     result = shapes.CompleteMultipartUploadResult(
         Location=f"http://{host}/{ctx.bucket}/{ctx.key}", Bucket=ctx.bucket, Key=ctx.key,
@@ -154,6 +162,7 @@ async def CompleteMultipartUpload(ctx) -> Response:
     resp.headers += checksum_response_headers(v.checksum_algorithm, v.checksum_value,
                                               v.checksum_type)
     resp.headers += new_version_header(v.version_id) + expiration_headers(ctx, v)
+    resp.headers += sse_response_headers(v, customer)
     return resp
 
 
@@ -208,7 +217,9 @@ def list_parts_args(q) -> tuple[int, int]:
 
 
 async def ListParts(ctx) -> Response:
+    customer = customer_key(ctx.req.headers)
     upload = await upload_of(ctx)
+    sse.check_upload_key(upload, customer, required=False)
     max_parts, marker = list_parts_args(ctx.req.query)
     parts = await ctx.svc.multipart.list_parts(upload, marker, max_parts + 1)
     truncated = len(parts) > max_parts

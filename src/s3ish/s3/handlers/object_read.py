@@ -9,6 +9,7 @@ from ..access import check_object
 from .common import object_headers, read_checksum_headers
 from .lifecycle import expiration_headers
 from .header_rules import check_value, wire_form
+from .sse_headers import customer_key, response_headers as sse_response_headers
 from .tagging import tag_count_header
 from .versioning import version_arg, version_header
 
@@ -132,6 +133,7 @@ async def _read(ctx, body: bool) -> Response:
     part_number = _part_number(req)
     version_id = version_arg(req)
     overrides = _overrides(req.query)
+    customer = customer_key(req.headers)
     state = {}
 
     def plan(v):
@@ -146,9 +148,11 @@ async def _read(ctx, body: bool) -> Response:
             return None
         return rng if rng is not None else (0, v.size - 1)
 
-    v, _, stream = await ctx.svc.engine.get_object(ctx.bucket, ctx.key, plan, version_id)
+    v, _, stream = await ctx.svc.engine.get_object(ctx.bucket, ctx.key, plan, version_id,
+                                                   customer)
     rng = state["range"]
-    headers = (object_headers(v) + tag_count_header(v.tags)
+    headers = (object_headers(v) + sse_response_headers(v, customer)
+               + tag_count_header(v.tags)
                + version_header(ctx.bucket_record, v.version_id)
                + expiration_headers(ctx, v))
     if part_number is not None and v.is_multipart:

@@ -16,6 +16,7 @@ from .common import (ChecksumRequest, body_length, checksum_response_headers, co
 from .lifecycle import expiration_headers
 from .lock_headers import bypass_governance
 from .object_lock import check_lock_write
+from .sse_headers import response_headers as sse_response_headers, write_request
 from .tagging import tags_from_header
 from .versioning import deletion_headers, new_version_header, version_arg
 
@@ -50,15 +51,18 @@ async def PutObject(ctx) -> Response:
         raise errors.EntityTooLarge(ProposedSize=str(length), MaxSizeAllowed=str(MAX_PUT))
     md5 = content_md5(req.headers)
     ck = ChecksumRequest(req.headers, default=DEFAULT_CHECKSUM)
+    encryption = write_request(req.headers)
     spec = PutSpec(owner=ctx.owner, checksum_algorithm=ck.algorithm,
-                   tags=tags_from_header(req.headers), **object_spec_fields(req.headers))
+                   tags=tags_from_header(req.headers), sse=encryption,
+                   **object_spec_fields(req.headers))
     check_lock_write(ctx.bucket_record, spec, md5, ck, "Put Object")
     spec.acl = acl.for_write(ctx, ctx.bucket_record)
     v = await ctx.svc.engine.put_object(ctx.bucket, ctx.key, req.body, spec,
                                         make_verifier(req, md5, ck),
                                         write_condition(req.headers))
     headers = ([("ETag", quote_etag(v.etag))] + new_version_header(v.version_id)
-               + expiration_headers(ctx, v))
+               + expiration_headers(ctx, v)
+               + sse_response_headers(v, encryption and encryption.customer, context=True))
     if ck.requested:
         headers += checksum_response_headers(v.checksum_algorithm, v.checksum_value,
                                              v.checksum_type)

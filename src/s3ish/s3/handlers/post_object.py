@@ -12,6 +12,7 @@ from .common import STORED_HEADERS, ChecksumRequest, object_spec_fields, quote_e
 from .header_rules import check_value, wire_form
 from .object_lock import check_lock_write
 from .object_write import DEFAULT_CHECKSUM, MAX_PUT
+from .sse_headers import check_request as check_sse_fields, response_headers, write_request
 from .tagging import tags_from_header, validate_tags
 from ..xml import codec, shapes
 from . import acl
@@ -57,9 +58,11 @@ async def PostObject(ctx) -> Response:
     if redirect:
         check_value("success_action_redirect", wire_form(redirect))
     headers = _object_headers(fields)
+    check_sse_fields(ctx, "PostObject", headers)
+    encryption = write_request(headers)
     ck = ChecksumRequest(headers, default=DEFAULT_CHECKSUM, form=True)
     spec = PutSpec(owner=ctx.owner, checksum_algorithm=ck.algorithm,
-                   tags=_tags(fields) or tags_from_header(headers),
+                   tags=_tags(fields) or tags_from_header(headers), sse=encryption,
                    **object_spec_fields(headers))
     check_lock_write(record, spec)
     spec.acl = acl.for_write(ctx, record, headers)
@@ -80,6 +83,7 @@ async def PostObject(ctx) -> Response:
         raise errors.MalformedPOSTRequest(str(e)) from None
     resp = _success(ctx, fields, key, v)
     resp.headers += new_version_header(v.version_id)
+    resp.headers += response_headers(v, encryption and encryption.customer, context=True)
     return resp
 
 
