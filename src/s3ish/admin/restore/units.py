@@ -2,7 +2,8 @@
 remote's `data/<data id>` and written into the local store under the same id.
 
 Which units: every part of every version with data (current and noncurrent; inline versions
-and delete markers have none), the manifest unit of a multipart object written on drives, and
+and delete markers have none) but the parts a lifecycle transition moved to the tier (they stay
+there, read through; a RestoreObject copy is not restored either), the manifest unit of a multipart object written on drives, and
 every part of every open upload: what `MetaStore.all_data_ids` lists. What is checked: a
 unit's length is what its record says it is stored as (the client's size, or the compressed
 size; a sealed unit's size follows from it); a unit stored as the client sent it (neither
@@ -59,6 +60,8 @@ def _version_units(v: ObjectVersion, describing: bool) -> list[Unit]:
     described = dict(selfdescribe.restored_units(v)) if describing else {}
     out = []
     for p in v.parts:
+        if getattr(p, "remote", False):
+            continue     # moved to the tier by a lifecycle transition: read through from there
         size, md5 = stored_form(p)
         out.append(Unit(p.data_id, size, md5, described.get(p.data_id), where))
     if v.manifest:
