@@ -2,9 +2,10 @@
 remote's `data/<data id>` and written into the local store under the same id.
 
 Which units: every part of every version with data (current and noncurrent; inline versions
-and delete markers have none) but the parts a lifecycle transition moved to the tier (they stay
-there, read through; a RestoreObject copy is not restored either), the manifest unit of a multipart object written on drives, and
-every part of every open upload: what `MetaStore.all_data_ids` lists. What is checked: a
+and delete markers have none) but the parts a lifecycle transition moved to the tier (they
+stay there, read through; a RestoreObject copy is not restored either), the manifest unit of
+a multipart object written on drives, and every part of every open upload: what
+`MetaStore.all_data_ids` lists. What is checked: a
 unit's length is what its record says it is stored as (the client's size, or the compressed
 size; a sealed unit's size follows from it); a unit stored as the client sent it (neither
 compressed nor sealed) must also have the record's MD5; a manifest unit must be its version's
