@@ -69,9 +69,14 @@ def parts(folder, bucket, key, version_id=None) -> list[dict]:
     raise KeyError(key)
 
 
-def local_units(folder) -> set[str]:
-    root = os.path.join(folder, "objects")
-    return {name for sub in os.listdir(root) for name in os.listdir(os.path.join(root, sub))}
+def local_units(*folders) -> set[str]:
+    """Data ids with a file in the folders (a unit's own, or a shard `<id>.<n>` on drives)."""
+    out = set()
+    for folder in folders:
+        root = os.path.join(folder, "objects")
+        out |= {name.split(".")[0] for sub in os.listdir(root)
+                for name in os.listdir(os.path.join(root, sub))}
+    return out
 
 
 def remote_size(service, tier_bucket, data_id) -> int | None:
@@ -368,6 +373,38 @@ def test_restore_object_keeps_a_copy_for_its_days(s3ish_service, s3ish_bucket, s
         assert c.get_object(Bucket="rst", Key="cold/k")["Body"].read() == body
         assert {i for i, _, _ in data_gets(proxy)} == {unit["data_id"]}
         assert remote_size(s3ish_service, s3ish_bucket, unit["data_id"]) == len(body)
+    finally:
+        srv.stop()
+
+
+def test_on_four_drives(s3ish_service, s3ish_bucket, tmp_path):
+    """Erasure-coded drives: every shard of a moved unit goes; a restored copy is a unit of
+    its own there (shard headers of kind "copy")."""
+    drives = [str(tmp_path / f"d{i}") for i in range(4)]
+    srv = tier_server(drives, tmp_path, s3ish_service, s3ish_bucket, prefix=PREFIX,
+                      interval=0.5, extra=["--lifecycle-day-seconds", str(DAY),
+                                           "--scrub-rate", "0"]).start()
+    pieces = [os.urandom(5 * MIB), os.urandom(MIB + 1)]
+    whole = b"".join(pieces)
+    try:
+        c = srv.client()
+        c.create_bucket(Bucket="drv")
+        multipart(c, "drv", "m", pieces)
+        ids = {p["data_id"] for p in parts(drives[0], "drv", "m")}
+        assert ids <= local_units(*drives)
+        transition_rule(c, "drv")
+        wait_for(lambda: moved(c, "drv", "m"), what="transition")
+        wait_for(lambda: not ids & local_units(*drives), what="shards freed")
+        assert c.get_object(Bucket="drv", Key="m")["Body"].read() == whole
+        got = c.get_object(Bucket="drv", Key="m", Range=f"bytes={5 * MIB - 5}-{5 * MIB + 4}")
+        assert got["Body"].read() == whole[5 * MIB - 5:5 * MIB + 5]
+        r = c.restore_object(Bucket="drv", Key="m", RestoreRequest={"Days": 5})
+        assert r["ResponseMetadata"]["HTTPStatusCode"] == 202
+        wait_for(lambda: 'ongoing-request="false"' in
+                 c.head_object(Bucket="drv", Key="m").get("Restore", ""), what="restored")
+        copies = {p["restored"] for p in parts(drives[0], "drv", "m")}
+        assert len(copies) == 2 and copies <= local_units(*drives)
+        assert c.get_object(Bucket="drv", Key="m")["Body"].read() == whole
     finally:
         srv.stop()
 

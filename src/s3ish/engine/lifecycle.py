@@ -1,7 +1,8 @@
 """Lifecycle rules: what a configuration may say (validation, with the errors S3 answers) and
 what it means (which versions a rule selects, when an action falls due). No HTTP here; the
 S3 front end turns documents into `LifecycleRule` records, the background worker
-(bg/lifecycle.py) acts on what falls due.
+(bg/lifecycle.py) acts on what falls due. Transitions to the cold tier are planned here with
+engine/tiering.py, which says which of them act (the server's tier storage class only).
 
 Days: S3 counts a rule's days from the object's time (or, for noncurrent versions, from when
 its successor was written) and rounds up to the next midnight UTC. With a debug day length
