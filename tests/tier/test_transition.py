@@ -367,7 +367,8 @@ def test_restore_object_keeps_a_copy_for_its_days(s3ish_service, s3ish_bucket, s
         # Its time up, the copy goes; the tier's stays and is read again.
         wait_for(lambda: "Restore" not in c.head_object(Bucket="rst", Key="cold/k"),
                  timeout=20, what="restore expiry")
-        assert not parts(data, "rst", "cold/k")[0]["restored"]
+        wait_for(lambda: not parts(data, "rst", "cold/k")[0]["restored"],
+                 what="ExpireRestore recorded")
         wait_for(lambda: p["restored"] not in local_units(data), what="copy freed")
         proxy.exchanges.clear()
         assert c.get_object(Bucket="rst", Key="cold/k")["Body"].read() == body

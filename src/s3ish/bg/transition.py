@@ -158,13 +158,18 @@ class TierMover:
         async def once():
             writer = await run_io(self.data.writer, describe, want <= READ)
             try:
-                got = 0
+                got, buf = 0, bytearray()
                 async with await self.remote.get(key) as body:
                     async for chunk in body:
                         got += len(chunk)
                         if got > want:
                             break
-                        await run_io(writer.write, chunk)
+                        buf += chunk
+                        if len(buf) >= READ:      # one trip to a thread per block
+                            block, buf = buf, bytearray()
+                            await run_io(writer.write, block)
+                if buf and got <= want:
+                    await run_io(writer.write, buf)
                 if got != want:
                     raise RemoteError("GetObject", key, f"{got} bytes, the unit has {want}",
                                       retryable=False)
