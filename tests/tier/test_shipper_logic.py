@@ -2,7 +2,6 @@
 a segment cuts that segment, a local log that does not continue the tier is never shipped
 over its gap (I4), a data unit missing locally holds its segment back (I3), and the
 high-water mark never passes the local log end (I1)."""
-import asyncio
 import os
 
 from s3ish.meta import journal, records as r

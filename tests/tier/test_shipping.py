@@ -5,7 +5,7 @@ import os
 import time
 
 from tests.support import ServerProcess
-from tests.tier.shipping import keys, manifest, status, tier_server, verify, wait_shipped
+from tests.tier.shipping import keys, manifest, tier_server, verify, wait_shipped
 
 MiB = 1024 * 1024
 

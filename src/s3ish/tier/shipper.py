@@ -217,7 +217,8 @@ class Shipper:
         localstate.remove_restored(self.local.data_folder)
 
     async def _cut_segment(self, seg: SegmentEntry, at: int) -> SegmentEntry:
-        blob = await self._call(lambda: self.remote.get_bytes(seg.key), seg.key, "segment")
+        blob = await self._call(lambda: self.remote.get_bytes(seg.key, limit=1 << 30), seg.key,
+                                "segment")
         body, first_time, last_time = segcut.cut(blob, at)
         key = segment_key(seg.gen, seg.first, at)
         await self._put_bytes(key, body, "segment")
