@@ -104,3 +104,28 @@ def open_part(data, cold: ColdStore | None, part: r.DataPart, keys):
     if cold is None:
         raise TierNotConfigured(part.data_id)
     return cold.open_unit(data, part, keys)
+
+
+async def primed(stream):
+    """`stream` with its first block already read (its errors raised here)."""
+    try:
+        first = await stream.__anext__()
+    except StopAsyncIteration:
+        return _nothing()
+    except BaseException:
+        await stream.aclose()
+        raise
+
+    async def chained():
+        try:
+            yield first
+            async for block in stream:
+                yield block
+        finally:
+            await stream.aclose()      # the handles close even when the reader stops early
+    return chained()
+
+
+async def _nothing():
+    return
+    yield

@@ -389,7 +389,7 @@ class Engine:
             if any(p.remote for p in v.parts):
                 # Read through the cold tier: its first block before the response starts,
                 # so a tier that does not answer is a 503, not a cut body.
-                return v, rng, await _primed(_stream(handles))
+                return v, rng, await cold.primed(_stream(handles))
             return v, rng, _stream(handles)
         raise errors.DataGone(f"{bucket}/{key}")
 
@@ -463,26 +463,6 @@ def _read_small(data, v: r.ObjectVersion, rng, keys=None, cold_store=None) -> by
 async def _blocks(*blocks):
     for block in blocks:
         yield block
-
-
-async def _primed(stream):
-    """`stream` with its first block already read (its errors raised here)."""
-    try:
-        first = await stream.__anext__()
-    except StopAsyncIteration:
-        return _blocks()
-    except BaseException:
-        await stream.aclose()
-        raise
-
-    async def chained():
-        try:
-            yield first
-            async for block in stream:
-                yield block
-        finally:
-            await stream.aclose()      # the handles close even when the reader stops early
-    return chained()
 
 
 async def _inline_stream(v: r.ObjectVersion, rng):
