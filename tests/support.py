@@ -127,3 +127,21 @@ def send(method, url, headers, body=b""):
 def error_code(resp) -> str:
     import xml.etree.ElementTree as ET
     return ET.fromstring(resp.content).findtext("Code")
+
+
+def make_keyring(folder: str, *key_ids: str) -> str:
+    """A KMS keyring file (for --kms-keyring) holding `key_ids`, the first the default."""
+    from s3ish.storage import kms
+    path = os.path.join(folder, f"keyring-{uuid.uuid4().hex[:6]}.json")
+    for key_id in key_ids:
+        kms.create_key(path, key_id)
+    return path
+
+
+def sse_c(key: bytes, prefix: str = "SSECustomer") -> dict:
+    """boto3's arguments of an SSE-C customer key, in the form every operation takes as it
+    is (base64 and its MD5; prefix "CopySourceSSECustomer" for a copy's source)."""
+    import base64
+    import hashlib
+    return {f"{prefix}Algorithm": "AES256", f"{prefix}Key": base64.b64encode(key).decode(),
+            f"{prefix}KeyMD5": base64.b64encode(hashlib.md5(key).digest()).decode()}

@@ -11,6 +11,7 @@ retryable (a blip), then raised: the caller answers 503, it does not wait for th
 back.
 """
 import asyncio
+import dataclasses
 import threading
 
 from ..obs import metrics
@@ -21,6 +22,7 @@ from .retry import retrying
 
 ATTEMPTS = 3          # tries of one read before its error is raised
 READ_LIMIT = 64 << 20
+POOL = 16             # connections for reads in one worker process
 
 
 class BlockingReader:
@@ -40,7 +42,9 @@ class BlockingReader:
 
                 def run():
                     asyncio.set_event_loop(loop)
-                    self._remote = Remote(self.config)
+                    # Reads wait on a connection while clients wait on them: a larger pool.
+                    self._remote = Remote(dataclasses.replace(
+                        self.config, pool_size=max(self.config.pool_size, POOL)))
                     ready.set()
                     loop.run_forever()
                 self._thread = threading.Thread(target=run, name="tier-reader", daemon=True)
