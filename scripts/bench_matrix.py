@@ -27,8 +27,8 @@ listing never notices) and every repetition lists them again (`bench versions --
         then the stored/input ratio from the compressed server's metrics)
     .venv/bin/python scripts/bench_matrix.py --sse
         (4 KiB and 64 MiB PUT/GET of compressible text into a plain bucket, one with default
-        encryption SSE-S3, and one with SSE-S3 and compression on, all on one server, every
-        target interleaved; the ratios encrypted/plain and encrypted+compressed/plain)
+        encryption SSE-S3, one compressed, and one with both, all on one server, every target
+        interleaved; the ratios encrypted/plain, compressed/plain and both/plain)
 """
 import argparse
 import hashlib
@@ -160,8 +160,8 @@ def main() -> None:
                     help="instead: 4 KiB and 64 MiB PUT/GET of compressible text with "
                     "--compression on vs off, and the ratio stored/input")
     ap.add_argument("--sse", action="store_true",
-                    help="instead: 4 KiB and 64 MiB PUT/GET plain vs SSE-S3 vs SSE-S3 with "
-                    "compression, one server, interleaved")
+                    help="instead: 4 KiB and 64 MiB PUT/GET plain vs SSE-S3 vs compressed vs "
+                    "both, one server, interleaved")
     ap.add_argument("--only-versions", action="store_true",
                     help="run only the version listing cells")
     opts = ap.parse_args()
@@ -429,14 +429,15 @@ def compare_compression(opts) -> None:
             json.dump({"compression": results}, f, indent=2)
 
 
-SSE_TARGETS = (("plain", "matrix-plain"), ("sse", "matrix-sse"), ("sse+zstd", "matrix-ssez"))
+SSE_TARGETS = (("plain", "matrix-plain"), ("sse", "matrix-sse"), ("zstd", "matrix-zstd"),
+               ("sse+zstd", "matrix-ssez"))
 
 
 def compare_sse(opts) -> None:
-    """The compression cells into three buckets of one server (a master key from the
-    environment): plain, default encryption SSE-S3, and SSE-S3 over compression (the bucket's
-    own setting). Bodies are compressible text for all three, so only the stored form differs.
-    Each cell prints encrypted/plain and encrypted+compressed/plain."""
+    """The compression cells into four buckets of one server (a master key from the
+    environment): plain, default encryption SSE-S3, compressed (the bucket's own setting), and
+    SSE-S3 over compression. Bodies are compressible text for all four, so only the stored form
+    differs. Each cell prints encrypted/plain, compressed/plain and both/plain."""
     import base64
 
     import boto3
@@ -450,10 +451,11 @@ def compare_sse(opts) -> None:
         aes = {"Rules": [{"ApplyServerSideEncryptionByDefault": {"SSEAlgorithm": "AES256"}}]}
         for _, bucket in SSE_TARGETS:
             s3.create_bucket(Bucket=bucket)
-            if bucket != "matrix-plain":
+            if bucket in ("matrix-sse", "matrix-ssez"):
                 s3.put_bucket_encryption(Bucket=bucket,
                                          ServerSideEncryptionConfiguration=aes)
         admin_post(url, "/_admin/compression/matrix-ssez/on")
+        admin_post(url, "/_admin/compression/matrix-zstd/on")
         for name, args, _ in COMPRESSION_CELLS:
             runs = {target: [] for target, _ in SSE_TARGETS}
             for rep in range(opts.reps):
@@ -461,7 +463,7 @@ def compare_sse(opts) -> None:
                 for target, bucket in order:
                     runs[target].append(bench(url, [*args, "--payload", "text"],
                                               opts.duration, bucket))
-            for target in ("sse", "sse+zstd"):
+            for target in ("sse", "zstd", "sse+zstd"):
                 label = f"{name} {target} / plain"
                 cell = summarize_cell({"s3ish": runs[target], "moto": runs["plain"]})
                 results[label] = cell

@@ -12,12 +12,13 @@ import os
 from . import preflight, startup
 from .admin.access import bearer_ok, root_refusal
 from .admin.api import AdminAPI
+from .admin.restore import bootstrap
 from .admin.restore.local import refuse_partial
 from .bg import worker
 from .bg.drivewatch import DriveWatcher
 from .bg.healer import Healer
 from .bg.lifecycle import LifecycleWorker
-from .bg import tiership
+from .bg import followlocal, tiership
 from .bg.logkeeper import LogKeeper
 from .bg.transition import TierMover
 from .bg.scrubber import HealStatus, Scrubber
@@ -52,7 +53,8 @@ log = logging.getLogger("s3ish")
 
 def open_stores(cfg: Config, drive_set: DriveSet | None = None):
     """The metadata and data stores. With drives, recovery (one process) has formatted
-    them; workers only load their states (`drive_set` is recovery's own)."""
+    them; workers only load their states (`drive_set` is recovery's own). A follower's
+    store refuses every mutation (its index moves only by what it applies)."""
     if cfg.in_memory:
         return SqliteMetaStore(":memory:"), MemoryDataStore()
     os.makedirs(cfg.data, exist_ok=True)
@@ -74,7 +76,8 @@ def open_stores(cfg: Config, drive_set: DriveSet | None = None):
         # Data without its index: starting would treat every object as an orphan.
         raise SystemExit(f"s3ish: metadata database {db} is missing but the data folders "
                          "hold objects: refusing to start (restore it or rebuild the index)")
-    return SqliteMetaStore(db, durable=cfg.durable, journal=journal), data
+    return SqliteMetaStore(db, durable=cfg.durable, journal=journal,
+                           read_only=cfg.read_only), data
 
 
 class App:
@@ -94,29 +97,39 @@ class App:
         self.engine = Engine(meta, data, self.cfg.compression, kms=self.kms)
         self.engine.tier_class = self.cfg.tier_storage_class
         self.engine.lifecycle_day = self.cfg.lifecycle_day_seconds
-        if self.cfg.tier:
+        if self.cfg.writer_tier:
             self.engine.graveyard = Graveyard(tier_local.folder(self.cfg.data))
-            # Read-through of transitioned data (engine/cold.py), on its own loop thread.
+        if self.cfg.tier:
+            # Read-through of transitioned data (engine/cold.py), on its own loop thread; a
+            # follower reads the data its writer moved the same way.
             self.engine.cold = ColdStore(BlockingReader(tiership.tier_config(self.cfg)))
         multipart = Multipart(self.engine)
         identities = Identities(meta)
         users = StoreUsers(identities)
-        self.iam = IamAPI(identities, users, self.cfg.body_timeout, self.cfg.auth == "none")
+        read_only = self.cfg.read_only
+        self.iam = IamAPI(identities, users, self.cfg.body_timeout, self.cfg.auth == "none",
+                          read_only=read_only)
         self.s3 = S3Frontend(Services(self.engine, multipart, users, self.cfg.region,
                                       tuple(self.cfg.domains), self.cfg.auth == "none",
                                       self.cfg.body_timeout, self.cfg.acl_mode,
                                       self.cfg.default_ownership, kms=self.kms,
-                                      allow_insecure_sse_c=self.cfg.allow_insecure_sse_c))
-        reaper = UploadReaper(multipart, self.cfg.multipart_expiry)
+                                      allow_insecure_sse_c=self.cfg.allow_insecure_sse_c,
+                                      read_only=read_only))
         loop = asyncio.get_running_loop()
-        self.tasks += [loop.create_task(worker.run(reaper, 600)),
-                       loop.create_task(_sample_forever())]
+        self.tasks.append(loop.create_task(_sample_forever()))
+        if not read_only:
+            # A follower's uploads expire on its writer (the aborts reach it by the log).
+            reaper = UploadReaper(multipart, self.cfg.multipart_expiry)
+            self.tasks.append(loop.create_task(worker.run(reaper, 600)))
         if hasattr(self.kms, "reload_if_changed"):
             self.tasks.append(loop.create_task(_follow_keyring(self.kms)))
         self.admin = AdminAPI(data)
         if isinstance(data, ErasureDataStore):
             self._start_healing(data, loop)
-        self._start_lifecycle(multipart, loop)
+        self.admin.read_only = read_only
+        if not read_only:
+            # A follower's lifecycle actions are its writer's (they reach it by the log).
+            self._start_lifecycle(multipart, loop)
         if not self.cfg.in_memory:
             self._start_log_jobs(data, loop)
         self.admin.engine = self.engine
@@ -127,15 +140,21 @@ class App:
         is idempotent), load them, and follow changes other workers make."""
         root = (self.cfg.root_user, self.cfg.root_password) if self.cfg.root_user else None
         users = self.s3.svc.users
-        await users.start(root, self.cfg.auth_file)
+        # A follower's users and keys are its writer's (they reach it by the log): it
+        # imports none of its own.
+        await users.start(root, self.cfg.auth_file, import_keys=not self.cfg.follow_tier)
         self.user_watch = asyncio.get_running_loop().create_task(users.watch())
+        if self.cfg.follow_tier and root and users.get(root[0]) is None:
+            log.warning("S3ISH_ROOT_USER %s is not a key of the tier's writer yet: a "
+                        "follower's users are its writer's (give it the writer's root "
+                        "credentials)", root[0])
 
     def _start_lifecycle(self, multipart, loop) -> None:
         """Every worker can run a pass on demand (admin); one (holding a file lock) runs
         the background loop, so two processes never act on the same schedule at once."""
         day = self.cfg.lifecycle_day_seconds
         mover = TierMover(self.engine, tiership.tier_config(self.cfg),
-                          self.cfg.tier_storage_class) if self.cfg.tier else None
+                          self.cfg.tier_storage_class) if self.cfg.writer_tier else None
         lifecycle = LifecycleWorker(self.engine, multipart, day, mover=mover)
         self.admin.lifecycle = lifecycle
         if not self.cfg.in_memory:
@@ -156,14 +175,19 @@ class App:
         drive_set = getattr(data, "set", None)
         keeper = LogKeeper(os.path.join(cfg.data, "meta.sqlite3"), cfg.drives or [cfg.data],
                            drive_set.write_quorum() if drive_set else 1, cfg.durable,
-                           lambda: tier_local.keep_above(cfg.data, cfg.tier),
+                           lambda: tier_local.keep_above(cfg.data, cfg.writer_tier),
                            startup.JOURNAL_COMPACT_BYTES)
         self.tasks.append(loop.create_task(worker.run(worker.Exclusive(keeper, lock),
                                                       startup.LOG_KEEPER_SECONDS)))
-        if cfg.tier:
+        if cfg.writer_tier:
             # Shipping runs beside the keeper (same lock: they share checkpoints).
             ship, self.admin.tier = tiership.start(cfg, data, keeper)
             self.tasks.append(loop.create_task(worker.run(worker.Exclusive(ship, lock), 0.5)))
+        elif cfg.follow_tier:
+            # So does following (same lock: one process applies, in order).
+            follow, self.admin.tier = followlocal.start(cfg, data)
+            self.tasks.append(loop.create_task(worker.run(worker.Exclusive(follow, lock),
+                                                          cfg.follow_interval)))
 
     def _start_healing(self, data, loop) -> None:
         """Every worker heals what its reads found; one worker (holding a file lock) scrubs
@@ -358,7 +382,7 @@ def recover(cfg: Config) -> None:
     if partial:
         raise SystemExit(f"s3ish: {partial}")
     drive_set = None
-    keep = tier_local.keep_above(cfg.data, cfg.tier)
+    keep = tier_local.keep_above(cfg.data, cfg.writer_tier)
     try:
         if cfg.erasure:
             drive_set = startup.recover_drives(cfg, keep)
@@ -375,7 +399,7 @@ def recover(cfg: Config) -> None:
         referenced = await meta.all_data_ids()
         unreferenced = [d for d in data.list_ids() if d not in referenced]
         await meta.close()
-        if cfg.tier:
+        if cfg.writer_tier:
             # Freed data a restore may still need, or whose free was not recorded (no fsync
             # on the graveyard): kept until the shipper lets it go, never set aside.
             buried = graveyard.ids()
@@ -427,8 +451,12 @@ def serve(cfg: Config) -> None:
     preflight.check_inputs(cfg)      # operator mistakes: one line each, before anything else
     lock = lock_data_dir(cfg)  # noqa: F841  (held until exit)
     sock = preflight.listen_socket(cfg.host, cfg.port)    # a busy port fails before recovery
+    if cfg.follow_tier:
+        bootstrap.prepare(cfg)           # an empty folder is restored from the tier first
+    elif not cfg.in_memory:
+        bootstrap.refuse_writer(cfg)
     recover(cfg)
-    if cfg.tier:
+    if cfg.writer_tier:
         tiership.check_owner(cfg, recovery.index_lsn(startup.index_path(cfg)))
     if cfg.in_memory:
         cfg.workers = 1      # memory cannot be shared between processes
@@ -438,7 +466,10 @@ def serve(cfg: Config) -> None:
     if cfg.erasure:
         k, m = default_layout(len(cfg.drives), cfg.parity)
         layout = f", {len(cfg.drives)} drives, {k}+{m} erasure coding"
-    if cfg.tier:
+    if cfg.follow_tier:
+        layout += (f", read-only follower of the cold tier: {cfg.tier_endpoint} bucket "
+                   f"{cfg.tier_bucket}")
+    elif cfg.tier:
         layout += f", cold tier: {cfg.tier_endpoint} bucket {cfg.tier_bucket}"
     if cfg.kms_keyring:
         layout += f", SSE keys: {cfg.kms_keyring}"

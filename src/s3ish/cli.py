@@ -97,6 +97,9 @@ def parser() -> argparse.ArgumentParser:
                    help="open connections per worker; more are closed (default 1000)")
     s.add_argument("--tls-cert", metavar="FILE", help="PEM certificate (chain): serve HTTPS")
     s.add_argument("--tls-key", metavar="FILE", help="PEM private key of --tls-cert")
+    s.add_argument("--allow-insecure-sse-c", action="store_true",
+                   help="accept SSE-C customer keys over plain HTTP (local tests only: AWS "
+                        "refuses them without TLS, and so does s3ish by default)")
     t = s.add_argument_group("cold tier", "ship the journal, checkpoints and data to any S3 "
                              "bucket (credentials: $S3ISH_TIER_ACCESS_KEY and "
                              "$S3ISH_TIER_SECRET_KEY; docs/tier.md)")
@@ -119,9 +122,13 @@ def parser() -> argparse.ArgumentParser:
                    help="lifecycle Transition rules naming this storage class move object "
                    "data to the tier, where GET reads it through (default GLACIER_IR: the AWS "
                    "class readable with no restore); rules naming another class do nothing")
-    s.add_argument("--allow-insecure-sse-c", action="store_true",
-                   help="accept SSE-C customer keys over plain HTTP (local tests only: AWS "
-                        "refuses them without TLS, and so does s3ish by default)")
+    t.add_argument("--follow-tier", action="store_true",
+                   help="be a read-only follower of the tier instead: apply what another "
+                   "server ships there (an empty --data is bootstrapped from it first); "
+                   "writes are refused")
+    t.add_argument("--follow-interval", type=_positive_seconds, default=2.0,
+                   metavar="SECONDS", help="a follower looks at the tier this often "
+                   "(default 2)")
     add_bench_parser(sub)
     add_admin_parser(sub)
     add_restore_parser(sub)
@@ -227,6 +234,9 @@ def _check_tls(cert: str, key: str) -> None:
 
 def _check_tier(args, drives: list[str]) -> None:
     if not (args.tier_endpoint or args.tier_bucket):
+        if args.follow_tier:
+            raise SystemExit("--follow-tier needs the tier to follow: --tier-endpoint and "
+                             "--tier-bucket (and its --tier-prefix)")
         return
     if not (args.tier_endpoint and args.tier_bucket):
         raise SystemExit("--tier-endpoint and --tier-bucket go together")
@@ -297,11 +307,12 @@ def run_server(args) -> None:
                  body_timeout=args.body_timeout, max_connections=max(1, args.max_connections),
                  tls_cert=args.tls_cert, tls_key=args.tls_key, acl_mode=args.acl_mode,
                  compression=args.compression == "on", kms_keyring=args.kms_keyring,
+                 allow_insecure_sse_c=args.allow_insecure_sse_c,
                  tier_endpoint=args.tier_endpoint, tier_bucket=args.tier_bucket,
                  tier_prefix=args.tier_prefix, tier_region=args.tier_region,
                  tier_ship_interval=args.tier_ship_interval,
                  tier_checkpoint_interval=args.tier_checkpoint_interval,
                  tier_rate=args.tier_rate, tier_storage_class=args.tier_storage_class,
-                 allow_insecure_sse_c=args.allow_insecure_sse_c,
+                 follow_tier=args.follow_tier, follow_interval=args.follow_interval,
                  default_ownership="" if args.default_ownership == "none"
                  else args.default_ownership))

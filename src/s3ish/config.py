@@ -59,6 +59,10 @@ class Config:
     tier_rate: float = 0.0               # upload rate limit, MB/s (0: none)
     # Lifecycle transitions to the tier act for rules naming this class (docs/tier.md).
     tier_storage_class: str = "GLACIER_IR"
+    # A read-only follower of the tier (docs/tier.md, "Follower"): it applies what another
+    # server ships there instead of shipping; writes to it are refused.
+    follow_tier: bool = False
+    follow_interval: float = 2.0         # seconds between two looks at the tier's manifest
 
     @property
     def scheme(self) -> str:
@@ -74,6 +78,20 @@ class Config:
         if not self.tier_endpoint:
             return None
         return f"{self.tier_endpoint.rstrip('/')}/{self.tier_bucket}/{self.tier_prefix}"
+
+    @property
+    def writer_tier(self) -> str | None:
+        """The cold tier this server writes (ships to): `tier`, unless it follows it."""
+        return None if self.follow_tier else self.tier
+
+    @property
+    def read_only(self) -> str:
+        """Why this server refuses writes ("": it does not)."""
+        if not self.follow_tier:
+            return ""
+        return (f"this server is a read-only follower of the cold tier s3://{self.tier_bucket}/"
+                f"{self.tier_prefix} at {self.tier_endpoint}: send writes to the server that "
+                "writes that tier")
 
     @property
     def erasure(self) -> bool:

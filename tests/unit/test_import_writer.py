@@ -56,6 +56,19 @@ def test_a_unit_keeps_its_id_and_bytes(tmp_path, kind):
 
 
 @pytest.mark.parametrize("kind", ["folder", "memory", "erasure"])
+def test_exists_says_whether_a_unit_is_here_without_reporting_damage(tmp_path, kind):
+    store = _stores(tmp_path)[kind]
+    unit = data_id()
+    assert not store.exists(unit)
+    _import(store, unit, b"here")
+    assert store.exists(unit)
+    store.delete(unit)
+    assert not store.exists(unit)
+    if kind == "erasure":
+        assert store.damaged_count() == 0        # a missing unit asked about is no damage
+
+
+@pytest.mark.parametrize("kind", ["folder", "memory", "erasure"])
 @pytest.mark.parametrize("bad", ["../../etc/passwd", "ABCDEF0123456789ABCDEF0123456789",
                                  "short", ""])
 def test_only_data_ids_are_taken(tmp_path, kind, bad):

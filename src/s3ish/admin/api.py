@@ -1,7 +1,7 @@
 """/_admin/: drives (state, usage, errors), heal status (scrub progress, repairs), a full
-scrub and a lifecycle pass on demand, a bucket's compression setting, the cold tier's status
-and verification, a reseal pass of the encryption keys after a rotation. JSON in and out; root
-only (see access.py)."""
+scrub and a lifecycle pass on demand, a bucket's compression setting, a reseal pass of the
+encryption keys after a rotation, the cold tier's status and verification. JSON in and out;
+root only (see access.py)."""
 import glob
 import json
 import os
@@ -28,9 +28,14 @@ class AdminAPI:
         self.lifecycle = None           # bg.lifecycle.LifecycleWorker (set by the app)
         self.engine = None              # engine.objects.Engine (set by the app)
         self.tier = None                # bg.tiership.TierAdmin with a cold tier (the app)
+        self.read_only = ""             # a follower: why changes are refused (the app)
 
     async def handle(self, req) -> Response:
         path = req.path.rstrip("/")
+        if self.read_only and req.method == "POST" and path.startswith(
+                ("/_admin/lifecycle", "/_admin/compression/")):
+            # What these would change is the writer's to change (it reaches here by the log).
+            return _json({"error": self.read_only}, 403)
         if path == "/_admin/drives" and req.method == "GET":
             return _json({"drives": await run_io(self._drives)})
         if path == "/_admin/heal" and req.method == "GET":
@@ -42,10 +47,10 @@ class AdminAPI:
             return _json({"scrub": result, "queued_for_heal": self.data.damaged_count()})
         if path == "/_admin/lifecycle" and req.method == "POST" and self.lifecycle:
             return _json({"lifecycle": await self.lifecycle.run_pass()})
-        if path.startswith("/_admin/tier/"):
-            return await self._tier(req.method, path)
         if path == "/_admin/kms/reseal" and req.method == "POST" and self.engine is not None:
             return await self._reseal()
+        if path.startswith("/_admin/tier/"):
+            return await self._tier(req.method, path)
         if path.startswith("/_admin/compression/") and self.engine is not None:
             return await self._compression(req.method, path.split("/")[3:])
         return _json({"error": f"no admin endpoint {req.method} {req.path}"}, 404)

@@ -182,26 +182,9 @@ class LocalFolderLog:
     async def checkpoint_file(self) -> tuple[int, str] | None:
         return await run_io(self._checkpoint_file)
 
-    async def checkpoint_ids(self, path: str):
-        """Every data unit the checkpoint's index references, a page at a time."""
-        db = sqlite3.connect(f"file:{path}?mode=ro", uri=True, check_same_thread=False)
-        try:
-            for sql in ("SELECT data_id, NULL FROM parts",
-                        "SELECT NULL, meta FROM objects WHERE inline IS NULL",
-                        "SELECT NULL, meta FROM versions WHERE inline IS NULL"):
-                cursor = await run_io(db.execute, sql)
-                while rows := await run_io(cursor.fetchmany, 500):
-                    for data_id, meta in rows:
-                        if data_id is not None:
-                            yield data_id
-                            continue
-                        doc = json.loads(meta)
-                        for part in doc.get("parts", []):
-                            yield part["data_id"]
-                        if doc.get("manifest"):
-                            yield doc["manifest"]
-        finally:
-            db.close()
+    def checkpoint_ids(self, path: str):
+        """Every data unit the checkpoint's index references (an async iterator)."""
+        return checkpoint_ids(path)
 
     # ---- freed data ----
     def _reap(self, hwm: int) -> int:
@@ -245,6 +228,28 @@ class LocalFolderLog:
                 "lag_seconds": round(lag_seconds, 3),
                 "pending_uploads": int(published.get("pending_uploads", 0)),
                 "failing_uploads": int(published.get("failing_uploads", 0))}
+
+
+async def checkpoint_ids(path: str):
+    """Every data unit the checkpoint's index references, a page at a time."""
+    db = sqlite3.connect(f"file:{path}?mode=ro", uri=True, check_same_thread=False)
+    try:
+        for sql in ("SELECT data_id, NULL FROM parts",
+                    "SELECT NULL, meta FROM objects WHERE inline IS NULL",
+                    "SELECT NULL, meta FROM versions WHERE inline IS NULL"):
+            cursor = await run_io(db.execute, sql)
+            while rows := await run_io(cursor.fetchmany, 500):
+                for data_id, meta in rows:
+                    if data_id is not None:
+                        yield data_id
+                        continue
+                    doc = json.loads(meta)
+                    for part in doc.get("parts", []):
+                        yield part["data_id"]
+                    if doc.get("manifest"):
+                        yield doc["manifest"]
+    finally:
+        db.close()
 
 
 def read_status(data_folder: str) -> dict:
@@ -321,10 +326,10 @@ class TierAdmin:
         async with Remote(self.config) as remote:
             return await verify(remote, await self.local.log_end(), referenced,
                                 self.local.checkpoint_ids,
-                                call=lambda op: retrying(op, should_stop=_three_tries()))
+                                call=lambda op: retrying(op, should_stop=three_tries()))
 
 
-def _three_tries():
+def three_tries():
     """An operator waits for verify: a retryable error is retried twice, then reported."""
     calls = [0]
 

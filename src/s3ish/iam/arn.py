@@ -31,6 +31,13 @@ class OperationAction:
         return self.version_action if version_id and self.version_action else self.action
 
 
+def reads_only(action: str) -> bool:
+    """Whether an IAM action only reads (AWS names every such action Get... or List...,
+    e.g. s3:GetObject, s3:ListBucket, iam:GetUser): a read-only server refuses the others."""
+    name = action.partition(":")[2]
+    return name.startswith(("Get", "List"))
+
+
 def _o(action, version_action=None):
     return OperationAction(action, "object", version_action)
 

@@ -40,11 +40,12 @@ def is_iam_request(scope) -> bool:
 
 class IamAPI:
     def __init__(self, identities, users, body_timeout: float | None = None,
-                 auth_none: bool = False):
+                 auth_none: bool = False, read_only: str = ""):
         self.identities = identities        # engine.iam.Identities
         self.users = users                  # s3.auth.users.StoreUsers
         self.body_timeout = body_timeout
         self.auth_none = auth_none          # `--auth none`: every request acts as root
+        self.read_only = read_only          # why writes are refused ("": they are not)
 
     async def __call__(self, scope, receive, send) -> None:
         rid = request_id()
@@ -103,6 +104,8 @@ class IamAPI:
                            f"Could not find operation {name} for version 2010-05-08"
                            if name else "Missing Action")
         seen["action"] = name       # a metric label: only names of known actions
+        if action.mutates and self.read_only:
+            raise IamError("AccessDenied", self.read_only, 403)
         call = actions.Call(self.identities, ident, params)
         resource = await call.resource(action)
         if not self._allowed(ident, name, resource, req):

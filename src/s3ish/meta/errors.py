@@ -60,6 +60,11 @@ class InvalidBucketState(DomainError):
     pass
 
 
+class ReadOnlyFollower(DomainError):
+    """A mutation offered to the store of a read-only server (a follower of the cold tier:
+    its index changes only by the records it applies). The message says why."""
+
+
 class ObjectLockNotEnabled(DomainError):
     """An object lock operation on a bucket without object lock."""
 

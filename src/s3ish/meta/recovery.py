@@ -89,16 +89,20 @@ def rebuild_from_mutations(db_path: str, mutations: list) -> dict:
     return {"mutations": applied, "skipped": skipped}
 
 
-def _apply_all(db, mutations) -> tuple[int, int]:
+def _apply_all(db, mutations, freed: list | None = None) -> tuple[int, int]:
     """Apply records in the caller's transaction; ones the state refuses are skipped (a
-    record replayed over a snapshot that already holds it). Returns (applied, skipped)."""
+    record replayed over a snapshot that already holds it). Returns (applied, skipped);
+    the data ids the applied ones free are added to `freed` when it is given."""
     applied = skipped = 0
     for m in mutations:
         try:
-            apply_mutation(db, m)
+            out = apply_mutation(db, m)
             applied += 1
         except errors.DomainError:
             skipped += 1
+            continue
+        if freed is not None:
+            freed += getattr(out, "freed", None) or []
     return applied, skipped
 
 
@@ -207,14 +211,15 @@ def _replay(db, drives: list[str]) -> dict:
             "last_lsn": lsns[-1] if lsns else done}
 
 
-def apply_records(db, records) -> dict:
+def apply_records(db, records, freed: list | None = None) -> dict:
     """Apply journal records `(lsn, [mutation])`, in LSN order, inside the caller's
     transaction, moving the index's position along with each: how the journal is replayed
-    at start-up, by a rebuild and by `s3ish restore` (one function, so they cannot differ).
-    Returns counts."""
+    at start-up, by a rebuild, by `s3ish restore` and by a follower of the cold tier (one
+    function, so they cannot differ). Returns counts; with `freed`, the data ids the
+    records free are added to it (the follower deletes them once committed)."""
     n = applied = skipped = 0
     for lsn, mutations in records:
-        done_here, skipped_here = _apply_all(db, mutations)
+        done_here, skipped_here = _apply_all(db, mutations, freed)
         applied += done_here
         skipped += skipped_here
         n += 1

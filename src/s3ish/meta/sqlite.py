@@ -12,7 +12,7 @@ import sqlite3
 from collections import namedtuple
 
 from ..obs.metrics import MetaTimer
-from . import sqlite_tx
+from . import errors, sqlite_tx
 from .sqlite_iam import IamStoreMixin
 from .sqlite_lifecycle import LifecycleStoreMixin
 from .records import Bucket, ObjectVersion, Outcome, Part, Upload
@@ -31,9 +31,12 @@ class SqliteMetaStore(LifecycleStoreMixin, IamStoreMixin):
     GET throughput 2.5x (measured with `s3ish bench get`). Big scans still go to a thread.
     `:memory:` shares one connection between both, so its reads queue behind writes."""
 
-    def __init__(self, path: str, durable: bool = True, journal=None):
+    def __init__(self, path: str, durable: bool = True, journal=None, read_only: str = ""):
         self._path = path
         self.journal = journal      # a meta.journal.Journal, or None (one folder, memory)
+        # A follower of the cold tier: every mutation is refused with this message (its
+        # index moves only by the records meta/replica.py applies).
+        self.read_only = read_only
         self._thread = concurrent.futures.ThreadPoolExecutor(1, thread_name_prefix="s3ish-meta")
         # With a journal the commit point is the journal's fdatasync: the index may lose its
         # last commits in a power cut and catches up from the journal at start-up.
@@ -99,6 +102,8 @@ class SqliteMetaStore(LifecycleStoreMixin, IamStoreMixin):
         in progress share the next transaction (group commit: one fsync for many writes).
         Returns its Outcome (the data ids it freed, the version it made), or raises its domain
         error; others are unaffected."""
+        if self.read_only:
+            raise errors.ReadOnlyFollower(self.read_only)
         loop = asyncio.get_running_loop()
         fut = loop.create_future()
         self._pending.append((mutation, fut, loop))

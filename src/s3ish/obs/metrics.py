@@ -73,7 +73,7 @@ CHECKPOINTS = Counter("s3ish_checkpoints_total",
 CHECKPOINT_LSN = Gauge("s3ish_checkpoint_lsn", "Position (LSN) of the newest checkpoint",
                        multiprocess_mode="max")
 # The cold tier (docs/tier.md): the keys of `s3ish admin tier status`, set by the process that
-# ships.
+# ships (on a follower: the process that follows, with the meanings docs/tier.md gives).
 TIER_LOG_END = Gauge("s3ish_tier_log_end_lsn", "Position of the last record in the local log",
                      multiprocess_mode="mostrecent")
 TIER_APPLIED = Gauge("s3ish_tier_applied_lsn", "Position the local index has applied",
@@ -94,6 +94,13 @@ TIER_UPLOADED = Counter("s3ish_tier_uploaded_bytes_total", "Bytes uploaded to th
                         "by kind (segment, data, checkpoint, manifest)", ["kind"])
 TIER_ERRORS = Counter("s3ish_tier_remote_errors_total", "Failed cold tier operations (each "
                       "is retried), by kind", ["kind"])
+TIER_DOWNLOADED = Counter("s3ish_tier_downloaded_bytes_total", "Bytes a follower downloaded "
+                          "from the cold tier, by kind (segment, data)", ["kind"])
+TIER_APPLIED_RECORDS = Counter("s3ish_tier_applied_records_total", "Records a follower "
+                               "applied from the cold tier")
+TIER_FOLLOW_STOPPED = Gauge("s3ish_tier_follow_stopped", "1 when a follower stopped following "
+                            "for good (the tier's timeline left it: it needs a fresh "
+                            "bootstrap)", multiprocess_mode="max")
 TIER_GRAVEYARD = Gauge("s3ish_tier_graveyard_units", "Freed data units kept until the cold "
                        "tier holds what they are needed for", multiprocess_mode="mostrecent")
 # Lifecycle transitions to the cold tier, read-through and RestoreObject (docs/tier.md).

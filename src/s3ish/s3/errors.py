@@ -201,6 +201,9 @@ _RENAMED = {
         "The retain until date must be in the future!",
         ArgumentName="x-amz-object-lock-retain-until-date"),
     "InvalidBucketState": lambda e: InvalidBucketState(str(e) or None),
+    # Only a write no route refused reaches the store of a read-only follower (the
+    # frontend refuses every mutating route itself, with the same answer).
+    "ReadOnlyFollower": lambda e: AccessDenied(str(e)),
     "PartChecksumMissing": lambda e: InvalidRequest(str(e)),
     # Server-side encryption (engine/sse.py), with AWS's messages.
     "KmsNotConfigured": lambda e: NotImplemented(KMS_REQUIRED),

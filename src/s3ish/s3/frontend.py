@@ -47,6 +47,8 @@ class Services:
     kms: object = None
     # Accept SSE-C customer keys over plain HTTP (local tests; AWS refuses them).
     allow_insecure_sse_c: bool = False
+    # A read-only server (a follower of the cold tier): why writes are refused ("": none are).
+    read_only: str = ""
 
 
 class S3Frontend:
@@ -197,6 +199,10 @@ class S3Frontend:
             if ctx.req.method not in ("GET", "HEAD", "PUT", "POST", "DELETE"):
                 raise errors.MethodNotAllowed(Method=ctx.req.method)
             raise errors.NotImplemented()
+        if route.mutates and self.svc.read_only:
+            # The one place writes are refused on a read-only server: every operation the
+            # route table marks as changing what is stored, before its body is read.
+            raise errors.AccessDenied(self.svc.read_only)
         if route.access == "form":
             # The handler authenticates from the form, then authorizes the form's key.
             refuse_unsupported_request(route.operation, ctx.req.headers)

@@ -11,7 +11,7 @@ before authentication, browsers never sign one; it has no action).
 """
 from dataclasses import dataclass
 
-from ..iam.arn import ACTIONS, OperationAction
+from ..iam.arn import ACTIONS, OperationAction, reads_only
 from .handlers import acl, attributes, bucket_policy, bucket_tagging, cors, encryption, ownership
 from .handlers import (bucket, copy, lifecycle, listing, multipart, object_lock, object_read,
                        object_write, post_object, restore, tagging, versioning)
@@ -27,6 +27,12 @@ class Route:
     access: str
     copy_source: bool | None = None   # must x-amz-copy-source be present (True) or absent?
     action: OperationAction | None = None   # IAM action and resource kind (None: preflight)
+
+    @property
+    def mutates(self) -> bool:
+        """Whether the operation changes what is stored: its IAM action is not a read
+        (iam.arn.reads_only). A read-only follower refuses exactly these (frontend.py)."""
+        return self.action is not None and not reads_only(self.action.action)
 
 
 def _r(method, target, sub, handler, access="authorize", copy_source=None) -> Route:

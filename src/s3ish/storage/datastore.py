@@ -72,6 +72,9 @@ class DataStore(Protocol):
     # ids the metadata names); `describe`: its metadata, kept by self-describing stores.
     def import_writer(self, data_id: str, describe: dict | None = None) -> DataWriter: ...
     def open(self, data_id: str) -> DataHandle: ...
+    # Whether a unit is here (enough of it to be read), without reading it or reporting a
+    # missing one as damage (a follower asks before fetching units from the cold tier).
+    def exists(self, data_id: str) -> bool: ...
     def delete(self, data_id: str) -> None: ...
     def list_ids(self) -> list[str]: ...
     def usable(self) -> str | None: ...
@@ -144,6 +147,9 @@ class FolderDataStore:
 
     def open(self, data_id: str) -> "FileHandle":
         return FileHandle(os.open(self.path(data_id), os.O_RDONLY))
+
+    def exists(self, data_id: str) -> bool:
+        return os.path.exists(self.path(data_id))
 
     def delete(self, data_id: str) -> None:
         try:
@@ -247,6 +253,10 @@ class MemoryDataStore:
         if blob is None:
             raise FileNotFoundError(data_id)
         return BytesHandle(blob)
+
+    def exists(self, data_id: str) -> bool:
+        with self._lock:
+            return data_id in self._blobs
 
     def delete(self, data_id: str) -> None:
         with self._lock:

@@ -81,6 +81,15 @@ class ErasureDataStore:
     def open(self, data_id: str) -> "ErasureHandle":
         return ErasureHandle(self, data_id)
 
+    def exists(self, data_id: str) -> bool:
+        """At least k of its shard files are in place (the rest, if any, the healer
+        restores); nothing is read, nothing reported."""
+        found = 0
+        for shard, drive in enumerate(self.set.placement(data_id)):
+            if drive.readable and os.path.exists(self.shard_path(drive, data_id, shard)):
+                found += 1
+        return found >= self.codec.k
+
     def delete(self, data_id: str) -> None:
         for shard, drive in enumerate(self.set.placement(data_id)):
             try:

@@ -7,6 +7,10 @@
   more than the remote holds; local truncation reads the high-water mark from it (I2).
 - `restored.json`: left by `s3ish restore` = {"lsn": N, "generation": G, ...}: this folder is
   the tier's state at N; the next server with tier flags starts generation G+1 at N+1.
+- `follower.json`: this folder follows the tier read-only (`s3ish server --follow-tier`,
+  bg/tierfollow.py): {"tier", "generation", "timeline": the generations entry of that
+  generation, "bootstrap_lsn", "applied_lsn", ...}. Its applied position is the index's;
+  the copy here is what was last recorded.
 - `graveyard`: data units freed while a tier is configured (storage/graveyard.py).
 - `outgoing/`: segments being uploaded (merged from the drives' copies).
 """
@@ -18,6 +22,7 @@ from ..util.files import fsync_dir
 FOLDER = os.path.join(".s3ish", "tier")
 STATE = "state.json"
 RESTORED = "restored.json"
+FOLLOWER = "follower.json"
 
 
 def folder(data: str) -> str:
@@ -72,6 +77,19 @@ def remove_restored(data: str) -> None:
         fsync_dir(folder(data))
     except FileNotFoundError:
         pass
+
+
+def read_follower(data: str) -> dict | None:
+    """follower.json if it is well-formed (it names a tier and a generation)."""
+    doc = _read(os.path.join(folder(data), FOLLOWER))
+    if doc is None or not isinstance(doc.get("tier"), str) or \
+            type(doc.get("generation")) is not int:
+        return None
+    return doc
+
+
+def write_follower(data: str, doc: dict) -> None:
+    write_json(os.path.join(folder(data), FOLLOWER), doc)
 
 
 def keep_above(data: str, tier: str | None) -> int | None:

@@ -14,6 +14,7 @@ import sqlite3
 import sys
 import time
 
+from ...bg.tierread import download
 from ...config import expand_drives
 from ...tier.config import TierConfig, TierConfigError
 from ...tier.errors import NotFound, RemoteError
@@ -31,15 +32,16 @@ MANIFEST_LIMIT = 64 << 20
 class Progress:
     """One line per step on stderr; while data streams, a line every PROGRESS_EVERY s."""
 
-    def __init__(self, out=None):
+    def __init__(self, out=None, name: str = "restore"):
         self.out = out or sys.stderr
+        self.name = name
         self.units = self.bytes = 0
         self.total_units = self.total_bytes = 0
         self._last = 0.0
         self._started = time.monotonic()
 
     def say(self, message: str) -> None:
-        print(f"restore: {message}", file=self.out, flush=True)
+        print(f"{self.name}: {message}", file=self.out, flush=True)
 
     def retry(self, exc, attempt: int, delay: float) -> None:
         self.say(f"retrying in {delay:.1f} s (attempt {attempt + 1}): {exc}")
@@ -76,12 +78,12 @@ def run(args) -> int:
         summary = asyncio.run(restore(config, target, args.to_lsn, when, args.jobs,
                                       progress))
     except (RestoreError, RemoteError, OSError, QuorumError, sqlite3.Error) as e:
-        print(f"restore: {_cause(e)}{e}", file=sys.stderr)
-        _give_back(target)
+        print(f"restore: {cause(e)}{e}", file=sys.stderr)
+        give_back(target)
         return 1
     except KeyboardInterrupt:
         print("restore: interrupted", file=sys.stderr)
-        _give_back(target)
+        give_back(target)
         return 130
     finally:
         target.close()
@@ -93,17 +95,17 @@ def run(args) -> int:
     return 0
 
 
-def _give_back(target: "local.Target") -> None:
+def give_back(target: "local.Target", name: str = "restore") -> None:
     """After a failure: the folders as they were found (empty), or say what to do."""
     if target.discard():
         if target.claimed:
-            print("restore: the folders are left empty, as they were", file=sys.stderr)
+            print(f"{name}: the folders are left empty, as they were", file=sys.stderr)
     else:
-        print(f"restore: could not empty {', '.join(target.folders)} again: empty them "
-              "before running the restore again", file=sys.stderr)
+        print(f"{name}: could not empty {', '.join(target.folders)} again: empty them "
+              f"before running the {name} again", file=sys.stderr)
 
 
-def _cause(e: Exception) -> str:
+def cause(e: Exception) -> str:
     for kind, words in ((RemoteError, "the remote failed: "), (QuorumError, "the drives "
                         "failed: "), (sqlite3.Error, "the index failed: ")):
         if isinstance(e, kind):
@@ -113,8 +115,11 @@ def _cause(e: Exception) -> str:
 
 async def restore(config: TierConfig, target: "local.Target", to_lsn: int | None,
                   when: float | None, jobs: int, progress: Progress,
-                  backoff: dict | None = None) -> dict:
-    """The restore itself, into `target` (opened); returns the summary."""
+                  backoff: dict | None = None, mark=None) -> dict:
+    """The restore itself, into `target` (opened); returns the summary. `mark(lsn,
+    manifest)` makes the marker the folders are left with (`target.marker`): by default
+    restored.json (a writer takes the tier over from it); the follower's bootstrap gives
+    its own (bg/tierfollow.py)."""
     started = time.monotonic()
     async with Remote(config) as remote:
         run = _Run(remote, target, progress, backoff or {})
@@ -125,7 +130,7 @@ async def restore(config: TierConfig, target: "local.Target", to_lsn: int | None
         lsn = await run.target(manifest, to_lsn, when)
         checkpoint, segments, applied = await run.build_index(manifest, lsn)
         data = await run.fetch_data(jobs)
-    await run_io(target.finish, run.index, local.marker_doc(lsn, manifest))
+    await run_io(target.finish, run.index, (mark or local.marker_doc)(lsn, manifest))
     seconds = time.monotonic() - started
     progress.say(f"done: the folders hold the state at {lsn}")
     nbytes = data["data_bytes"] + run.fetched
@@ -179,7 +184,7 @@ class _Run:
     async def _segment(self, seg) -> str:
         if seg.key not in self.files:
             path = self.local.path(f"segment-{len(self.files)}.seg")
-            self.fetched += await _download(self.remote, self.again, seg.key, seg.size, path,
+            self.fetched += await download(self.remote, self.again, seg.key, seg.size, path,
                                             "segment")
             self.files[seg.key] = path
         return self.files[seg.key]
@@ -194,7 +199,7 @@ class _Run:
         file = None
         if checkpoint is not None:
             file = self.local.path("checkpoint.sqlite3")
-            self.fetched += await _download(self.remote, self.again, checkpoint.key,
+            self.fetched += await download(self.remote, self.again, checkpoint.key,
                                             checkpoint.size, file, "checkpoint")
         await run_io(index.start_index, self.index, file, start)
         files = [(seg, await self._segment(seg)) for seg in segments]
@@ -231,28 +236,3 @@ async def _manifest(remote, again) -> "plan.Manifest":
     except ValueError:
         raise RestoreError("manifest.json is not JSON") from None
     return plan.parse_manifest(doc)
-
-
-async def _download(remote, again, key: str, size: int, path: str, what: str) -> int:
-    """Stream `key` into the file at `path` (rewritten by each attempt); its size must be
-    the manifest's."""
-    async def attempt():
-        try:
-            body = await remote.get(key)
-        except NotFound:
-            raise RestoreError(f"{what} {key} named in manifest.json is missing from the "
-                               "remote") from None
-        async with body:
-            f = await run_io(open, path, "wb")
-            try:
-                n = 0
-                async for chunk in body:
-                    n += len(chunk)
-                    await run_io(f.write, chunk)
-            finally:
-                await run_io(f.close)
-        if n != size:
-            raise RestoreError(f"{what} {key} is {n} bytes on the remote; manifest.json "
-                               f"says {size}")
-        return n
-    return await again(attempt)

@@ -3,44 +3,15 @@ segments after it, replayed exactly as start-up recovery replays the journal
 (`meta.recovery.apply_records`: one function, so the two cannot differ), stopping exactly at
 the target. Blocking: called from worker threads.
 
-Segments are journal lines (meta/logcodec.py): a base line, then records `{"lsn", "f", "t",
-"m"}` with a CRC each, decoded by `meta.journal.decode_entry`. A line that does not decode
-is an error naming the segment and the line, never skipped: the remote copy is the only one
-left.
+Segments are read and checked by bg/tierread.py (`read_segment`, shared with the follower).
 """
 import os
 import sqlite3
 
-from ...meta import journal, logcodec, recovery
+from ...bg.tierread import is_base, read_segment  # noqa: F401  (restore's readers use them)
+from ...meta import recovery
 from ...meta.sqlite_tx import MIGRATIONS, migrate
 from .plan import RestoreError, Segment
-
-
-def is_base(line: bytes) -> bool:
-    doc = logcodec.decode_doc(line)
-    return doc is not None and "base" in doc
-
-
-def read_segment(path: str, seg: Segment):
-    """The records of a downloaded segment, checked: each decodes, lies in the segment's
-    range and follows the one before it."""
-    last = seg.first - 1
-    with open(path, "rb") as f:
-        for number, line in enumerate(f, 1):
-            where = f"segment {seg.key} line {number}"
-            if not line.endswith(b"\n"):
-                raise RestoreError(f"{where} is cut short (a damaged segment)")
-            entry = journal.decode_entry(line)
-            if entry is None:
-                if is_base(line):
-                    continue
-                raise RestoreError(f"{where} does not decode (damaged, or written by a "
-                                   "newer s3ish)")
-            if not last < entry.lsn <= seg.last:
-                raise RestoreError(f"{where} holds record {entry.lsn}, out of order or "
-                                   f"outside the segment's {seg.first}..{seg.last}")
-            last = entry.lsn
-            yield entry
 
 
 def latest_at(path: str, seg: Segment, when: float) -> int | None:

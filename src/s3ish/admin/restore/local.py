@@ -10,7 +10,7 @@ Order, so that no crash leaves a folder a server would serve wrongly:
 3. data units go into the store under their ids (a server refuses data without an index);
 4. the marker `.s3ish/tier/restored.json` = {"lsn", "generation", "time"} (with the remote's
    writer and high-water mark besides): a server started with tier flags begins generation
-   G+1 after it;
+   G+1 after it (a follower's bootstrap leaves `.s3ish/tier/follower.json` instead);
 5. every drive (or the one folder) gets a snapshot of the index and a journal based at the
    target (a segment opened for target+1: what `meta.recovery.assess` needs for a complete
    rebuild, as after a checkpoint), then the index goes into place (`meta.sqlite3` in the
@@ -49,7 +49,9 @@ class Target:
     """The folders a restore writes: one folder, or the drives of an erasure set."""
 
     def __init__(self, folders: list[str], parity: int | None = None,
-                 create: bool = False):
+                 create: bool = False, marker: str = MARKER, locked: bool = False):
+        """`marker`: the file (relative to the first folder) `finish` leaves; `locked`: the
+        caller holds the first folder's LOCK already (a server bootstrapping a follower)."""
         if ":memory:" in folders:
             raise RestoreError("restore writes into folders, not :memory:")
         self.folders = [os.path.abspath(f) for f in folders]
@@ -66,6 +68,8 @@ class Target:
         self.first = self.folders[0]
         self.work = os.path.join(self.first, WORK)
         self.index = os.path.join(self.first, INDEX)
+        self.marker = marker
+        self.locked = locked
         self._lock = None
         self.store = None
         self.claimed = False        # the folders were found empty: what is in them is ours
@@ -81,11 +85,12 @@ class Target:
             elif not is_empty(folder):
                 raise RestoreError(f"{folder} is not empty: restore writes only into empty "
                                    "folders (stop the server, use new folders)")
-        self._lock = open(os.path.join(self.first, "LOCK"), "a")
-        try:
-            fcntl.flock(self._lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            raise RestoreError(f"a server is running on {self.first}: stop it") from None
+        if not self.locked:
+            self._lock = open(os.path.join(self.first, "LOCK"), "a")
+            try:
+                fcntl.flock(self._lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                raise RestoreError(f"a server is running on {self.first}: stop it") from None
         self.claimed = True
         if self.erasure:
             k, m = self.layout
@@ -104,7 +109,7 @@ class Target:
 
     def finish(self, built_index: str, marker: dict) -> None:
         """Steps 4 and 5 above: the marker, the drives' snapshot and journal, the index."""
-        localstate.write_json(os.path.join(self.first, MARKER), marker)
+        localstate.write_json(os.path.join(self.first, self.marker), marker)
         recovery.seed_drives(built_index, self.folders)
         with open(built_index, "rb") as f:
             os.fsync(f.fileno())

@@ -11,11 +11,14 @@ read to find it.
 import datetime
 from dataclasses import dataclass
 
+from ...bg.tierread import TierReadError
+
 FORMAT = 1            # the manifest format this restore reads
 
 
-class RestoreError(Exception):
-    """A restore cannot go on: the message says why, in one line an operator can act on."""
+# A restore cannot go on: the message says why, in one line an operator can act on. The
+# same class as the tier readers shared with the follower raise (bg/tierread.py).
+RestoreError = TierReadError
 
 
 @dataclass(frozen=True)
@@ -46,6 +49,9 @@ class Manifest:
     segments: tuple
     checkpoints: tuple
     updated: float | None = None
+    # {"gen", "from_lsn", "time"} of each writer generation, as written (the follower's
+    # bootstrap keeps its generation's entry to recognise its timeline later).
+    generations: tuple = ()
 
 
 def _int(doc: dict, name: str, where: str) -> int:
@@ -98,7 +104,8 @@ def parse_manifest(doc) -> Manifest:
     return Manifest(_int(doc, "generation", "the manifest"),
                     writer if isinstance(writer, str) else "",
                     _int(doc, "hwm", "the manifest"), tuple(segments), tuple(checkpoints),
-                    _time(doc, "updated"))
+                    _time(doc, "updated"),
+                    tuple(g for g in doc.get("generations") or [] if isinstance(g, dict)))
 
 
 def parse_time(text: str) -> float:

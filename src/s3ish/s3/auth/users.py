@@ -33,11 +33,13 @@ class StoreUsers(Users):
         self._lock = asyncio.Lock()
         self._stopping = asyncio.Event()
 
-    async def start(self, root: tuple[str, str] | None, auth_file: str | None) -> None:
-        """Import root and the auth file's users, then load the view."""
-        if root:
+    async def start(self, root: tuple[str, str] | None, auth_file: str | None,
+                    import_keys: bool = True) -> None:
+        """Import root and the auth file's users (unless `import_keys` is false: a
+        read-only follower holds its writer's), then load the view."""
+        if root and import_keys:
             await self._import(root[0], root[1], root[0], "", "env")
-        if auth_file:
+        if auth_file and import_keys:
             lines = await run_io(read_auth_file, auth_file)
             for access_key, secret, display, email in lines:
                 await self._import(access_key, secret, display, email, "auth-file")
