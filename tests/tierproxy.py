@@ -14,6 +14,8 @@ daemon thread, so a test drives it from plain code whatever loop its client runs
     proxy.corrupt_next(1)                           # flip a byte of the next request body
     proxy.clear()                                   # back to a clean pass-through
     proxy.log                                       # [(method, target, action)] per request
+    proxy.exchanges                                 # [(method, target, Range, status, body
+                                                    #   bytes)] per forwarded answer
 
 Answered faults never reach the server (nothing happened there); a cut response did reach it
 (the operation happened, only its answer was lost), which is what a client must survive too.
@@ -45,6 +47,7 @@ class FaultProxy:
         self.upstream = (upstream_host, upstream_port)
         self.port = 0
         self.log = []
+        self.exchanges = []
         self._lock = threading.Lock()
         self._loop = None
         self._server = None
@@ -202,7 +205,7 @@ class FaultProxy:
                 if upstream is None:
                     upstream = await asyncio.open_connection(*self.upstream)
                 if not await self._forward(method, head, length, reader, writer, upstream,
-                                           action):
+                                           action, (target, headers.get("range"))):
                     break
                 if upstream[0].at_eof():
                     upstream[1].close()
@@ -215,7 +218,8 @@ class FaultProxy:
             if upstream is not None:
                 upstream[1].transport.abort()
 
-    async def _forward(self, method, head, length, reader, writer, upstream, action) -> bool:
+    async def _forward(self, method, head, length, reader, writer, upstream, action,
+                       what=("", None)) -> bool:
         """Relay one exchange; False when the client connection must end."""
         ur, uw = upstream
         uw.write(head)
@@ -254,6 +258,8 @@ class FaultProxy:
             await writer.drain()
             return False
         writer.write(rhead)
+        if size is not None and size >= 0:
+            self.exchanges.append((method, what[0], what[1], int(status), size))
         if size is None:
             while chunk := await ur.read(_READ):
                 writer.write(chunk)
