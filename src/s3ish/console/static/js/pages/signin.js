@@ -1,0 +1,46 @@
+// Sign in: check the access key by a signed ListBuckets, learn who it is (IAM GetUser), keep
+// the key in sessionStorage for this tab.
+import { Client, text } from "../api.js";
+import { h, field, notify } from "../ui.js";
+
+export default async function signin(main, { session, go }) {
+  const access = h("input", { id: "access-key", name: "access", autocomplete: "username",
+                              required: true, spellcheck: "false" });
+  const secret = h("input", { id: "secret-key", name: "secret", type: "password",
+                              autocomplete: "current-password", required: true });
+  const region = h("input", { id: "region", name: "region", value: "us-east-1" });
+  const submit = h("button", { type: "submit", id: "signin", class: "primary" }, "Sign in");
+  const form = h("form", { class: "card signin", onsubmit: async (ev) => {
+    ev.preventDefault();
+    submit.disabled = true;
+    try {
+      const client = new Client({ accessKey: access.value.trim(), secretKey: secret.value,
+                                  region: region.value.trim() });
+      const list = await client.s3xml("GET", {});
+      let isRoot = false;
+      let userName = text(list, "DisplayName");
+      try {
+        const me = await client.iam("GetUser");
+        isRoot = text(me, "Arn").endsWith(":root");
+        userName = text(me, "UserName") || userName;
+      } catch (e) { /* a user without iam:GetUser: S3 pages only */ }
+      session.save({ accessKey: client.creds.accessKey, secretKey: client.creds.secretKey,
+                     region: client.region, isRoot, userName });
+      go("#/buckets");
+    } catch (err) {
+      notify(`Sign-in failed: ${err}`, "error");
+    } finally {
+      submit.disabled = false;
+    }
+  } },
+  h("div", { class: "brand big" }, h("span", { class: "logo" }, "s3"), "ish"),
+  h("h2", {}, "Sign in with an access key"),
+  field("Access key", access),
+  field("Secret key", secret, "Kept in this tab only (sessionStorage); requests carry " +
+        "signatures made from it, never the key itself."),
+  h("details", {}, h("summary", {}, "Region"), field("Region", region,
+    "The server's --region (the console adopts the one the server names if it differs).")),
+  submit);
+  main.append(form);
+  access.focus();
+}

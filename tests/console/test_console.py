@@ -1,0 +1,183 @@
+"""The web console in a real headless browser: sign in, create a bucket, upload 20 MiB
+through the page (multipart, 8 MiB parts), download it through the page's presigned URL and
+compare, make a share link and fetch it, restore an older version, create a user and a key
+as root; a screenshot of every page (tests/console/artifacts/ or $S3ISH_CONSOLE_ARTIFACTS)."""
+import hashlib
+import os
+import urllib.error
+import urllib.request
+
+import boto3
+import pytest
+from botocore.exceptions import ClientError
+
+from tests.console.browser import screenshot, start_browser
+from tests.support import ROOT_PASSWORD, ROOT_USER, ServerProcess, unique_bucket
+
+MiB = 1024 * 1024
+
+
+@pytest.fixture(scope="module")
+def console(tmp_path_factory):
+    tmp = tmp_path_factory.mktemp("console")
+    driver = start_browser()
+    srv = ServerProcess(str(tmp / "data"), str(tmp)).start()
+    try:
+        yield srv, driver, tmp
+    finally:
+        driver.quit()
+        srv.stop()
+
+
+def wait(driver, css, timeout=20, text=None):
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support import expected_conditions as EC
+    from selenium.webdriver.support.ui import WebDriverWait
+    from selenium.common.exceptions import TimeoutException
+    w = WebDriverWait(driver, timeout)
+    try:
+        if text is not None:
+            w.until(EC.text_to_be_present_in_element((By.CSS_SELECTOR, css), text))
+        return w.until(EC.visibility_of_element_located((By.CSS_SELECTOR, css)))
+    except TimeoutException:
+        # Say what the page showed instead: its notice (errors) and the browser's log.
+        screenshot(driver, "failure")
+        notice = driver.execute_script("return document.getElementById('notice')"
+                                       "?.textContent")
+        raise AssertionError(f"{css!r} (text {text!r}) not shown in {timeout} s at "
+                             f"{driver.current_url}; notice: {notice!r}; browser log: "
+                             f"{driver.get_log('browser')}") from None
+
+
+def find(driver, css):
+    from selenium.webdriver.common.by import By
+    return driver.find_element(By.CSS_SELECTOR, css)
+
+
+def open_page(driver, srv, hash_):
+    driver.get(f"{srv.endpoint}/_console/{hash_}")
+
+
+def js_errors(driver) -> list[str]:
+    """Script errors the page logged (a 404 the page expects, like a bucket without a
+    policy, is logged by the browser as a network error: those are not counted)."""
+    return [e["message"] for e in driver.get_log("browser") if e["level"] == "SEVERE"
+            and e.get("source") != "network"]
+
+
+def fetch(url: str) -> bytes:
+    with urllib.request.urlopen(url, timeout=30) as resp:
+        return resp.read()
+
+
+def test_console_end_to_end(console):
+    srv, driver, tmp = console
+    s3 = srv.client()
+    bucket = unique_bucket("console")
+
+    # Sign in.
+    open_page(driver, srv, "")
+    wait(driver, "#access-key").send_keys(ROOT_USER)
+    find(driver, "#secret-key").send_keys(ROOT_PASSWORD)
+    screenshot(driver, "01-signin")
+    find(driver, "#signin").click()
+    wait(driver, "#page-buckets")
+    assert "(root)" in find(driver, "#who").text
+
+    # Create a bucket, versioned.
+    find(driver, "#new-bucket").send_keys(bucket)
+    find(driver, "#new-versioned").click()
+    find(driver, "#create-bucket").click()
+    wait(driver, "#page-buckets a.bucket-link", text=bucket)
+    assert s3.get_bucket_versioning(Bucket=bucket)["Status"] == "Enabled"
+    screenshot(driver, "02-buckets")
+
+    # Upload 20 MiB through the file input: multipart, 8 MiB parts.
+    data = os.urandom(20 * MiB)
+    path = tmp / "big file.bin"
+    path.write_bytes(data)
+    open_page(driver, srv, f"#/browse/{bucket}/")
+    wait(driver, "#upload-input").send_keys(str(path))
+    wait(driver, ".upload.done", timeout=40)
+    wait(driver, "a.object", text="big file.bin")
+    head = s3.head_object(Bucket=bucket, Key="big file.bin")
+    assert head["ContentLength"] == len(data) and head["ETag"].endswith('-3"')
+    screenshot(driver, "03-objects")
+
+    # Its page: the download link (presigned, opened by the browser) gives the same bytes;
+    # a share link with a chosen expiry too.
+    find(driver, "a.object").click()
+    link = wait(driver, "#download-link").get_attribute("href")
+    assert "X-Amz-Signature=" in link and "attachment" in urllib.request.unquote(link)
+    assert hashlib.sha256(fetch(link)).digest() == hashlib.sha256(data).digest()
+    from selenium.webdriver.support.ui import Select
+    Select(find(driver, "#share-expiry")).select_by_value("86400")
+    find(driver, "#share-create").click()
+    wait(driver, ".notice.ok")
+    share = find(driver, "#share-url").get_attribute("value")
+    assert "X-Amz-Expires=86400" in share
+    assert fetch(share) == data
+    screenshot(driver, "04-object")
+
+    # Versions: restore an older version of a small object.
+    s3.put_object(Bucket=bucket, Key="notes/todo.txt", Body=b"first")
+    s3.put_object(Bucket=bucket, Key="notes/todo.txt", Body=b"second")
+    open_page(driver, srv, f"#/object/{bucket}/notes%2Ftodo.txt")
+    restore = wait(driver, "#versions button.primary.small")
+    assert restore.text == "Restore"
+    restore.click()
+    wait(driver, ".notice.ok", text="restored")
+    assert s3.get_object(Bucket=bucket, Key="notes/todo.txt")["Body"].read() == b"first"
+    screenshot(driver, "05-object-versions")
+
+    # Bucket settings: an invalid policy is caught before it is sent, the server's own
+    # verdict on a bad one is shown; then make the bucket public and private again.
+    open_page(driver, srv, f"#/bucket/{bucket}")
+    area = wait(driver, "#policy-text")
+    area.send_keys('{"Version": "2012-10-17", "Statement": [')
+    find(driver, "#policy-validate").click()
+    wait(driver, "#policy-verdict", text="Not valid JSON")
+    area.clear()
+    area.send_keys('{"Version": "2012-10-17", "Statement": [{"Effect": "Allow", '
+                   '"Principal": "*", "Action": "s3:GetObject", "Resource": "arn:aws:s3:::'
+                   'another-bucket/*"}]}')
+    find(driver, "#policy-save").click()
+    wait(driver, "#policy-verdict", text="The server refused it")
+    find(driver, "#make-public").click()
+    wait(driver, ".notice.ok", text="Anyone can now read")
+    public_url = f"{srv.endpoint}/{bucket}/big%20file.bin"
+    assert hashlib.sha256(fetch(public_url)).digest() == hashlib.sha256(data).digest()
+    wait(driver, "#make-private").click()
+    wait(driver, ".notice.ok", text="private")
+    with pytest.raises(urllib.error.HTTPError):
+        fetch(public_url)
+    screenshot(driver, "06-bucket-settings")
+
+    # Users and keys, as root.
+    user = unique_bucket("user")
+    open_page(driver, srv, "#/users")
+    wait(driver, "#new-user").send_keys(user)
+    find(driver, "#create-user").click()
+    wait(driver, "#create-key").click()
+    access = wait(driver, "#new-access-key").text
+    secret = find(driver, "#new-secret-key").text
+    assert access and secret
+    iam = boto3.client("iam", endpoint_url=srv.endpoint, aws_access_key_id=ROOT_USER,
+                       aws_secret_access_key=ROOT_PASSWORD, region_name="us-east-1")
+    keys = iam.list_access_keys(UserName=user)["AccessKeyMetadata"]
+    assert [k["AccessKeyId"] for k in keys] == [access]
+    # The new key signs requests (its user has no policy yet: AccessDenied, not a bad key).
+    with pytest.raises(ClientError) as e:
+        srv.client(access, secret).list_objects_v2(Bucket=bucket)
+    assert e.value.response["Error"]["Code"] == "AccessDenied"
+    screenshot(driver, "07-users")
+
+    open_page(driver, srv, "#/policies")
+    wait(driver, "#create-policy")
+    screenshot(driver, "08-policies")
+
+    open_page(driver, srv, "#/system")
+    wait(driver, "#requests table")
+    wait(driver, "#request-rate", text="per second", timeout=12)
+    screenshot(driver, "09-system")
+    assert js_errors(driver) == []
