@@ -33,7 +33,8 @@ def screenshot(driver, name: str) -> str:
     os.makedirs(ARTIFACTS, exist_ok=True)
     height = driver.execute_script("return Math.max(document.body.scrollHeight, "
                                    "document.documentElement.scrollHeight)")
-    driver.set_window_size(1440, max(900, min(int(height) + 40, 4000)))
+    # The window's height includes the browser's own frame: the viewport is ~160 px less.
+    driver.set_window_size(1440, max(1000, min(int(height) + 200, 4000)))
     path = os.path.join(ARTIFACTS, f"{name}.png")
     driver.save_screenshot(path)
     driver.set_window_size(1440, 1000)

@@ -3,6 +3,7 @@ through the page (multipart, 8 MiB parts), download it through the page's presig
 compare, make a share link and fetch it, restore an older version, create a user and a key
 as root; a screenshot of every page (tests/console/artifacts/ or $S3ISH_CONSOLE_ARTIFACTS)."""
 import hashlib
+import json
 import os
 import urllib.error
 import urllib.request
@@ -21,7 +22,9 @@ MiB = 1024 * 1024
 def console(tmp_path_factory):
     tmp = tmp_path_factory.mktemp("console")
     driver = start_browser()
-    srv = ServerProcess(str(tmp / "data"), str(tmp)).start()
+    # A key service, so that default encryption (SSE-S3) can be chosen on a bucket.
+    srv = ServerProcess(str(tmp / "data"), str(tmp),
+                        env={"S3ISH_KMS_MASTER_KEY": os.urandom(32).hex()}).start()
     try:
         yield srv, driver, tmp
     finally:
@@ -46,7 +49,7 @@ def wait(driver, css, timeout=20, text=None):
                                        "?.textContent")
         raise AssertionError(f"{css!r} (text {text!r}) not shown in {timeout} s at "
                              f"{driver.current_url}; notice: {notice!r}; browser log: "
-                             f"{driver.get_log('browser')}") from None
+                             f"{driver.get_log('browser')[-5:]}") from None
 
 
 def find(driver, css):
@@ -93,20 +96,24 @@ def test_console_end_to_end(console):
     screenshot(driver, "02-buckets")
 
     # Upload 20 MiB through the file input: multipart, 8 MiB parts.
+    # A small file beside it, whose name needs every kind of escaping when signed.
     data = os.urandom(20 * MiB)
     path = tmp / "big file.bin"
     path.write_bytes(data)
+    odd = "ünï cødé +&=%~'(1).txt"
+    (tmp / odd).write_bytes(b"odd")
     open_page(driver, srv, f"#/browse/{bucket}/")
-    wait(driver, "#upload-input").send_keys(str(path))
-    wait(driver, ".upload.done", timeout=40)
-    wait(driver, "a.object", text="big file.bin")
+    wait(driver, "#upload-input").send_keys(f"{path}\n{tmp / odd}")
+    wait(driver, ".upload.done + .upload.done", timeout=40)
+    wait(driver, "#listing", text=odd)
     head = s3.head_object(Bucket=bucket, Key="big file.bin")
     assert head["ContentLength"] == len(data) and head["ETag"].endswith('-3"')
+    assert s3.get_object(Bucket=bucket, Key=odd)["Body"].read() == b"odd"
     screenshot(driver, "03-objects")
 
     # Its page: the download link (presigned, opened by the browser) gives the same bytes;
     # a share link with a chosen expiry too.
-    find(driver, "a.object").click()
+    find(driver, 'a.object[data-key="big file.bin"]').click()
     link = wait(driver, "#download-link").get_attribute("href")
     assert "X-Amz-Signature=" in link and "attachment" in urllib.request.unquote(link)
     assert hashlib.sha256(fetch(link)).digest() == hashlib.sha256(data).digest()
@@ -151,6 +158,25 @@ def test_console_end_to_end(console):
     wait(driver, ".notice.ok", text="private")
     with pytest.raises(urllib.error.HTTPError):
         fetch(public_url)
+    # Lifecycle expiry, CORS and default encryption, each read back with boto3.
+    wait(driver, "#life-prefix").send_keys("logs/")
+    find(driver, "#life-days").send_keys("30")
+    find(driver, "#life-add").click()
+    wait(driver, ".notice.ok", text="Lifecycle saved")
+    rule, = s3.get_bucket_lifecycle_configuration(Bucket=bucket)["Rules"]
+    assert (rule["Filter"]["Prefix"], rule["Expiration"]["Days"]) == ("logs/", 30)
+    wait(driver, "#cors-origins").send_keys("https://app.example.com")
+    find(driver, "#cors-add").click()
+    wait(driver, ".notice.ok", text="CORS saved")
+    cors, = s3.get_bucket_cors(Bucket=bucket)["CORSRules"]
+    assert (cors["AllowedOrigins"], cors["AllowedMethods"]) == (["https://app.example.com"],
+                                                                ["GET"])
+    Select(wait(driver, "#enc-algo")).select_by_value("AES256")
+    find(driver, "#enc-save").click()
+    wait(driver, ".notice.ok", text="Default encryption saved")
+    enc = s3.get_bucket_encryption(Bucket=bucket)["ServerSideEncryptionConfiguration"]
+    assert enc["Rules"][0]["ApplyServerSideEncryptionByDefault"]["SSEAlgorithm"] == "AES256"
+    wait(driver, "#life-prefix")
     screenshot(driver, "06-bucket-settings")
 
     # Users and keys, as root.
@@ -172,9 +198,25 @@ def test_console_end_to_end(console):
     assert e.value.response["Error"]["Code"] == "AccessDenied"
     screenshot(driver, "07-users")
 
+    # A managed policy written on the policies page, attached on the user's page: the
+    # user's key can then list the bucket.
     open_page(driver, srv, "#/policies")
-    wait(driver, "#create-policy")
+    wait(driver, "#policy-name").send_keys("read-console-bucket")
+    find(driver, "#policy-doc").clear()
+    find(driver, "#policy-doc").send_keys(json.dumps({"Version": "2012-10-17", "Statement": [{
+        "Effect": "Allow", "Action": ["s3:ListBucket", "s3:GetObject"],
+        "Resource": [f"arn:aws:s3:::{bucket}", f"arn:aws:s3:::{bucket}/*"]}]}))
+    find(driver, "#create-policy").click()
+    wait(driver, "#page-policies table", text="read-console-bucket")
+    find(driver, "#page-policies table button").click()
+    wait(driver, "#policy-view", text="s3:ListBucket")
     screenshot(driver, "08-policies")
+    open_page(driver, srv, f"#/users/{user}")
+    Select(wait(driver, "#attach-policy")).select_by_visible_text("read-console-bucket")
+    find(driver, "#attach-policy + button").click()
+    wait(driver, "#page-users", text="Detach")
+    listed = srv.client(access, secret).list_objects_v2(Bucket=bucket)["Contents"]
+    assert {o["Key"] for o in listed} == {"big file.bin", odd, "notes/todo.txt"}
 
     open_page(driver, srv, "#/system")
     wait(driver, "#requests table")

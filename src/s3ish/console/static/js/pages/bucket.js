@@ -1,7 +1,7 @@
 // A bucket's settings: usage, versioning, object lock, lifecycle expiry, default encryption
 // (this module), and its access: policy editor, public toggle, CORS (bucket_access.js).
 import { all, children, first, text } from "../api.js";
-import { h, card, table, button, field, fmtBytes, badge, link, notify } from "../ui.js";
+import { h, card, table, button, field, fmtBytes, badge, link } from "../ui.js";
 import { usage } from "./buckets.js";
 import { accessCards } from "./bucket_access.js";
 
@@ -129,16 +129,19 @@ function lifecycleCard(client, bucket, doc, reload) {
   const rows = rules.map((r, i) => [r.id, r.prefix || "(all)", r.status, r.days || "–",
     r.noncurrent || "–", r.uploads || "–", foreign ? "" : button("Remove",
       () => write(rules.filter((_, j) => j !== i)), "danger small")]);
-  return card("Lifecycle expiry",
-    table(["Rule", "Prefix", "Status", "Expire after (days)", "Noncurrent (days)",
+  const el = card("Lifecycle expiry",
+    table(["Rule", "Prefix", "Status", "Expire (days)", "Noncurrent (days)",
            "Abort uploads (days)", ""], rows, "No lifecycle rules."),
     foreign ? h("p", { class: "hint" }, "These rules use features the console does not " +
       "edit (transitions, tag filters): change them with the CLI.") :
       h("div", { class: "row" }, field("Prefix", prefix), field("Expire after days", days),
         field("Noncurrent after days", nc),
-        button("Add rule", () => write([...rules, { id: `expire-${Date.now()}`,
-          prefix: prefix.value, status: "Enabled", days: days.value, noncurrent: nc.value,
-          uploads: "" }]), "primary", { id: "life-add" })));
+        button("Add rule", () => write([...rules, { id: `expire-${prefix.value || "all"}-` +
+          `${Date.now().toString(36)}`, prefix: prefix.value, status: "Enabled",
+          days: days.value, noncurrent: nc.value, uploads: "" }]), "primary",
+          { id: "life-add" })));
+  el.classList.add("wide");
+  return el;
 }
 
 function encryptionCard(client, bucket, doc, reload) {
@@ -164,5 +167,5 @@ function encryptionCard(client, bucket, doc, reload) {
     h("p", {}, "New objects: ", badge(algo ? `${algo}${keyId ? ` (${keyId})` : ""}` :
       "not encrypted by default", algo ? "on" : "")),
     h("div", { class: "row" }, field("Algorithm", sel), field("KMS key", key),
-      button("Save", save, "primary")));
+      button("Save", save, "primary", { id: "enc-save" })));
 }

@@ -2,7 +2,7 @@
 // whose answer is shown), the public-read toggle (a policy statement plus the public access
 // block) and CORS rules.
 import { all, children, text } from "../api.js";
-import { h, card, table, button, field, badge, notify } from "../ui.js";
+import { h, card, table, button, field, badge } from "../ui.js";
 import { getConfig, put, xmlEscape as esc } from "./bucket.js";
 
 const PUBLIC_SID = "ConsolePublicRead";
@@ -35,7 +35,7 @@ export async function accessCards(ctx, bucket, reload) {
     getConfig(client, bucket, "policyStatus"), getConfig(client, bucket, "publicAccessBlock"),
     getConfig(client, bucket, "cors")]);
   return [publicCard(client, bucket, policy, status, pab, reload),
-    policyCard(client, bucket, policy, reload), corsCard(client, bucket, cors, reload)];
+    corsCard(client, bucket, cors, reload), policyCard(client, bucket, policy, reload)];
 }
 
 function policyCard(client, bucket, policy, reload) {
@@ -63,7 +63,7 @@ function policyCard(client, bucket, policy, reload) {
     reload();
     return "Bucket policy saved.";
   };
-  return card("Bucket policy", area, verdict, h("div", { class: "row" },
+  const el = card("Bucket policy", area, verdict, h("div", { class: "row" },
     button("Validate", validate, "", { id: "policy-validate" }),
     button("Save policy", save, "primary", { id: "policy-save" }),
     button("Delete policy", async () => {
@@ -71,6 +71,8 @@ function policyCard(client, bucket, policy, reload) {
       reload();
       return "Bucket policy deleted.";
     }, "danger", { disabled: !policy })));
+  el.classList.add("wide");
+  return el;
 }
 
 function publicCard(client, bucket, policy, status, pab, reload) {
@@ -143,12 +145,15 @@ function corsCard(client, bucket, doc, reload) {
   const rows = rules.map((r, i) => [r.origins.join(" "), r.methods.join(" "),
     r.headers.join(" ") || "–", r.maxAge || "–",
     button("Remove", () => write(rules.filter((_, j) => j !== i)), "danger small")]);
-  return card("CORS",
+  const el = card("CORS",
     table(["Origins", "Methods", "Headers", "Max age", ""], rows, "No CORS rules: only " +
       "pages of this server's own origin (like this console) may call it from a browser."),
     h("div", { class: "row" }, field("Allowed origins", origins), h("div", { class: "checks" },
       methods), field("Allowed headers", headers), field("Max age (s)", maxAge),
     button("Add rule", () => write([...rules, { origins: split(origins.value),
       methods: methods.map((l) => l.firstChild).filter((c) => c.checked).map((c) => c.value),
-      headers: split(headers.value), expose: ["ETag"], maxAge: maxAge.value }]), "primary")));
+      headers: split(headers.value), expose: ["ETag"], maxAge: maxAge.value }]), "primary",
+    { id: "cors-add" })));
+  el.classList.add("wide");
+  return el;
 }

@@ -14,8 +14,11 @@ async function versions(client, bucket, key) {
     const query = [["versions", ""], ["prefix", key]];
     if (marker !== null) query.push(["key-marker", marker], ["version-id-marker", vmarker]);
     const doc = await client.s3xml("GET", { bucket, query });
-    for (const v of [...all(doc, "Version"), ...all(doc, "DeleteMarker")]) {
-      if (text(v, "Key") !== key) continue;
+    // In the answer's order: newest first (versions and delete markers interleaved).
+    for (const v of Array.from(doc.documentElement.children)) {
+      if (!["Version", "DeleteMarker"].includes(v.localName) || text(v, "Key") !== key) {
+        continue;
+      }
       out.push({ id: text(v, "VersionId"), latest: text(v, "IsLatest") === "true",
                  date: text(v, "LastModified"), size: Number(text(v, "Size", "0")),
                  marker: v.localName === "DeleteMarker" });
@@ -24,7 +27,7 @@ async function versions(client, bucket, key) {
     marker = more ? text(doc, "NextKeyMarker") : null;
     vmarker = more ? text(doc, "NextVersionIdMarker") : null;
   } while (marker !== null);
-  return out.sort((a, b) => (a.date < b.date ? 1 : -1));
+  return out;
 }
 
 function metadataCard(resp) {

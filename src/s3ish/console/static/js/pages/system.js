@@ -3,6 +3,7 @@
 // between two refreshes). Root only, as the endpoints are.
 import { h, card, table, button, fmtBytes, badge, clear } from "../ui.js";
 
+const TOP = 15;            // operations shown, the busiest first
 let previous = null;      // the last sample: {at, requests: {op: n}, errors: {op/code: n}}
 
 function drivesCard(drives) {
@@ -78,11 +79,14 @@ function requestsCard(s, before) {
     h("p", { id: "request-rate" }, `${total} requests served; `, before && secs > 0 ?
       `${((total - totalBefore) / secs).toFixed(2)} per second now; ` : "rate after the " +
       "next refresh (5 s); ", `${s.inFlight} in flight.`),
-    table(["Operation", "Total", "Rate", "4xx", "5xx"], ops.map((op) => [op,
+    table(["Operation", "Total", "Rate", "4xx", "5xx"], ops.slice(0, TOP).map((op) => [op,
       String(s.requests[op]), rate(s, before, op, "requests"), String(errs(op, "4xx")),
       String(errs(op, "5xx"))]), "No requests yet."),
+    ops.length > TOP ? h("p", { class: "hint" }, `and ${ops.length - TOP} more operations ` +
+      "(every one is in /_metrics).") : null,
     h("h3", {}, "Errors by code"),
-    table(["Operation", "Code", "Count", "Rate"], Object.keys(s.errors).sort().map((k) => [
+    table(["Operation", "Code", "Count", "Rate"], Object.keys(s.errors)
+      .sort((a, b) => s.errors[b] - s.errors[a]).slice(0, TOP).map((k) => [
       ...k.split(" "), String(s.errors[k]), rate(s, before, k, "errors")]), "No errors."));
 }
 
