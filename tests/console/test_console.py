@@ -176,6 +176,13 @@ def test_console_end_to_end(console):
     wait(driver, ".notice.ok", text="Default encryption saved")
     enc = s3.get_bucket_encryption(Bucket=bucket)["ServerSideEncryptionConfiguration"]
     assert enc["Rules"][0]["ApplyServerSideEncryptionByDefault"]["SSEAlgorithm"] == "AES256"
+    # Object lock on the versioned bucket, with a default retention.
+    Select(wait(driver, "#lock-mode")).select_by_value("GOVERNANCE")
+    find(driver, "#lock-days").send_keys("1")
+    find(driver, "#lock-save").click()
+    wait(driver, ".notice.ok", text="Object lock saved")
+    lock = s3.get_object_lock_configuration(Bucket=bucket)["ObjectLockConfiguration"]
+    assert lock["Rule"]["DefaultRetention"] == {"Mode": "GOVERNANCE", "Days": 1}
     wait(driver, "#life-prefix")
     screenshot(driver, "06-bucket-settings")
 
@@ -222,4 +229,27 @@ def test_console_end_to_end(console):
     wait(driver, "#requests table")
     wait(driver, "#request-rate", text="per second", timeout=12)
     screenshot(driver, "09-system")
+
+    # Delete an object from the listing (a delete marker: the bucket is versioned).
+    open_page(driver, srv, f"#/browse/{bucket}/")
+    wait(driver, "#listing", text=odd)
+    row = find(driver, f'a.object[data-key="{odd}"]').find_element(
+        "xpath", "ancestor::tr")
+    row.find_element("css selector", "button.danger").click()
+    driver.switch_to.alert.accept()
+    wait(driver, ".notice.ok", text="Deleted")
+    with pytest.raises(ClientError):
+        s3.head_object(Bucket=bucket, Key=odd)
+
+    # Sign out; sign in with the new user's key: it may not list buckets, but may open and
+    # list this one (the policy attached above); no root pages in its menu.
+    find(driver, "#signout").click()
+    wait(driver, "#access-key").send_keys(access)
+    find(driver, "#secret-key").send_keys(secret)
+    find(driver, "#signin").click()
+    wait(driver, "#open-bucket").send_keys(bucket)
+    assert driver.find_elements("css selector", "#nav-users") == []
+    find(driver, "#open-bucket-go").click()
+    wait(driver, "#listing", text="big file.bin")
+    screenshot(driver, "10-signed-in-as-user")
     assert js_errors(driver) == []

@@ -49,6 +49,7 @@ function layout(s, page) {
         s.userName || s.accessKey, s.isRoot ? " (root)" : ""),
       h("button", { type: "button", id: "signout", class: "ghost", onclick: () => {
         session.clear();
+        clear(document.getElementById("notice"));
         go("#/signin");
       } }, "Sign out")));
 }

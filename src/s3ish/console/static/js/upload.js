@@ -1,10 +1,12 @@
 // Uploads from the browser: one PutObject up to PART_SIZE, multipart above it (parts of
-// 8 MiB, one at a time, each hashed and signed; so a tab holds one part, never the file).
+// 8 MiB, three at a time, each hashed and signed; so a tab holds three parts, never the
+// whole file).
 // XMLHttpRequest, not fetch, because only XHR reports upload progress.
 import { canonicalQuery, sha256Hex, signHeaders } from "./sigv4.js";
 import { objectPath, parseXml, text, ApiError } from "./api.js";
 
 export const PART_SIZE = 8 * 1024 * 1024;
+export const PARALLEL = 3;
 
 function send(method, url, headers, body, onProgress) {
   return new Promise((resolve, reject) => {
@@ -44,15 +46,31 @@ export async function uploadFile(client, bucket, key, file, onProgress = () => {
   const created = await client.s3xml("POST", { bucket, key, query: [["uploads", ""]],
                                                headers: type });
   const uploadId = text(created, "UploadId");
-  const etags = [];
-  try {
-    for (let n = 1, offset = 0; offset < file.size; n++, offset += PART_SIZE) {
+  const count = Math.ceil(file.size / PART_SIZE);
+  const etags = new Array(count);
+  const sent = new Array(count).fill(0);
+  let next = 0;
+  // PARALLEL parts in flight (each one part's bytes in memory): a browser far from the
+  // server is latency-bound with one.
+  const worker = async () => {
+    while (next < count) {
+      const i = next++;
+      const offset = i * PART_SIZE;
       const data = new Uint8Array(await file.slice(offset, offset + PART_SIZE).arrayBuffer());
       const xhr = await signedSend(client, "PUT", bucket, key,
-        [["partNumber", String(n)], ["uploadId", uploadId]], data, {},
-        (sent) => onProgress(offset + sent, file.size));
-      etags.push(xhr.getResponseHeader("ETag"));
+        [["partNumber", String(i + 1)], ["uploadId", uploadId]], data, {}, (n) => {
+          sent[i] = n;
+          onProgress(sent.reduce((a, b) => a + b, 0), file.size);
+        }).catch((err) => {
+          next = count;           // the other workers stop taking parts
+          throw err;
+        });
+      sent[i] = data.length;
+      etags[i] = xhr.getResponseHeader("ETag");
     }
+  };
+  try {
+    await Promise.all(Array.from({ length: Math.min(PARALLEL, count) }, worker));
     const parts = etags.map((etag, i) =>
       `<Part><PartNumber>${i + 1}</PartNumber><ETag>${etag}</ETag></Part>`).join("");
     await client.s3("POST", { bucket, key, query: [["uploadId", uploadId]],

@@ -83,7 +83,7 @@ function lockCard(client, bucket, doc, reload) {
     enabled ? null : h("p", { class: "hint" }, "Enabling object lock needs versioning " +
       "enabled; it cannot be turned off afterwards."),
     h("div", { class: "row" }, field("Default retention", mode), field("Days", days),
-      button(enabled ? "Save" : "Enable object lock", save, "primary")));
+      button(enabled ? "Save" : "Enable object lock", save, "primary", { id: "lock-save" })));
 }
 
 // Lifecycle rules as the console edits them: expiry of current and noncurrent versions and

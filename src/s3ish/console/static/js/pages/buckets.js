@@ -17,10 +17,13 @@ export async function usage(client) {
 }
 
 export default async function buckets(main, { client, session, go }) {
-  const [list, used] = await Promise.all([client.s3xml("GET", {}),
-    session.isRoot ? usage(client) : {}]);
-  const names = all(list, "Bucket").map((b) => ({ name: text(b, "Name"),
-                                                  created: text(b, "CreationDate") }));
+  const [list, used] = await Promise.all([client.s3xml("GET", {}).catch((err) => {
+    if (err.code === "AccessDenied") return null;   // no s3:ListAllMyBuckets
+    throw err;
+  }), session.isRoot ? usage(client) : {}]);
+  const names = list ? all(list, "Bucket").map((b) => ({ name: text(b, "Name"),
+                                                         created: text(b, "CreationDate") }))
+    : [];
   const name = h("input", { id: "new-bucket", placeholder: "my-bucket", required: true,
                             pattern: "[a-z0-9][a-z0-9.\\-]{1,61}[a-z0-9]", spellcheck: "false" });
   const versioned = h("input", { type: "checkbox", id: "new-versioned" });
@@ -59,9 +62,17 @@ export default async function buckets(main, { client, session, go }) {
         return `Bucket ${b.name} deleted.`;
       }, "danger")),
   ]);
+  const known = h("input", { id: "open-bucket", placeholder: "bucket name", required: true,
+                             spellcheck: "false" });
   main.append(
     h("h1", {}, "Buckets"),
     card("Create a bucket", create),
-    card(`${names.length} bucket${names.length === 1 ? "" : "s"}`,
-      table(["Name", "Created", "Objects", "Size", ""], rows, "No buckets yet.")));
+    list ? card(`${names.length} bucket${names.length === 1 ? "" : "s"}`,
+      table(["Name", "Created", "Objects", "Size", ""], rows, "No buckets yet.")) : null,
+    card("Open a bucket by name", list ? null : h("p", { class: "hint" }, "Your access key " +
+      "may not list the buckets (s3:ListAllMyBuckets), but may still use some."),
+    h("form", { class: "row", onsubmit: (ev) => {
+      ev.preventDefault();
+      go(`#/browse/${encodeURIComponent(known.value.trim())}/`);
+    } }, known, h("button", { type: "submit", id: "open-bucket-go" }, "Open"))));
 }

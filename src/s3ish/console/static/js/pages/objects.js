@@ -107,7 +107,7 @@ export default async function objects(main, ctx, bucket, prefix = "") {
     const rows = [];
     for (const p of all(doc, "CommonPrefixes")) {
       const sub = text(p, "Prefix");
-      rows.push([link(browseHash(bucket, sub), "📁 " + sub.slice(prefix.length),
+      rows.push([link(browseHash(bucket, sub), sub.slice(prefix.length),
         { class: "folder" }), "", "", ""]);
     }
     for (const o of all(doc, "Contents")) {

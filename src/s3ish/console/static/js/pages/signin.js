@@ -1,5 +1,5 @@
-// Sign in: check the access key by a signed ListBuckets, learn who it is (IAM GetUser), keep
-// the key in sessionStorage for this tab.
+// Sign in: check the access key by a signed ListBuckets (AccessDenied still proves the key),
+// learn who it is (IAM GetUser), keep the key in sessionStorage for this tab.
 import { Client, text } from "../api.js";
 import { h, field, notify } from "../ui.js";
 
@@ -16,9 +16,15 @@ export default async function signin(main, { session, go }) {
     try {
       const client = new Client({ accessKey: access.value.trim(), secretKey: secret.value,
                                   region: region.value.trim() });
-      const list = await client.s3xml("GET", {});
+      let userName = "";
+      try {
+        userName = text(await client.s3xml("GET", {}), "DisplayName");
+      } catch (err) {
+        // The signature was accepted (a wrong key or secret is InvalidAccessKeyId or
+        // SignatureDoesNotMatch): a user without s3:ListAllMyBuckets opens buckets by name.
+        if (err.code !== "AccessDenied") throw err;
+      }
       let isRoot = false;
-      let userName = text(list, "DisplayName");
       try {
         const me = await client.iam("GetUser");
         isRoot = text(me, "Arn").endsWith(":root");

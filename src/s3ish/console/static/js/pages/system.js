@@ -17,6 +17,12 @@ function drivesCard(drives) {
 }
 
 function healCard(client, heal, reload) {
+  if (heal.scrub_total === undefined) {
+    // One folder (no erasure coding): no shards to scrub or heal (admin/api.py).
+    return card("Healing and scrubbing", h("p", { class: "empty", id: "heal" },
+      "Scrubbing and healing work on erasure-coded drives (several --data folders); this " +
+      "server stores its objects in one folder."));
+  }
   const pct = heal.scrub_total ? Math.round(100 * heal.scrub_position / heal.scrub_total) : 0;
   const rows = [["Heal queue (damaged units)", heal.heal_queue],
     ["Scrub cycle", `${heal.scrub_position ?? 0} of ${heal.scrub_total ?? 0} units (${pct}%)`],
@@ -65,8 +71,9 @@ function sample(metrics) {
 function rate(now, before, key, table_) {
   if (!before) return "–";
   const secs = (now.at - before.at) / 1000;
-  return secs > 0 ? `${(((now[table_][key] || 0) - (before[table_][key] || 0)) / secs)
-    .toFixed(2)}/s` : "–";
+  if (secs <= 0) return "–";
+  const r = ((now[table_][key] || 0) - (before[table_][key] || 0)) / secs;
+  return r ? `${r.toFixed(2)}/s` : "0";
 }
 
 function requestsCard(s, before) {
@@ -99,7 +106,7 @@ export default async function systemPage(main, ctx) {
       if (e.status === 404) return null;
       throw e;
     })]);
-  const requests = h("div", { id: "requests" });
+  const requests = h("div", { id: "requests", class: "wide" });
   const refresh = async () => {
     const s = sample(await client.metrics());
     clear(requests, requestsCard(s, previous));
