@@ -22,8 +22,9 @@ MiB = 1024 * 1024
 def console(tmp_path_factory):
     tmp = tmp_path_factory.mktemp("console")
     driver = start_browser()
-    # A key service, so that default encryption (SSE-S3) can be chosen on a bucket.
-    srv = ServerProcess(str(tmp / "data"), str(tmp),
+    # Four erasure-coded drives (so the system page has drives, scrubbing and healing to
+    # show) and a key service (so that SSE-S3 can be a bucket's default encryption).
+    srv = ServerProcess([str(tmp / f"d{i}") for i in range(4)], str(tmp),
                         env={"S3ISH_KMS_MASTER_KEY": os.urandom(32).hex()}).start()
     try:
         yield srv, driver, tmp

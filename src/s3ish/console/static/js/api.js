@@ -68,7 +68,7 @@ export class Client {
   // Crypto has no MD5).
   async s3(method, { bucket, key, query = [], headers = {}, body = null, checksum = false,
                      retried = false } = {}) {
-    const path = objectPath(bucket ?? "", key).replace(/^\/$/, "/");
+    const path = bucket ? objectPath(bucket, key) : "/";
     const data = typeof body === "string" ? new TextEncoder().encode(body) : body;
     const amz = {};
     const plain = {};
@@ -77,10 +77,10 @@ export class Client {
     }
     if (checksum && data) amz["x-amz-checksum-sha256"] = base64(await sha256(data));
     const signed = await signHeaders({
-      method, path: bucket ? path : "/", query, headers: amz, creds: this.creds,
+      method, path, query, headers: amz, creds: this.creds,
       region: this.region, payloadHash: data ? await sha256Hex(data) : EMPTY_SHA256,
     });
-    const url = (bucket ? path : "/") + (query.length ? "?" + canonicalQuery(query) : "");
+    const url = path + (query.length ? "?" + canonicalQuery(query) : "");
     const resp = await fetch(url, { method, headers: { ...plain, ...signed }, body: data,
                                     cache: "no-store", credentials: "omit" });
     if (resp.ok) return resp;

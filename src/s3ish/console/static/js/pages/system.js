@@ -25,14 +25,15 @@ function healCard(client, heal, reload) {
   }
   const pct = heal.scrub_total ? Math.round(100 * heal.scrub_position / heal.scrub_total) : 0;
   const rows = [["Heal queue (damaged units)", heal.heal_queue],
-    ["Scrub cycle", `${heal.scrub_position ?? 0} of ${heal.scrub_total ?? 0} units (${pct}%)`],
+    ["Scrub cycle", h("span", { class: "usage" }, h("progress", { max: 100, value: pct }),
+      ` ${heal.scrub_position ?? 0} of ${heal.scrub_total ?? 0} units (${pct}%)`)],
     ["Scrub cycles completed", heal.scrub_cycles], ["Last cycle took",
       `${(heal.last_cycle_seconds ?? 0).toFixed(1)} s`],
     ["Verified", `${fmtBytes(heal.bytes_verified)} in ${heal.units_verified ?? 0} units`],
     ["Corrupt shards found", heal.corrupt_shards_found], ["Shards repaired",
       heal.repaired_shards], ["Repairs failed", heal.failed]];
   return card("Healing and scrubbing", h("dl", { class: "props", id: "heal" },
-    rows.map(([k, v]) => [h("dt", {}, k), h("dd", {}, String(v ?? 0))])),
+    rows.map(([k, v]) => [h("dt", {}, k), h("dd", {}, v instanceof Node ? v : String(v ?? 0))])),
   button("Scrub everything now", async () => {
     const r = await client.admin("POST", "/_admin/scrub");
     reload();
