@@ -57,6 +57,13 @@ async function errorOf(resp) {
   return new ApiError(resp.status, `HTTP ${resp.status}`, body.trim().slice(0, 300));
 }
 
+// Reads bypass the browser's cache (a listing must be current). Only reads: with "no-store"
+// the browser adds `Cache-Control: no-cache` to the request, which a PutObject or
+// CreateMultipartUpload would store as the object's own Cache-Control.
+function cacheMode(method) {
+  return method === "GET" || method === "HEAD" ? "no-store" : "default";
+}
+
 export class Client {
   constructor({ accessKey, secretKey, region }) {
     this.creds = { accessKey, secretKey };
@@ -82,7 +89,7 @@ export class Client {
     });
     const url = path + (query.length ? "?" + canonicalQuery(query) : "");
     const resp = await fetch(url, { method, headers: { ...plain, ...signed }, body: data,
-                                    cache: "no-store", credentials: "omit" });
+                                    cache: cacheMode(method), credentials: "omit" });
     if (resp.ok) return resp;
     const err = await errorOf(resp);
     if (!retried && err.region && err.region !== this.region) {
@@ -112,7 +119,7 @@ export class Client {
       payloadHash: await sha256Hex(body),
     });
     const resp = await fetch("/", {
-      method: "POST", body, cache: "no-store", credentials: "omit",
+      method: "POST", body, credentials: "omit",
       headers: { ...signed, "content-type": "application/x-www-form-urlencoded; charset=utf-8" },
     });
     if (!resp.ok) throw await errorOf(resp);
@@ -123,7 +130,7 @@ export class Client {
   async operator(method, path) {
     const signed = await signHeaders({ method, path, creds: this.creds, region: this.region,
                                        payloadHash: EMPTY_SHA256 });
-    const resp = await fetch(path, { method, headers: signed, cache: "no-store",
+    const resp = await fetch(path, { method, headers: signed, cache: cacheMode(method),
                                      credentials: "omit" });
     if (!resp.ok) throw await errorOf(resp);
     return resp;
