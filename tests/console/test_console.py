@@ -87,6 +87,10 @@ def test_console_end_to_end(console):
     find(driver, "#signin").click()
     wait(driver, "#page-buckets")
     assert "(root)" in find(driver, "#who").text
+    # The session holds signing keys for today and tomorrow, not the secret key.
+    stored = driver.execute_script("return JSON.stringify(sessionStorage)")
+    assert ROOT_USER in stored and ROOT_PASSWORD not in stored
+    assert len(json.loads(json.loads(stored)["s3ish.console.session"])["keys"]) == 4
 
     # Create a bucket, versioned.
     find(driver, "#new-bucket").send_keys(bucket)
@@ -248,6 +252,7 @@ def test_console_end_to_end(console):
     # list this one (the policy attached above); no root pages in its menu.
     find(driver, "#signout").click()
     wait(driver, "#access-key").send_keys(access)
+    assert driver.execute_script("return sessionStorage.length") == 0
     find(driver, "#secret-key").send_keys(secret)
     find(driver, "#signin").click()
     wait(driver, "#open-bucket").send_keys(bucket)
@@ -255,6 +260,15 @@ def test_console_end_to_end(console):
     find(driver, "#open-bucket-go").click()
     wait(driver, "#listing", text="big file.bin")
     screenshot(driver, "10-signed-in-as-user")
+
+    # A session whose keys do not cover today goes back to the sign-in page.
+    driver.execute_script("""
+        const s = JSON.parse(sessionStorage.getItem("s3ish.console.session"));
+        s.keys = {"19700101/us-east-1/s3": Object.values(s.keys)[0]};
+        sessionStorage.setItem("s3ish.console.session", JSON.stringify(s));""")
+    open_page(driver, srv, "#/buckets")
+    wait(driver, "#access-key")
+    wait(driver, ".notice.error", text="sign in again")
     assert js_errors(driver) == []
 
 

@@ -65,8 +65,9 @@ function cacheMode(method) {
 }
 
 export class Client {
-  constructor({ accessKey, secretKey, region }) {
-    this.creds = { accessKey, secretKey };
+  // `secretKey` at sign-in only; afterwards `keys`, the session's scoped signing keys.
+  constructor({ accessKey, secretKey, keys, region }) {
+    this.creds = { accessKey, secretKey, keys };
     this.region = region || "us-east-1";
   }
 

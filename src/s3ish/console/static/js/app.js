@@ -12,8 +12,8 @@ import system from "./pages/system.js";
 
 const KEY = "s3ish.console.session";
 
-// The credentials live in this tab's sessionStorage: gone when the tab closes, never sent
-// to the server (only signatures are), never in a cookie.
+// The session lives in this tab's sessionStorage (gone when the tab closes, never in a
+// cookie): the access key and signing keys for today and tomorrow, never the secret key.
 export const session = {
   load() {
     try { return JSON.parse(sessionStorage.getItem(KEY)); } catch (e) { return null; }
@@ -72,6 +72,10 @@ async function route() {
   try {
     await PAGES[page](main, ctx, ...args);
   } catch (err) {
+    if (err.code === "SessionExpired") {
+      session.clear();
+      go("#/signin");
+    }
     notify(String(err), "error");
   }
 }

@@ -1,5 +1,6 @@
 // AWS Signature Version 4 in the browser, with the Web Crypto API (HMAC-SHA256, SHA-256).
-// The secret key never leaves this tab: requests carry only signatures made from it. Used for
+// The secret key never leaves the page and is not kept: at sign-in it is turned into the
+// signing keys of today and tomorrow (scopedKeys), which the session keeps instead. Used for
 // S3 (header and presigned query), the IAM Query API (service "iam") and /_admin/ (service
 // "s3", as src/s3ish/admin/client.py signs it).
 
@@ -61,17 +62,48 @@ export function amzDate(now = new Date()) {
   return now.toISOString().replace(/[-:]/g, "").replace(/\.\d{3}/, "");
 }
 
-async function signingKey(secret, day, region, service) {
+export async function signingKey(secret, day, region, service) {
   let k = await hmac("AWS4" + secret, day);
   k = await hmac(k, region);
   k = await hmac(k, service);
   return hmac(k, "aws4_request");
 }
 
+// Signing keys for `days` (YYYYMMDD), `region` and `services`, as hex, keyed
+// "day/region/service": what a session keeps instead of the secret key. Each one signs only
+// requests of its day, region and service.
+export async function scopedKeys(secret, days, region, services) {
+  const keys = {};
+  for (const day of days) {
+    for (const service of services) {
+      keys[`${day}/${region}/${service}`] = hex(await signingKey(secret, day, region, service));
+    }
+  }
+  return keys;
+}
+
+export class SessionExpired extends Error {
+  constructor() {
+    super("The session's signing keys do not cover today: sign in again.");
+    this.code = "SessionExpired";
+  }
+}
+
+function unhex(text) {
+  return new Uint8Array(text.match(/../g).map((b) => parseInt(b, 16)));
+}
+
+async function keyFor(creds, day, region, service) {
+  if (creds.secretKey) return signingKey(creds.secretKey, day, region, service);
+  const stored = creds.keys && creds.keys[`${day}/${region}/${service}`];
+  if (!stored) throw new SessionExpired();
+  return unhex(stored);
+}
+
 async function signature(creds, date, region, service, canonical) {
   const scope = `${date.slice(0, 8)}/${region}/${service}/aws4_request`;
   const toSign = ["AWS4-HMAC-SHA256", date, scope, await sha256Hex(canonical)].join("\n");
-  const key = await signingKey(creds.secretKey, date.slice(0, 8), region, service);
+  const key = await keyFor(creds, date.slice(0, 8), region, service);
   return { scope, signature: hex(await hmac(key, toSign)) };
 }
 

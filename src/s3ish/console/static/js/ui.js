@@ -51,6 +51,10 @@ export function guarded(fn) {
       const msg = await fn(ev);
       if (typeof msg === "string") notify(msg, "ok");
     } catch (err) {
+      if (err.code === "SessionExpired") {
+        sessionStorage.clear();        // the session is all this origin keeps there
+        location.hash = "#/signin";
+      }
       notify(String(err), "error");
     } finally {
       if (btn) btn.disabled = false;

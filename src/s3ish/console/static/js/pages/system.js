@@ -101,6 +101,7 @@ function requestsCard(s, before) {
 export default async function systemPage(main, ctx) {
   const { client } = ctx;
   const reload = () => ctx.go("#/system");
+  previous = null;        // a rate is over the last 5 s, never since an earlier visit
   const [drives, heal, tier] = await Promise.all([
     client.admin("GET", "/_admin/drives"), client.admin("GET", "/_admin/heal"),
     client.admin("GET", "/_admin/tier/status").catch((e) => {
