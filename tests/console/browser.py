@@ -7,6 +7,7 @@ import pytest
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 DRIVER = shutil.which("chromedriver")
+INSECURE_HOST = "console.s3ish.test"
 ARTIFACTS = os.environ.get("S3ISH_CONSOLE_ARTIFACTS") or os.path.join(
     os.path.dirname(__file__), "artifacts")
 
@@ -22,7 +23,9 @@ def start_browser():
     opts.binary_location = CHROMIUM
     for arg in ("--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--disable-gpu",
                 "--window-size=1440,1000", "--hide-scrollbars", "--no-first-run",
-                "--disable-extensions", "--password-store=basic"):
+                "--disable-extensions", "--password-store=basic",
+                # A name for 127.0.0.1 that is not "localhost": an insecure context.
+                f"--host-resolver-rules=MAP {INSECURE_HOST} 127.0.0.1"):
         opts.add_argument(arg)
     opts.set_capability("goog:loggingPrefs", {"browser": "ALL"})
     return webdriver.Chrome(service=Service(DRIVER), options=opts)

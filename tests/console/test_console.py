@@ -12,7 +12,7 @@ import boto3
 import pytest
 from botocore.exceptions import ClientError
 
-from tests.console.browser import screenshot, start_browser
+from tests.console.browser import INSECURE_HOST, screenshot, start_browser
 from tests.support import ROOT_PASSWORD, ROOT_USER, ServerProcess, unique_bucket
 
 MiB = 1024 * 1024
@@ -306,3 +306,13 @@ def test_the_pages_presigned_urls_match_botocore(console):
     theirs = parse_qs(urlsplit(request.url).query)
     assert ours["X-Amz-Date"] == theirs["X-Amz-Date"] == ["20261207T123456Z"]
     assert ours["X-Amz-Signature"] == theirs["X-Amz-Signature"]
+
+
+def test_without_a_secure_context_the_page_says_what_to_do(console):
+    """Web Crypto exists only over HTTPS or on localhost: over plain HTTP to another name the
+    console explains instead of failing half-way."""
+    srv, driver, _ = console
+    driver.get(f"http://{INSECURE_HOST}:{srv.port}/_console/")
+    wait(driver, "main h2", text="needs a secure connection")
+    assert "--tls-cert" in find(driver, "main").text
+    assert driver.find_elements("css selector", "#access-key") == []
