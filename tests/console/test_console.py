@@ -247,6 +247,18 @@ def test_console_end_to_end(console):
     wait(driver, ".notice.ok", text="Deleted")
     with pytest.raises(ClientError):
         s3.head_object(Bucket=bucket, Key=odd)
+    # Several at once (DeleteObjects), in a folder.
+    for name in ("tmp/a", "tmp/b", "tmp/c"):
+        s3.put_object(Bucket=bucket, Key=name, Body=b"x")
+    open_page(driver, srv, f"#/browse/{bucket}/tmp%2F")
+    wait(driver, "#listing", text="c")
+    for box in driver.find_elements("css selector", "input.pick")[:2]:
+        box.click()
+    wait(driver, "#delete-selected", text="Delete 2 selected").click()
+    driver.switch_to.alert.accept()
+    wait(driver, ".notice.ok", text="Deleted 2 objects")
+    left = s3.list_objects_v2(Bucket=bucket, Prefix="tmp/")["Contents"]
+    assert [o["Key"] for o in left] == ["tmp/c"]
 
     # Sign out; sign in with the new user's key: it may not list buckets, but may open and
     # list this one (the policy attached above); no root pages in its menu.

@@ -57,7 +57,10 @@ export function guarded(fn) {
       }
       notify(String(err), "error");
     } finally {
-      if (btn) btn.disabled = false;
+      if (btn) {
+        btn.disabled = false;
+        btn.dispatchEvent(new Event("settled"));   // a button whose state depends on more
+      }
     }
   };
 }

@@ -2,7 +2,7 @@
 // one by copying it over the current one, delete), download and share link.
 import { all, text } from "../api.js";
 import { uriEncode } from "../sigv4.js";
-import { h, card, table, button, fmtBytes, fmtDate, link, badge } from "../ui.js";
+import { h, card, table, button, fmtBytes, fmtDate, link, badge, notify } from "../ui.js";
 import { browseHash, download, shareBox } from "./objects.js";
 import { xmlEscape as esc } from "./bucket.js";
 
@@ -114,6 +114,12 @@ export default async function objectPage(main, ctx, bucket, key) {
       `attachment; filename*=UTF-8''${encodeURIComponent(name)}`]];
     dl.href = await client.presign({ bucket, key, query, expires: 900 });
     dl.setAttribute("download", name);
+    // A click presigns afresh (the page may have been open for longer than 15 minutes);
+    // the href stays for "copy link" and "save link as".
+    dl.addEventListener("click", (ev) => {
+      ev.preventDefault();
+      download(client, bucket, key).catch((err) => notify(String(err), "error"));
+    });
   }
   main.append(h("div", { class: "grid two" },
     head ? metadataCard(head) : card("Metadata", h("p", { class: "empty" },

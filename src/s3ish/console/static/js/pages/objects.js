@@ -4,6 +4,7 @@
 import { all, text } from "../api.js";
 import { uploadFile } from "../upload.js";
 import { h, card, table, button, fmtBytes, fmtDate, link, clear } from "../ui.js";
+import { xmlEscape as esc } from "./bucket.js";
 
 const PAGE = 200;
 
@@ -107,13 +108,15 @@ export default async function objects(main, ctx, bucket, prefix = "") {
     const rows = [];
     for (const p of all(doc, "CommonPrefixes")) {
       const sub = text(p, "Prefix");
-      rows.push([link(browseHash(bucket, sub), sub.slice(prefix.length),
+      rows.push(["", link(browseHash(bucket, sub), sub.slice(prefix.length),
         { class: "folder" }), "", "", ""]);
     }
     for (const o of all(doc, "Contents")) {
       const key = text(o, "Key");
       if (key === prefix) continue;          // the folder's own marker object
-      rows.push([link(objectHash(bucket, key), key.slice(prefix.length),
+      rows.push([h("input", { type: "checkbox", class: "pick", "data-key": key,
+                              "aria-label": `select ${key}`, onchange: picked }),
+        link(objectHash(bucket, key), key.slice(prefix.length),
         { class: "object mono", "data-key": key }),
         fmtBytes(Number(text(o, "Size"))), fmtDate(text(o, "LastModified")),
         h("span", { class: "actions" },
@@ -126,9 +129,36 @@ export default async function objects(main, ctx, bucket, prefix = "") {
             return `Deleted ${key}.`;
           }, "danger small"))]);
     }
-    body.append(table(["Name", "Size", "Last modified", ""], rows,
-      fresh ? "This folder is empty." : ""));
+    const tbody = body.querySelector("tbody");
+    if (tbody && !fresh) {
+      // "Load more": the next page's rows go into the same table.
+      tbody.append(...table(["", "", "", "", ""], rows).querySelectorAll("tbody tr"));
+    } else {
+      body.append(table(["", "Name", "Size", "Last modified", ""], rows,
+        "This folder is empty."));
+    }
+    picked();
   };
+  const selected = () => Array.from(body.querySelectorAll("input.pick:checked"))
+    .map((c) => c.dataset.key);
+  const removeSelected = button("Delete selected", async () => {
+    const keys = selected();
+    if (!confirm(`Delete ${keys.length} object${keys.length === 1 ? "" : "s"}?`)) {
+      return undefined;
+    }
+    const doc = await client.s3xml("POST", { bucket, query: [["delete", ""]], checksum: true,
+      body: "<Delete><Quiet>true</Quiet>" + keys.map((k) =>
+        `<Object><Key>${esc(k)}</Key></Object>`).join("") + "</Delete>" });
+    const failed = all(doc, "Error").map((e) => `${text(e, "Key")}: ${text(e, "Code")}`);
+    await load(true);
+    if (failed.length) throw new Error(`Not deleted: ${failed.join(", ")}`);
+    return `Deleted ${keys.length} object${keys.length === 1 ? "" : "s"}.`;
+  }, "danger", { id: "delete-selected", disabled: true, onsettled: () => picked() });
+  function picked() {
+    const n = selected().length;
+    removeSelected.disabled = n === 0;
+    removeSelected.textContent = n ? `Delete ${n} selected` : "Delete selected";
+  }
   const folder = h("input", { id: "folder-name", placeholder: "folder name" });
   main.append(h("h1", {}, "Objects"), breadcrumbs(bucket, prefix),
     h("div", { class: "grid two" }, uploader(client, bucket, prefix, () => load(true)),
@@ -138,6 +168,7 @@ export default async function objects(main, ctx, bucket, prefix = "") {
         ev.preventDefault();
         if (folder.value) ctx.go(browseHash(bucket, prefix + folder.value.replace(/\/*$/, "/")));
       } }, folder, h("button", { type: "submit" }, "Open")))),
-    card(prefix ? `In ${prefix}` : "All objects", body, more));
+    card(prefix ? `In ${prefix}` : "All objects", h("div", { class: "row toolbar" },
+      removeSelected), body, more));
   await load(true);
 }
