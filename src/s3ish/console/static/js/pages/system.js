@@ -38,7 +38,7 @@ function healCard(client, heal, reload) {
     const r = await client.admin("POST", "/_admin/scrub");
     reload();
     return `Scrub done: ${JSON.stringify(r.scrub)}; queued for heal: ${r.queued_for_heal}.`;
-  }, "", { title: "Verifies every shard now (erasure-coded drives only); may take long" }));
+  }, "", { id: "scrub-now", title: "Verifies every shard now; may take long" }));
 }
 
 function tierCard(tier) {
