@@ -1,6 +1,6 @@
 """Wiring: build the stores, the engine, the S3 frontend and the background workers; serve
-the reserved endpoints (`/_health`, `/_ready`, `/_metrics`, `/_admin/`) beside S3; recover at
-start-up; run it all on uvicorn with N workers sharing one socket.
+the reserved endpoints (`/_health`, `/_ready`, `/_metrics`, `/_admin/`, `/_console/`) beside
+S3; recover at start-up; run it all on uvicorn with N workers sharing one socket.
 """
 import asyncio
 import fcntl
@@ -24,6 +24,7 @@ from .bg.transition import TierMover
 from .bg.scrubber import HealStatus, Scrubber
 from .bg.uploads import UploadReaper
 from .config import Config
+from .console.assets import Console
 from .engine.iam import Identities
 from .engine.multipart import Multipart
 from .engine.cold import ColdStore
@@ -90,6 +91,7 @@ class App:
         self.s3 = None
         self.tasks: list[asyncio.Task] = []
         self.user_watch: asyncio.Task | None = None
+        self.console = Console()
 
     def _start(self) -> None:
         self.kms = load_kms(self.cfg.kms_keyring or None, os.environ)
@@ -212,8 +214,8 @@ class App:
         if scope["type"] != "http":
             return
         path = scope["path"]
-        if path.startswith("/_") and (path in ("/_health", "/_ready", "/_metrics")
-                                      or path.startswith("/_admin/")):
+        if path.startswith("/_") and (path in ("/_health", "/_ready", "/_metrics", "/_console")
+                                      or path.startswith(("/_admin/", "/_console/"))):
             return await self._reserved(scope, receive, send, path)
         if is_iam_request(scope):
             return await self.iam(scope, receive, send)
@@ -253,6 +255,8 @@ class App:
                 resp = Response(refusal[0], [("Content-Type", "text/plain")],
                                 f"the admin API needs root credentials: {refusal[1]}\n"
                                 .encode())
+        elif path.startswith("/_console"):
+            resp = self.console.handle(req.method, req.path, req.headers)
         elif path == "/_metrics":
             resp = await self._metrics(req)
         elif path == "/_health":
