@@ -262,7 +262,9 @@ class App:
         if refusal is not None:
             return refusal
         stats = await self.engine.meta.bucket_stats()
-        body, ctype = await run_io(metrics.render, stats)
+        ready = await self._readiness() is None
+        space = await run_io(self.engine.data.space)
+        body, ctype = await run_io(metrics.render, stats, space, ready)
         return Response(200, [("Content-Type", ctype)], body)
 
     def _metrics_refusal(self, req: Request) -> Response | None:
