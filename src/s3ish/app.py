@@ -34,6 +34,7 @@ from .obs import metrics
 from .meta import journal as meta_journal
 from .meta import recovery
 from .meta.sqlite import SqliteMetaStore
+from .meta.sqlite_tx import IndexTooNew
 from .s3.auth.users import StoreUsers
 from .s3.frontend import S3Frontend, Services, connection_error
 from .storage.datastore import FolderDataStore, MemoryDataStore
@@ -380,7 +381,7 @@ def recover(cfg: Config) -> None:
         else:
             single_folder_check(cfg.data)
             startup.recover_folder(cfg, keep)
-    except DriveSetError as e:
+    except (DriveSetError, IndexTooNew) as e:
         raise SystemExit(f"s3ish: {e}") from None
     meta, data = open_stores(cfg, drive_set)
 
