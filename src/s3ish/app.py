@@ -20,11 +20,13 @@ from .bg.healer import Healer
 from .bg.lifecycle import LifecycleWorker
 from .bg import followlocal, tiership
 from .bg.logkeeper import LogKeeper
+from .bg.transition import TierMover
 from .bg.scrubber import HealStatus, Scrubber
 from .bg.uploads import UploadReaper
 from .config import Config
 from .engine.iam import Identities
 from .engine.multipart import Multipart
+from .engine.cold import ColdStore
 from .engine.objects import Engine
 from .http import protocol
 from .http.asgi import Request, Response, send_response
@@ -44,6 +46,7 @@ from .storage.erasure_store import ErasureDataStore
 from .storage.graveyard import Graveyard
 from .storage.kms import MASTER_ENV, KmsError, load_kms
 from .tier import localstate as tier_local
+from .tier.blocking import BlockingReader
 from .util.threads import io_queue_depth, run_io
 
 log = logging.getLogger("s3ish")
@@ -93,8 +96,14 @@ class App:
         self.kms = load_kms(self.cfg.kms_keyring or None, os.environ)
         meta, data = open_stores(self.cfg)
         self.engine = Engine(meta, data, self.cfg.compression, kms=self.kms)
+        self.engine.tier_class = self.cfg.tier_storage_class
+        self.engine.lifecycle_day = self.cfg.lifecycle_day_seconds
         if self.cfg.writer_tier:
             self.engine.graveyard = Graveyard(tier_local.folder(self.cfg.data))
+        if self.cfg.tier:
+            # Read-through of transitioned data (engine/cold.py), on its own loop thread; a
+            # follower reads the data its writer moved the same way.
+            self.engine.cold = ColdStore(BlockingReader(tiership.tier_config(self.cfg)))
         multipart = Multipart(self.engine)
         identities = Identities(meta)
         users = StoreUsers(identities)
@@ -145,7 +154,9 @@ class App:
         """Every worker can run a pass on demand (admin); one (holding a file lock) runs
         the background loop, so two processes never act on the same schedule at once."""
         day = self.cfg.lifecycle_day_seconds
-        lifecycle = LifecycleWorker(self.engine, multipart, day)
+        mover = TierMover(self.engine, tiership.tier_config(self.cfg),
+                          self.cfg.tier_storage_class) if self.cfg.writer_tier else None
+        lifecycle = LifecycleWorker(self.engine, multipart, day, mover=mover)
         self.admin.lifecycle = lifecycle
         if not self.cfg.in_memory:
             status_dir = os.path.join(self.cfg.data, ".status")

@@ -9,6 +9,7 @@ from .admin.cli import add_admin_parser, run_admin
 from .admin.restore.cli import add_restore_parser, run_restore
 from .bench.cli import add_bench_parser, run_bench
 from .config import Config, expand_drives
+from .engine.lifecycle_match import TRANSITION_CLASSES
 
 DEV_USER, DEV_PASSWORD = "s3ish-dev", "s3ish-dev-secret"
 MALLOC_ENV = {"MALLOC_MMAP_THRESHOLD_": "16777216", "MALLOC_TRIM_THRESHOLD_": "1073741824"}
@@ -116,6 +117,11 @@ def parser() -> argparse.ArgumentParser:
                    "often while records are shipped (default 1h)")
     t.add_argument("--tier-rate", type=float, default=0.0, metavar="MB/S",
                    help="upload rate limit (default 0: none)")
+    t.add_argument("--tier-storage-class", default="GLACIER_IR", metavar="CLASS",
+                   choices=sorted(TRANSITION_CLASSES),
+                   help="lifecycle Transition rules naming this storage class move object "
+                   "data to the tier, where GET reads it through (default GLACIER_IR: the AWS "
+                   "class readable with no restore); rules naming another class do nothing")
     t.add_argument("--follow-tier", action="store_true",
                    help="be a read-only follower of the tier instead: apply what another "
                    "server ships there (an empty --data is bootstrapped from it first); "
@@ -306,7 +312,7 @@ def run_server(args) -> None:
                  tier_prefix=args.tier_prefix, tier_region=args.tier_region,
                  tier_ship_interval=args.tier_ship_interval,
                  tier_checkpoint_interval=args.tier_checkpoint_interval,
-                 tier_rate=args.tier_rate,
+                 tier_rate=args.tier_rate, tier_storage_class=args.tier_storage_class,
                  follow_tier=args.follow_tier, follow_interval=args.follow_interval,
                  default_ownership="" if args.default_ownership == "none"
                  else args.default_ownership))

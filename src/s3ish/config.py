@@ -57,6 +57,8 @@ class Config:
     tier_ship_interval: float = 10.0     # a record is shipped within about this (seconds)
     tier_checkpoint_interval: float = 3600.0   # a checkpoint goes to the tier this often
     tier_rate: float = 0.0               # upload rate limit, MB/s (0: none)
+    # Lifecycle transitions to the tier act for rules naming this class (docs/tier.md).
+    tier_storage_class: str = "GLACIER_IR"
     # A read-only follower of the tier (docs/tier.md, "Follower"): it applies what another
     # server ships there instead of shipping; writes to it are refused.
     follow_tier: bool = False

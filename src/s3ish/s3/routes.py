@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from ..iam.arn import ACTIONS, OperationAction, reads_only
 from .handlers import acl, attributes, bucket_policy, bucket_tagging, cors, encryption, ownership
 from .handlers import (bucket, copy, lifecycle, listing, multipart, object_lock, object_read,
-                       object_write, post_object, tagging, versioning)
+                       object_write, post_object, restore, tagging, versioning)
 
 
 @dataclass(frozen=True)
@@ -101,6 +101,7 @@ ROUTES: tuple[Route, ...] = (
     _r("PUT", "object", "legal-hold", object_lock.PutObjectLegalHold),
     _r("GET", "object", "uploadId", multipart.ListParts),
     _r("GET", "object", "attributes", attributes.GetObjectAttributes),
+    _r("POST", "object", "restore", restore.RestoreObject),
     _r("DELETE", "object", "uploadId", multipart.AbortMultipartUpload),
     _r("GET", "object", None, object_read.GetObject),
     _r("HEAD", "object", None, object_read.HeadObject),
