@@ -267,6 +267,9 @@ _FIRE = {
     "S3ishTierLag": ({"s3ish_tier_lag_seconds": "10 3600x20"}, "20m", [{}]),
     "S3ishNotReady": ({"s3ish_ready": "1 0x10"}, "10m", [{}]),
     "S3ishDown": ({'up{job="s3ish"}': "0x10"}, "10m", [{"job": "s3ish"}]),
+    "S3ishTierReadThroughFailing": ({'s3ish_tier_reads_total{outcome="ok"}': "0+5x20",
+                                     's3ish_tier_reads_total{outcome="error"}': "0 0 0+1x18"},
+                                    "20m", [{}]),
     "S3ishHighErrorRate": ({'s3ish_requests_total{status_class="2xx"}': "0+600x20",
                             's3ish_requests_total{status_class="5xx"}': "0+120x20"}, "20m",
                            [{}]),
@@ -280,6 +283,8 @@ _SILENT = {
     "S3ishTierLag": {"s3ish_tier_lag_seconds": "3x20"},
     "S3ishNotReady": {"s3ish_ready": "1x10"},
     "S3ishDown": {'up{job="s3ish"}': "1x10"},
+    "S3ishTierReadThroughFailing": {'s3ish_tier_reads_total{outcome="ok"}': "0+5x20",
+                                    's3ish_tier_reads_total{outcome="error"}': "1x20"},
     "S3ishHighErrorRate": {'s3ish_requests_total{status_class="2xx"}': "0+600x20",
                            's3ish_requests_total{status_class="5xx"}': "0+1x20"},
 }
