@@ -37,6 +37,7 @@ from .obs import metrics
 from .meta import journal as meta_journal
 from .meta import recovery
 from .meta.sqlite import SqliteMetaStore
+from .meta.sqlite_tx import IndexTooNew
 from .s3.auth.users import StoreUsers
 from .s3.frontend import S3Frontend, Services, connection_error
 from .storage.datastore import FolderDataStore, MemoryDataStore
@@ -278,7 +279,9 @@ class App:
         if refusal is not None:
             return refusal
         stats = await self.engine.meta.bucket_stats()
-        body, ctype = await run_io(metrics.render, stats)
+        ready = await self._readiness() is None
+        space = await run_io(self.engine.data.space)
+        body, ctype = await run_io(metrics.render, stats, space, ready)
         return Response(200, [("Content-Type", ctype)], body)
 
     def _metrics_refusal(self, req: Request) -> Response | None:
@@ -394,7 +397,7 @@ def recover(cfg: Config) -> None:
         else:
             single_folder_check(cfg.data)
             startup.recover_folder(cfg, keep)
-    except DriveSetError as e:
+    except (DriveSetError, IndexTooNew) as e:
         raise SystemExit(f"s3ish: {e}") from None
     meta, data = open_stores(cfg, drive_set)
 

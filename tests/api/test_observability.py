@@ -60,6 +60,13 @@ def test_metrics_content(server, s3, bucket):
     assert "s3ish_meta_duration_seconds_bucket" in text
     assert "s3ish_event_loop_lag_seconds_bucket" in text
     assert "s3ish_requests_in_flight" in text and "s3ish_io_pool_queue_depth" in text
+    # Disk space of the data folder, read at scrape time, and readiness.
+    st = os.statvfs(server.data)
+    free = _value(text, "s3ish_drive_free_bytes", drive=server.data)
+    assert _value(text, "s3ish_drive_total_bytes", drive=server.data) == \
+        st.f_blocks * st.f_frsize
+    assert abs(free - st.f_bavail * st.f_frsize) < 256 * 1024 * 1024   # others write too
+    assert _value(text, "s3ish_ready") == 1
     s3.delete_object(Bucket=bucket, Key="a")
     text = _signed_scrape(server).text
     assert _value(text, "s3ish_bucket_objects", bucket=bucket) == 1
@@ -103,6 +110,8 @@ def test_ready_reports_unusable_data_folder(tmp_path):
         shutil.rmtree(data / "tmp")
         r = requests.get(srv.endpoint + "/_ready")
         assert r.status_code == 503 and "not writable" in r.text
+        url, headers = signed_request(srv, "GET", "/_metrics")
+        assert _value(send("GET", url, headers).text, "s3ish_ready") == 0
         assert requests.get(srv.endpoint + "/_health").status_code == 200
         os.makedirs(data / "tmp")
         assert requests.get(srv.endpoint + "/_ready").status_code == 200

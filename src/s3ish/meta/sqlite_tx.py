@@ -91,10 +91,23 @@ _CONFIG_FIELDS = {f.name: typing.get_type_hints(Bucket)[f.name]
                   if f.name not in ("name", "owner", "created", "region")}
 
 
+class IndexTooNew(Exception):
+    """The index has a schema version this s3ish does not know: a newer version opened it.
+    Going on would stamp it with the older version's number over the newer schema, and the
+    next upgrade would migrate it again (docs/operations.md, "Upgrades": roll back by a
+    restore, not by starting an older version)."""
+
+
 def migrate(db: sqlite3.Connection) -> None:
     db.execute("BEGIN IMMEDIATE")
     try:
         version = db.execute("PRAGMA user_version").fetchone()[0]
+        if version > len(MIGRATIONS):
+            raise IndexTooNew(
+                f"the metadata index has schema version {version}, newer than this "
+                f"s3ish's {len(MIGRATIONS)}: a newer version opened these folders. Run "
+                "that version, or roll back by restoring from the cold tier "
+                "(docs/operations.md, \"Upgrades\")")
         for i in range(version, len(MIGRATIONS)):
             for stmt in MIGRATIONS[i].split(";"):
                 if stmt.strip():

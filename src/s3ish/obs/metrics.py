@@ -138,8 +138,38 @@ class BucketStatsCollector:
         yield size
 
 
-def render(stats: list[tuple[str, int, int]]) -> tuple[bytes, str]:
-    """The exposition text for a scrape: every worker's metrics plus the bucket stats."""
+class ScrapeCollector:
+    """What is read at scrape time, in the scraping worker (off the event loop), rather than
+    kept by each worker: the drives' filesystem space (s3ish_drive_total_bytes /
+    s3ish_drive_free_bytes, from statvfs; free is what an unprivileged writer can still use)
+    and whether the server is ready (s3ish_ready: /_ready's answer, 1 or 0)."""
+
+    def __init__(self, space: list[tuple[str, int, int]], ready: bool | None):
+        self.space = space
+        self.ready = ready
+
+    def collect(self):
+        from prometheus_client.core import GaugeMetricFamily
+        total = GaugeMetricFamily("s3ish_drive_total_bytes", "Size of the filesystem holding "
+                                  "each drive (data folder)", labels=["drive"])
+        free = GaugeMetricFamily("s3ish_drive_free_bytes", "Bytes the server can still write "
+                                 "on each drive's filesystem (statvfs f_bavail)",
+                                 labels=["drive"])
+        for drive, size, avail in self.space:
+            total.add_metric([drive], size)
+            free.add_metric([drive], avail)
+        yield total
+        yield free
+        if self.ready is not None:
+            yield GaugeMetricFamily("s3ish_ready", "1 if /_ready answers ready (the metadata "
+                                    "store and enough drives usable), 0 if not",
+                                    value=1 if self.ready else 0)
+
+
+def render(stats: list[tuple[str, int, int]], space: list[tuple[str, int, int]] = (),
+           ready: bool | None = None) -> tuple[bytes, str]:
+    """The exposition text for a scrape: every worker's metrics plus the bucket stats and
+    what ScrapeCollector reads."""
     from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, CollectorRegistry, generate_latest
     if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
         from prometheus_client.multiprocess import MultiProcessCollector
@@ -150,6 +180,7 @@ def render(stats: list[tuple[str, int, int]]) -> tuple[bytes, str]:
         for collector in list(REGISTRY._collector_to_names):
             registry.register(collector)
     registry.register(BucketStatsCollector(stats))
+    registry.register(ScrapeCollector(list(space), ready))
     return generate_latest(registry), CONTENT_TYPE_LATEST
 
 

@@ -13,6 +13,7 @@ from typing import Protocol
 from ..util.ids import data_id as new_data_id
 from ..util.ids import is_data_id
 from . import directio
+from .drives import disk_space
 
 
 
@@ -78,6 +79,9 @@ class DataStore(Protocol):
     def delete(self, data_id: str) -> None: ...
     def list_ids(self) -> list[str]: ...
     def usable(self) -> str | None: ...
+    # (drive path, total bytes, free bytes) of each drive whose filesystem answers: statvfs
+    # may block on a stuck mount, so call it off the event loop.
+    def space(self) -> list[tuple[str, int, int]]: ...
     def set_aside(self, data_id: str) -> None: ...
     def purge_aside(self, older_than: float) -> int: ...
 
@@ -188,6 +192,10 @@ class FolderDataStore:
             return f"data folder {self.root} not writable: {e.strerror}"
         return None
 
+    def space(self) -> list[tuple[str, int, int]]:
+        got = disk_space(self.root)
+        return [] if got is None else [(self.root, *got)]
+
 
 class FolderWriter:
     """Writes a data file (with O_DIRECT where the filesystem allows it, see directio.py)
@@ -271,6 +279,9 @@ class MemoryDataStore:
 
     def usable(self) -> str | None:
         return None
+
+    def space(self) -> list[tuple[str, int, int]]:
+        return []                   # memory is not a drive
 
     def set_aside(self, data_id: str) -> None:
         self.delete(data_id)        # nothing survives a restart here anyway

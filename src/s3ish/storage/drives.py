@@ -77,11 +77,10 @@ class Drive:
                 f" ({why})" if why else "")
 
     def usage(self) -> dict:
-        try:
-            st = os.statvfs(self.path)
-        except OSError:
+        space = disk_space(self.path)
+        if space is None:
             return {"total": 0, "free": 0, "used": 0}
-        total, free = st.f_blocks * st.f_frsize, st.f_bavail * st.f_frsize
+        total, free = space
         return {"total": total, "free": free, "used": total - free}
 
     def record_error(self, exc: OSError) -> None:
@@ -102,6 +101,17 @@ class Drive:
     def describe(self) -> dict:
         return {"index": self.index, "path": self.path, "state": self.state,
                 "errors": self.errors, "last_error": self.last_error, **self.usage()}
+
+
+def disk_space(path: str) -> tuple[int, int] | None:
+    """(total, free) bytes of the filesystem holding `path`, free as an unprivileged writer
+    sees it (f_bavail: the root-reserved blocks are not ours); None if it does not answer
+    (a missing folder: the drive state says so, a zero here would read as a full disk)."""
+    try:
+        st = os.statvfs(path)
+    except OSError:
+        return None
+    return st.f_blocks * st.f_frsize, st.f_bavail * st.f_frsize
 
 
 def _can_write(path: str) -> bool:

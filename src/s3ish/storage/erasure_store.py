@@ -134,6 +134,10 @@ class ErasureDataStore:
                 pass
         return n
 
+    def space(self) -> list[tuple[str, int, int]]:
+        spaces = ((d.path, dv.disk_space(d.path)) for d in self.set.drives)
+        return [(path, *got) for path, got in spaces if got is not None]
+
     def usable(self) -> str | None:
         self.set.refresh()
         writable = sum(1 for d in self.set.drives if d.writable)
