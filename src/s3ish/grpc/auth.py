@@ -18,6 +18,12 @@ _DATE = re.compile(r"^\d{8}T\d{6}Z$")
 _HEX64 = re.compile(r"^[0-9a-f]{64}$")
 
 
+def _unauthenticated(err: errors.S3Error) -> errors.S3Error:
+    """An AccessDenied that is about who called, not what they may do: UNAUTHENTICATED."""
+    err.unauthenticated = True
+    return err
+
+
 def _parse_date(value: str) -> float | None:
     if not _DATE.match(value):
         return None
@@ -42,8 +48,9 @@ class Authenticator:
         missing = [n for n in (signing.ACCESS_KEY, signing.DATE, signing.NONCE,
                                signing.PAYLOAD, signing.SIGNATURE) if not metadata.get(n)]
         if missing:
-            raise errors.AccessDenied("the call is not signed: metadata "
-                                      f"{', '.join(missing)} missing (docs/grpc.md)")
+            raise _unauthenticated(errors.AccessDenied(
+                f"the call is not signed: metadata {', '.join(missing)} missing "
+                "(docs/grpc.md)"))
         access_key = metadata[signing.ACCESS_KEY]
         ident = self.users.get(access_key)
         if ident is None:
@@ -51,13 +58,15 @@ class Authenticator:
         date = metadata[signing.DATE]
         signed_at = _parse_date(date)
         if signed_at is None:
-            raise errors.AccessDenied(f"s3ish-date must be YYYYMMDDTHHMMSSZ, not {date!r}")
+            raise _unauthenticated(errors.AccessDenied(
+                f"s3ish-date must be YYYYMMDDTHHMMSSZ, not {date!r}"))
         if abs(time.time() - signed_at) > WINDOW:
             raise errors.RequestTimeTooSkewed(RequestTime=date,
                                               MaxAllowedSkewMilliseconds="900000")
         nonce = metadata[signing.NONCE]
         if not 16 <= len(nonce) <= 128:
-            raise errors.AccessDenied("s3ish-nonce must have 16 to 128 characters")
+            raise _unauthenticated(errors.AccessDenied(
+                "s3ish-nonce must have 16 to 128 characters"))
         payload = metadata[signing.PAYLOAD]
         self._check_payload(payload, message)
         expected = signing.signature(ident.secret_key, method, res, date, nonce, payload,
@@ -69,8 +78,9 @@ class Authenticator:
                 f"({self.region}), the method and the resource ({res or '(service)'})",
                 AWSAccessKeyId=access_key)
         if not await self.replay.claim(provided, signed_at):
-            raise errors.AccessDenied("this signature was used before: every call needs a "
-                                      "new signature (replay refused)")
+            raise _unauthenticated(errors.AccessDenied(
+                "this signature was used before: every call needs a new signature (replay "
+                "refused)"))
         return ident
 
     @staticmethod

@@ -48,4 +48,6 @@ def s3_error(exc: BaseException) -> errors.S3Error | None:
 
 
 def code_of(err: errors.S3Error) -> grpc.StatusCode:
+    if getattr(err, "unauthenticated", False):    # auth.py: who called is not established
+        return C.UNAUTHENTICATED
     return _BY_CODE.get(err.code) or _BY_STATUS.get(err.status) or C.INTERNAL
