@@ -8,7 +8,7 @@ from s3ish.grpc.client import Client
 from tests.support import ROOT_PASSWORD, ROOT_USER, ServerProcess, unique_bucket
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def grpc_server(tmp_path_factory):
     tmp = tmp_path_factory.mktemp("grpc")
     srv = ServerProcess(str(tmp / "data"), str(tmp), workers=2,
@@ -20,7 +20,7 @@ def grpc_server(tmp_path_factory):
     srv.stop()
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def client(grpc_server):
     c = Client(grpc_server.grpc_target, ROOT_USER, ROOT_PASSWORD)
     yield c
