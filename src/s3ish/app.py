@@ -485,8 +485,8 @@ def serve(cfg: Config) -> None:
     where = f"{cfg.scheme}://{cfg.host}:{port}"
     if cfg.serves_grpc:
         grpc_where = f"grpc{'s' if cfg.tls_cert else ''}://{cfg.grpc_host}:{cfg.grpc_port}"
-        where = grpc_where + f" (HTTP {where}: reserved endpoints)" if not cfg.serves_s3 \
-            else f"{where} and {grpc_where}"
+        only = "" if cfg.serves_s3 else " (reserved endpoints only)"
+        where = f"{where}{only} and {grpc_where}"
     print(f"s3ish listening on {where} (data: {cfg.data}{layout}, workers: "
           f"{cfg.workers})", flush=True)
     config = uvicorn.Config("s3ish.app:create_app", factory=True, workers=cfg.workers,
