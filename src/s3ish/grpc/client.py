@@ -295,6 +295,16 @@ class AsyncClient(_Signer):
         await self.stub.CreateBucket(request, metadata=self.metadata("CreateBucket", bucket,
                                                                      message=request))
 
+    async def delete_bucket(self, bucket: str) -> None:
+        request = pb.DeleteBucketRequest(bucket=bucket)
+        await self.stub.DeleteBucket(request, metadata=self.metadata("DeleteBucket", bucket,
+                                                                     message=request))
+
+    async def delete(self, bucket: str, key: str) -> None:
+        request = pb.DeleteObjectRequest(bucket=bucket, key=key)
+        await self.stub.DeleteObject(request, metadata=self.metadata("DeleteObject", bucket,
+                                                                     key, request))
+
     async def put(self, bucket: str, key: str, body: bytes) -> pb.Object:
         spec = pb.WriteObjectSpec(bucket=bucket, key=key)
         messages = write_messages({"write_object_spec": spec}, body, 0, self.chunk)
