@@ -11,7 +11,7 @@ from ..obs import logging as obs_log
 from ..obs import metrics
 from ..s3 import errors
 from ..util.ids import request_id
-from . import access, status
+from . import access, signing, status
 
 log = logging.getLogger("s3ish.grpc")
 access_log = logging.getLogger("s3ish.access")
@@ -42,7 +42,6 @@ class Call:
 async def admit(front, call: Call, bucket: str = "", key: str = "", message=None):
     """Authenticate the call for bucket/key (`message`: a unary request, whose payload hash
     may be signed); sets call.ctx for the authorize step."""
-    from . import signing
     call.bucket, call.key = bucket, key
     identity = await front.auth.authenticate(call.metadata, call.method,
                                              signing.resource(bucket, key), message)
