@@ -55,4 +55,4 @@ proto: $(STAMP)
 	for f in build/proto/s3ish/v1/*.py build/proto/s3ish/v1/*.pyi; do \
 	  sed -e 's/^from s3ish\.v1 import /from . import /' $$f > src/s3ish/grpc/v1/$$(basename $$f); \
 	done
-	rm -rf build/proto
+	rm -rf build/proto && rmdir build 2>/dev/null || true
