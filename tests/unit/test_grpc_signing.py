@@ -34,12 +34,18 @@ def test_replay_guard_shared_between_workers(tmp_path):
     async def scenario():
         one, two = ReplayGuard(str(tmp_path)), ReplayGuard(str(tmp_path))
         now = time.time()
-        assert await one.claim("sig-a", now)
-        assert not await one.claim("sig-a", now)       # the same worker
-        assert not await two.claim("sig-a", now)       # another worker
-        assert await two.claim("sig-b", now)
+        a, b = "a" * 64, "b" * 64
+        assert await one.claim(a, now)
+        assert not await one.claim(a, now)       # the same worker
+        assert not await two.claim(a, now)       # another worker
+        assert await two.claim(b, now)
         memory = ReplayGuard(None)
-        assert await memory.claim("sig-a", now) and not await memory.claim("sig-a", now)
+        assert await memory.claim(a, now) and not await memory.claim(a, now)
+        assert await memory.claim(b, now)
+        # A minute of signed time is forgotten once it is out of the window.
+        assert await memory.claim(a, now - 20 * 60)
+        await memory._prune(now)
+        assert int((now - 20 * 60) // 60) not in memory._seen
         # Slots whose signatures are all past the window are removed.
         old = int((now - 3 * WINDOW) // WINDOW)
         os.makedirs(tmp_path / str(old))
