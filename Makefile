@@ -40,6 +40,7 @@ fuzz: $(STAMP)
 
 bench: $(STAMP)
 	$(PY) scripts/bench_matrix.py --json bench-results.json
+	$(PY) scripts/bench_tier.py --json bench-tier.json
 
 clean:
 	rm -rf $(VENV) data

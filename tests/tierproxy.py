@@ -14,6 +14,8 @@ daemon thread, so a test drives it from plain code whatever loop its client runs
     proxy.corrupt_next(1)                           # flip a byte of the next request body
     proxy.clear()                                   # back to a clean pass-through
     proxy.log                                       # [(method, target, action)] per request
+    proxy.exchanges                                 # [(method, target, Range, status, body
+                                                    #   bytes)] per forwarded answer
 
 Answered faults never reach the server (nothing happened there); a cut response did reach it
 (the operation happened, only its answer was lost), which is what a client must survive too.
@@ -45,6 +47,7 @@ class FaultProxy:
         self.upstream = (upstream_host, upstream_port)
         self.port = 0
         self.log = []
+        self.exchanges = []
         self._lock = threading.Lock()
         self._loop = None
         self._server = None
@@ -92,6 +95,7 @@ class FaultProxy:
             self._cut_n, self._cut_keep = 0, 0.5
             self._each_once, self._seen = None, set()
             self._corrupt_n, self._corrupt_at = 0, 0
+            self._stall_match, self._stall_match_s = "", 0.0
 
     def fail_next(self, n: int, status: int = 503, code: str = "SlowDown") -> None:
         with self._lock:
@@ -106,6 +110,12 @@ class FaultProxy:
     def stall_next(self, n: int, seconds: float = 30.0) -> None:
         with self._lock:
             self._stall_n, self._stall_s = n, seconds
+
+    def stall_matching(self, part: str, seconds: float = 30.0) -> None:
+        """Hold every request whose target contains `part` for `seconds`, then hang up
+        (e.g. a checkpoint's upload, to kill the shipper while it is under way)."""
+        with self._lock:
+            self._stall_match, self._stall_match_s = part, seconds
 
     def cut_next(self, n: int, keep: float = 0.5) -> None:
         """Forward the next n requests, then send only `keep` of each response's body (or half
@@ -133,6 +143,8 @@ class FaultProxy:
 
     def _decide(self, method: str, target: str, headers: dict) -> tuple:
         with self._lock:
+            if self._stall_match and self._stall_match in target:
+                return ("stall", self._stall_match_s)
             if self._fail_n > 0:
                 self._fail_n -= 1
                 return ("fail", *self._fail)
@@ -193,7 +205,7 @@ class FaultProxy:
                 if upstream is None:
                     upstream = await asyncio.open_connection(*self.upstream)
                 if not await self._forward(method, head, length, reader, writer, upstream,
-                                           action):
+                                           action, (target, headers.get("range"))):
                     break
                 if upstream[0].at_eof():
                     upstream[1].close()
@@ -206,7 +218,8 @@ class FaultProxy:
             if upstream is not None:
                 upstream[1].transport.abort()
 
-    async def _forward(self, method, head, length, reader, writer, upstream, action) -> bool:
+    async def _forward(self, method, head, length, reader, writer, upstream, action,
+                       what=("", None)) -> bool:
         """Relay one exchange; False when the client connection must end."""
         ur, uw = upstream
         uw.write(head)
@@ -245,6 +258,8 @@ class FaultProxy:
             await writer.drain()
             return False
         writer.write(rhead)
+        if size is not None and size >= 0:
+            self.exchanges.append((method, what[0], what[1], int(status), size))
         if size is None:
             while chunk := await ur.read(_READ):
                 writer.write(chunk)

@@ -1,6 +1,6 @@
 """Wiring: build the stores, the engine, the S3 frontend and the background workers; serve
-the reserved endpoints (`/_health`, `/_ready`, `/_metrics`, `/_admin/`) beside S3; recover at
-start-up; run it all on uvicorn with N workers sharing one socket.
+the reserved endpoints (`/_health`, `/_ready`, `/_metrics`, `/_admin/`, `/_console/`) beside
+S3; recover at start-up; run it all on uvicorn with N workers sharing one socket.
 """
 import asyncio
 import fcntl
@@ -20,11 +20,14 @@ from .bg.healer import Healer
 from .bg.lifecycle import LifecycleWorker
 from .bg import followlocal, tiership
 from .bg.logkeeper import LogKeeper
+from .bg.transition import TierMover
 from .bg.scrubber import HealStatus, Scrubber
 from .bg.uploads import UploadReaper
 from .config import Config
+from .console.assets import Console
 from .engine.iam import Identities
 from .engine.multipart import Multipart
+from .engine.cold import ColdStore
 from .engine.objects import Engine
 from .http import protocol
 from .http.asgi import Request, Response, send_response
@@ -43,6 +46,7 @@ from .storage.erasure_store import ErasureDataStore
 from .storage.graveyard import Graveyard
 from .storage.kms import MASTER_ENV, KmsError, load_kms
 from .tier import localstate as tier_local
+from .tier.blocking import BlockingReader
 from .util.threads import io_queue_depth, run_io
 
 log = logging.getLogger("s3ish")
@@ -88,13 +92,20 @@ class App:
         self.tasks: list[asyncio.Task] = []
         self.user_watch: asyncio.Task | None = None
         self.grpc = None          # the gRPC server of this worker (--protocol grpc|both)
+        self.console = Console()
 
     def _start(self) -> None:
         self.kms = load_kms(self.cfg.kms_keyring or None, os.environ)
         meta, data = open_stores(self.cfg)
         self.engine = Engine(meta, data, self.cfg.compression, kms=self.kms)
+        self.engine.tier_class = self.cfg.tier_storage_class
+        self.engine.lifecycle_day = self.cfg.lifecycle_day_seconds
         if self.cfg.writer_tier:
             self.engine.graveyard = Graveyard(tier_local.folder(self.cfg.data))
+        if self.cfg.tier:
+            # Read-through of transitioned data (engine/cold.py), on its own loop thread; a
+            # follower reads the data its writer moved the same way.
+            self.engine.cold = ColdStore(BlockingReader(tiership.tier_config(self.cfg)))
         multipart = Multipart(self.engine)
         identities = Identities(meta)
         users = StoreUsers(identities)
@@ -106,7 +117,8 @@ class App:
                                       self.cfg.body_timeout, self.cfg.acl_mode,
                                       self.cfg.default_ownership, kms=self.kms,
                                       allow_insecure_sse_c=self.cfg.allow_insecure_sse_c,
-                                      read_only=read_only))
+                                      read_only=read_only,
+                                      header_auth=self.cfg.allow_header_auth))
         loop = asyncio.get_running_loop()
         self.tasks.append(loop.create_task(_sample_forever()))
         if not read_only:
@@ -145,7 +157,9 @@ class App:
         """Every worker can run a pass on demand (admin); one (holding a file lock) runs
         the background loop, so two processes never act on the same schedule at once."""
         day = self.cfg.lifecycle_day_seconds
-        lifecycle = LifecycleWorker(self.engine, multipart, day)
+        mover = TierMover(self.engine, tiership.tier_config(self.cfg),
+                          self.cfg.tier_storage_class) if self.cfg.writer_tier else None
+        lifecycle = LifecycleWorker(self.engine, multipart, day, mover=mover)
         self.admin.lifecycle = lifecycle
         if not self.cfg.in_memory:
             status_dir = os.path.join(self.cfg.data, ".status")
@@ -201,8 +215,8 @@ class App:
         if scope["type"] != "http":
             return
         path = scope["path"]
-        if path.startswith("/_") and (path in ("/_health", "/_ready", "/_metrics")
-                                      or path.startswith("/_admin/")):
+        if path.startswith("/_") and (path in ("/_health", "/_ready", "/_metrics", "/_console")
+                                      or path.startswith(("/_admin/", "/_console/"))):
             return await self._reserved(scope, receive, send, path)
         if is_iam_request(scope):
             return await self.iam(scope, receive, send)
@@ -252,6 +266,8 @@ class App:
                 resp = Response(refusal[0], [("Content-Type", "text/plain")],
                                 f"the admin API needs root credentials: {refusal[1]}\n"
                                 .encode())
+        elif path.startswith("/_console"):
+            resp = self.console.handle(req.method, req.path, req.headers)
         elif path == "/_metrics":
             resp = await self._metrics(req)
         elif path == "/_health":

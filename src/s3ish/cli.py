@@ -8,8 +8,10 @@ import sys
 from .admin.cli import add_admin_parser, run_admin
 from .admin.restore.cli import add_restore_parser, run_restore
 from .bench.cli import add_bench_parser, run_bench
+from . import configfile
 from .grpc.cli import add_grpc_parser
 from .config import Config, expand_drives
+from .engine.lifecycle_match import TRANSITION_CLASSES
 
 DEV_USER, DEV_PASSWORD = "s3ish-dev", "s3ish-dev-secret"
 MALLOC_ENV = {"MALLOC_MMAP_THRESHOLD_": "16777216", "MALLOC_TRIM_THRESHOLD_": "1073741824"}
@@ -26,6 +28,10 @@ def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="s3ish", description="An S3-compatible object store.")
     sub = p.add_subparsers(dest="command", required=True)
     s = sub.add_parser("server", help="run the S3 server")
+    s.add_argument("--config", metavar="FILE",
+                   help="TOML file of settings: every flag below as a key with underscores "
+                   "(e.g. tier_endpoint = \"...\"); S3ISH_<KEY> environment variables "
+                   "override it and flags override both (deploy/config.toml)")
     s.add_argument("--listen", type=_listen, default=("127.0.0.1", 9000), metavar="HOST:PORT")
     s.add_argument("--data", action="append", default=None, metavar="DIR",
                    help="data folder, or :memory:; repeat (or use DIR{1...4}) for erasure "
@@ -107,6 +113,10 @@ def parser() -> argparse.ArgumentParser:
     s.add_argument("--allow-insecure-sse-c", action="store_true",
                    help="accept SSE-C customer keys over plain HTTP (local tests only: AWS "
                         "refuses them without TLS, and so does s3ish by default)")
+    s.add_argument("--allow-header-auth", action="store_true",
+                   help="let x-access-key and x-secret-key request headers authenticate (the "
+                        "seed design's simple auth, for curl); refused on a non-loopback "
+                        "address without TLS, as the secret travels in every request")
     t = s.add_argument_group("cold tier", "ship the journal, checkpoints and data to any S3 "
                              "bucket (credentials: $S3ISH_TIER_ACCESS_KEY and "
                              "$S3ISH_TIER_SECRET_KEY; docs/tier.md)")
@@ -124,6 +134,11 @@ def parser() -> argparse.ArgumentParser:
                    "often while records are shipped (default 1h)")
     t.add_argument("--tier-rate", type=float, default=0.0, metavar="MB/S",
                    help="upload rate limit (default 0: none)")
+    t.add_argument("--tier-storage-class", default="GLACIER_IR", metavar="CLASS",
+                   choices=sorted(TRANSITION_CLASSES),
+                   help="lifecycle Transition rules naming this storage class move object "
+                   "data to the tier, where GET reads it through (default GLACIER_IR: the AWS "
+                   "class readable with no restore); rules naming another class do nothing")
     t.add_argument("--follow-tier", action="store_true",
                    help="be a read-only follower of the tier instead: apply what another "
                    "server ships there (an empty --data is bootstrapped from it first); "
@@ -170,8 +185,10 @@ def _is_loopback(host: str) -> bool:
 
 def main(argv=None) -> None:
     argv = sys.argv[1:] if argv is None else argv
-    args = _parse(parser(), argv)
+    p = parser()
+    args = _parse(p, argv)
     if args.command == "server":
+        args = _with_settings(p, argv, args)
         _tune_malloc(argv)
         _run_server_cleanly(args)
     elif args.command == "bench":
@@ -195,6 +212,47 @@ def _parse(p: argparse.ArgumentParser, argv) -> argparse.Namespace:
     elif extra:
         p.error(f"unrecognized arguments: {' '.join(extra)}")
     return args
+
+
+def _with_settings(p: argparse.ArgumentParser, argv, args) -> argparse.Namespace:
+    """Fill the server's flags from --config FILE and S3ISH_<KEY> variables (configfile.py):
+    a flag on the command line wins over the environment, which wins over the file."""
+    server = _subparser(p, "server")
+    options = _server_options(server)
+    try:
+        file_values = configfile.read_file(args.config) if args.config else {}
+        values = configfile.settings(options, file_values, configfile.read_env(options),
+                                     args.config or "config file")
+    except configfile.ConfigError as e:
+        raise SystemExit(f"s3ish: {e}") from None
+    if not values:
+        return args
+    # A repeatable flag appends to its default, so a list from the file or environment
+    # cannot be a default: it applies only when the command line gives none.
+    lists = {k: v for k, v in values.items() if options[k].kind == "list"}
+    server.set_defaults(**{k: v for k, v in values.items() if k not in lists})
+    args = _parse(p, argv)
+    for key, value in lists.items():
+        if not getattr(args, key):
+            setattr(args, key, value)
+    return args
+
+
+def _subparser(p: argparse.ArgumentParser, name: str) -> argparse.ArgumentParser:
+    sub = next(a for a in p._actions if isinstance(a, argparse._SubParsersAction))
+    return sub.choices[name]
+
+
+def _server_options(server: argparse.ArgumentParser) -> dict:
+    """Every flag of `s3ish server` as a settings key (its dest: the name with underscores)."""
+    out = {}
+    for a in server._actions:
+        if not a.option_strings or a.dest in ("help", "config"):
+            continue
+        kind = ("bool" if isinstance(a, argparse._StoreTrueAction) else
+                "list" if isinstance(a, argparse._AppendAction) else "value")
+        out[a.dest] = configfile.Option(a.dest, kind, a.type or str, tuple(a.choices or ()))
+    return out
 
 
 def _run_server_cleanly(args) -> None:
@@ -270,6 +328,11 @@ def run_server(args) -> None:
                              f"({args.listen[0]}); add --i-know-this-is-open if you mean it")
         print("WARNING: --auth none: authentication is DISABLED, every request acts as the "
               "root user. For local development only.", file=sys.stderr, flush=True)
+    if args.allow_header_auth and not args.tls_cert and not _is_loopback(args.listen[0]):
+        raise SystemExit("refusing --allow-header-auth on a non-loopback address "
+                         f"({args.listen[0]}) without TLS: x-secret-key would cross the "
+                         "network in clear; serve HTTPS (--tls-cert, --tls-key) or listen "
+                         "on 127.0.0.1")
     user, password = os.environ.get("S3ISH_ROOT_USER"), os.environ.get("S3ISH_ROOT_PASSWORD")
     if not (user and password):
         if args.dev_credentials:
@@ -319,11 +382,12 @@ def run_server(args) -> None:
                  tls_cert=args.tls_cert, tls_key=args.tls_key, acl_mode=args.acl_mode,
                  compression=args.compression == "on", kms_keyring=args.kms_keyring,
                  allow_insecure_sse_c=args.allow_insecure_sse_c,
+                 allow_header_auth=args.allow_header_auth,
                  tier_endpoint=args.tier_endpoint, tier_bucket=args.tier_bucket,
                  tier_prefix=args.tier_prefix, tier_region=args.tier_region,
                  tier_ship_interval=args.tier_ship_interval,
                  tier_checkpoint_interval=args.tier_checkpoint_interval,
-                 tier_rate=args.tier_rate,
+                 tier_rate=args.tier_rate, tier_storage_class=args.tier_storage_class,
                  follow_tier=args.follow_tier, follow_interval=args.follow_interval,
                  protocol=args.protocol, grpc_host=args.grpc_listen[0],
                  grpc_port=args.grpc_listen[1],

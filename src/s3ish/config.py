@@ -45,6 +45,8 @@ class Config:
     compression: bool = False
     # Accept SSE-C customer keys over plain HTTP (local tests only; AWS refuses them).
     allow_insecure_sse_c: bool = False
+    # The seed design's x-access-key/x-secret-key request headers authenticate (for curl).
+    allow_header_auth: bool = False
     # Keyring of key-encryption keys for SSE-S3/SSE-KMS ("": the master key in
     # S3ISH_KMS_MASTER_KEY if set, else no server-side encryption with managed keys).
     kms_keyring: str = ""
@@ -57,6 +59,8 @@ class Config:
     tier_ship_interval: float = 10.0     # a record is shipped within about this (seconds)
     tier_checkpoint_interval: float = 3600.0   # a checkpoint goes to the tier this often
     tier_rate: float = 0.0               # upload rate limit, MB/s (0: none)
+    # Lifecycle transitions to the tier act for rules naming this class (docs/tier.md).
+    tier_storage_class: str = "GLACIER_IR"
     # A read-only follower of the tier (docs/tier.md, "Follower"): it applies what another
     # server ships there instead of shipping; writes to it are refused.
     follow_tier: bool = False

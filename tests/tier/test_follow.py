@@ -433,7 +433,7 @@ def test_a_follower_follows_a_takeover_and_stops_on_a_fork(s3ish_service, tmp_pa
     says so in its status, log and metrics, and serves what it has."""
     import requests
 
-    from s3ish.admin.cli import sign_headers
+    from s3ish.admin.client import sign_headers
     from tests.tier.test_restore import restore
     service = s3ish_service
     bucket = f"follow-{uuid.uuid4().hex[:12]}"

@@ -1,5 +1,7 @@
 """The lifecycle worker: carries out buckets' lifecycle rules (expiration of current versions,
-of noncurrent ones, of lone delete markers; aborting incomplete multipart uploads).
+of noncurrent ones, of lone delete markers; aborting incomplete multipart uploads; with a cold
+tier, transitions of current and noncurrent versions to it) and RestoreObject's copies
+(fetched, then freed on time: bg/transition.py).
 
 It never scans the namespace: the metadata rules keep a schedule (`lc_due`) of the keys and
 uploads of buckets with lifecycle rules that changed, and from when they need a look; a
@@ -11,9 +13,10 @@ import asyncio
 import logging
 import time
 
-from ..engine import errors, lifecycle
+from ..engine import errors, lifecycle, tiering
 from ..meta import records as r
 from ..obs import metrics
+from .transition import TierDown, UnitProblem
 from .worker import Status
 
 log = logging.getLogger("s3ish.lifecycle")
@@ -21,14 +24,17 @@ log = logging.getLogger("s3ish.lifecycle")
 
 class LifecycleWorker:
     def __init__(self, engine, multipart, day_seconds: float = lifecycle.DAY,
-                 batch: int = 100):
+                 batch: int = 100, mover=None):
         self.engine = engine
         self.meta = engine.meta
         self.multipart = multipart
         self.day = day_seconds
         self.batch = batch
+        self.mover = mover              # bg/transition.TierMover with a cold tier, else None
         self._lock = asyncio.Lock()     # a pass on demand and the background loop take turns
         self.expired = 0                # actions carried out by this process
+        self.transitioned = 0
+        self.restored = 0
 
     async def step(self) -> Status:
         async with self._lock:
@@ -38,14 +44,17 @@ class LifecycleWorker:
     async def run_pass(self) -> dict:
         """Everything due now, at once (admin `lifecycle run`)."""
         counts = {"looked_at": 0, "expired": 0}
-        before = self.expired
+        before = (self.expired, self.transitioned, self.restored)
         async with self._lock:
             while True:
                 n = await self._step(time.time())
                 counts["looked_at"] += n
                 if n < self.batch:
                     break
-        counts["expired"] = self.expired - before
+        counts["expired"] = self.expired - before[0]
+        if self.mover is not None:
+            counts["transitioned"] = self.transitioned - before[1]
+            counts["restored"] = self.restored - before[2]
         counts["due"], counts["lag_seconds"] = await self._publish(time.time())
         return counts
 
@@ -73,17 +82,55 @@ class LifecycleWorker:
     async def _one(self, row, now: float) -> float | None:
         """Act on one scheduled key or upload; returns when to look at it next."""
         b = await self.meta.get_bucket(row.bucket)
-        if b is None or not lifecycle.has_actions(b.lifecycle):
+        if b is None:
             return None
         if row.upload_id:
+            if not lifecycle.has_actions(b.lifecycle):
+                return None
             return await self._upload(b, row, now)
+        # Keys are looked at without rules too: a restore's copies are freed on time.
         current, noncurrent = await self.meta.key_versions(row.bucket, row.key)
-        plan = lifecycle.plan_key(b.lifecycle, current, noncurrent, now, self.day)
+        tier_class = self.engine.tier_class if self.mover is not None else None
+        plan = lifecycle.plan_key(b.lifecycle, current, noncurrent, now, self.day, tier_class)
         for action in plan.actions:
-            retry = await self._act(b, action, now)
+            if action.kind in ("expire", "remove"):
+                retry = await self._act(b, action, now)
+            else:
+                retry = await self._tier_act(action, current, now)
             if retry is not None:
                 plan.later(retry)
         return plan.next_due
+
+    async def _tier_act(self, action: lifecycle.Action, current, now: float) -> float | None:
+        """A transition or a restore's copies; when to look again if it must wait."""
+        v = action.version
+        try:
+            if action.kind == "transition":
+                if await self.mover.transition(v):
+                    self.transitioned += 1
+                    kind = "current" if current is not None and \
+                        current.version_id == v.version_id else "noncurrent"
+                    metrics.TIER_TRANSITIONS.labels(kind).inc()
+                    log.info("lifecycle rule %r: %s %s/%s version %s moved to the cold tier",
+                             action.rule_id, kind, v.bucket, v.key, v.version_id)
+            elif action.kind == "restore":
+                if self.mover is None:
+                    return now + self.day      # no tier now: when the server has one
+                if await self.mover.restore(v, self.day):
+                    self.restored += 1
+                    metrics.TIER_RESTORES.labels("completed").inc()
+            elif await tiering.expire_restore(self.engine, v, now):
+                metrics.TIER_RESTORES.labels("expired").inc()
+        except TierDown as e:
+            retry = max(self.mover.down_for(), min(self.day, 60.0))
+            log.warning("lifecycle: %s of %s/%s version %s waits %.0f s: %s", action.kind,
+                        v.bucket, v.key, v.version_id, retry, e)
+            return now + retry
+        except UnitProblem as e:
+            log.error("lifecycle: %s of %s/%s version %s: %s", action.kind, v.bucket, v.key,
+                      v.version_id, e)
+            return now + self.day
+        return None
 
     async def _act(self, b, action: lifecycle.Action, now: float) -> float | None:
         v = action.version

@@ -56,6 +56,8 @@ def version_units(v: ObjectVersion, describing: bool) -> list[Unit]:
     described = dict(selfdescribe.restored_units(v)) if describing else {}
     out = []
     for p in v.parts:
+        if getattr(p, "remote", False):
+            continue     # moved to the tier by a lifecycle transition: read through from there
         size, md5 = stored_form(p)
         out.append(Unit(p.data_id, size, md5, described.get(p.data_id), where))
     if v.manifest:

@@ -1,7 +1,8 @@
 """Lifecycle rules: what a configuration may say (validation, with the errors S3 answers) and
 what it means (which versions a rule selects, when an action falls due). No HTTP here; the
 S3 front end turns documents into `LifecycleRule` records, the background worker
-(bg/lifecycle.py) acts on what falls due.
+(bg/lifecycle.py) acts on what falls due. Transitions to the cold tier are planned here with
+engine/tiering.py, which says which of them act (the server's tier storage class only).
 
 Days: S3 counts a rule's days from the object's time (or, for noncurrent versions, from when
 its successor was written) and rounds up to the next midnight UTC. With a debug day length
@@ -11,20 +12,19 @@ Ceph do.
 """
 import base64
 import datetime as dt
-import math
 import os
 from dataclasses import dataclass, field
 
 from ..meta.bucketconf import LifecycleFilter, LifecycleRule
 from ..meta.errors import DomainError
 from ..meta.records import ObjectVersion
+from . import tiering
+from .lifecycle_match import (  # noqa: F401  (re-exported)
+    DAY, TRANSITION_CLASSES, after_days, matches)
 
-DAY = 86400
 MAX_RULES = 1000
 MAX_ID = 255
 MAX_NEWER_NONCURRENT = 100
-TRANSITION_CLASSES = {"GLACIER", "STANDARD_IA", "ONEZONE_IA", "INTELLIGENT_TIERING",
-                      "DEEP_ARCHIVE", "GLACIER_IR"}
 MALFORMED = ("The XML you provided was not well-formed or did not validate against our "
              "published schema")
 
@@ -213,30 +213,6 @@ def parse_date(text: str) -> float:
 
 # ---- meaning ----
 
-def matches(rule: LifecycleRule, key: str, size: int, tags: dict) -> bool:
-    """Does the (enabled) rule select this version (prefix, tags, size)?"""
-    f = rule.filter
-    if rule.status != "Enabled":
-        return False
-    if f.prefix and not key.startswith(f.prefix):
-        return False
-    if any(tags.get(k) != v for k, v in f.tags.items()):
-        return False
-    if f.size_greater_than is not None and not size > f.size_greater_than:
-        return False
-    if f.size_less_than is not None and not size < f.size_less_than:
-        return False
-    return True
-
-
-def after_days(start: float, days: int, day: float) -> float:
-    """`days` lifecycle days after `start`: rounded up to the next midnight UTC with real
-    days, exact with a debug day length."""
-    if day == DAY:
-        return math.ceil((start + days * DAY) / DAY) * DAY
-    return start + days * day
-
-
 def expiration_due(rule: LifecycleRule, mtime: float, day: float) -> float | None:
     """When the rule expires a current version written at `mtime` (None: it does not)."""
     if rule.expiration_date is not None:
@@ -272,9 +248,12 @@ def has_actions(rules: list[LifecycleRule]) -> bool:
 
 @dataclass
 class Action:
-    kind: str                  # "expire" (the current version: delete the key), "remove"
-    version: ObjectVersion     # (that version for good)
-    rule_id: str
+    # "expire" (the current version: delete the key), "remove" (that version for good),
+    # "transition" (move its data to the cold tier), "restore" (fetch its restored copies),
+    # "unrestore" (free them: their time is up)
+    kind: str
+    version: ObjectVersion
+    rule_id: str               # "" for restores: asked by RestoreObject, not a rule
 
 
 @dataclass
@@ -287,15 +266,33 @@ class Plan:
 
 
 def plan_key(rules: list[LifecycleRule], current: ObjectVersion | None,
-             noncurrent: list[ObjectVersion], now: float, day: float) -> Plan:
+             noncurrent: list[ObjectVersion], now: float, day: float,
+             tier_class: str | None = None) -> Plan:
     """What the rules do to one key now: `current` is its current version (a delete marker
     perhaps), `noncurrent` its other versions, newest first. Versions under object lock are
-    not acted on (they are looked at again when their retention ends)."""
+    not expired (they are looked at again when their retention ends); they may move to the
+    cold tier. `tier_class`: the storage class whose transitions act (None: no cold tier).
+    A version's restored copies are fetched and freed on time whatever the rules say."""
+    plan = _plan_rules([r for r in rules if r.status == "Enabled"], current, noncurrent,
+                       now, day, tier_class)
+    acted = {id(a.version) for a in plan.actions}
+    for v in ([current] if current is not None else []) + noncurrent:
+        kind, later = tiering.restore_work(v, now)
+        if id(v) in acted:
+            continue
+        if kind is not None:
+            plan.actions.append(Action(kind, v, ""))
+        elif later is not None:
+            plan.later(later)
+    return plan
+
+
+def _plan_rules(rules, current: ObjectVersion | None, noncurrent: list[ObjectVersion],
+                now: float, day: float, tier_class: str | None) -> Plan:
     plan = Plan()
-    rules = [r for r in rules if r.status == "Enabled"]
     if current is not None and not current.delete_marker:
-        _plan_current(plan, rules, current, now, day)
-        if plan.actions:
+        _plan_current(plan, rules, current, now, day, tier_class)
+        if any(a.kind == "expire" for a in plan.actions):
             return plan    # the key changes: the hooks schedule it again
     kept = 0
     successor = current
@@ -303,21 +300,23 @@ def plan_key(rules: list[LifecycleRule], current: ObjectVersion | None,
         since = successor.mtime if successor is not None else v.mtime
         successor = v
         due, rule_id = _noncurrent_due(rules, v, since, rank, day)
-        if due is None:
-            kept += 1
-        elif due > now:
-            plan.later(due)
-            kept += 1
-        elif _locked(plan, v, now, day):
-            kept += 1
-        else:
+        if due is not None and due <= now and not _locked(plan, v, now, day):
             plan.actions.append(Action("remove", v, rule_id))
+            continue
+        if due is not None and due > now:
+            plan.later(due)
+        kept += 1
+        if tier_class:
+            _act_or_wait(plan, tiering.noncurrent_transition_due(rules, v, since, rank, day,
+                                                                 tier_class),
+                         now, "transition", v)
     if current is not None and current.delete_marker and not kept:
         _plan_lone_marker(plan, rules, current, now, day)
     return plan
 
 
-def _plan_current(plan: Plan, rules, v: ObjectVersion, now: float, day: float) -> None:
+def _plan_current(plan: Plan, rules, v: ObjectVersion, now: float, day: float,
+                  tier_class: str | None) -> None:
     best = None
     for rule in rules:
         if matches(rule, v.key, v.size, v.tags):
@@ -325,6 +324,9 @@ def _plan_current(plan: Plan, rules, v: ObjectVersion, now: float, day: float) -
             if due is not None and (best is None or due < best[0]):
                 best = (due, rule.id)
     _act_or_wait(plan, best, now, "expire", v)
+    if tier_class and not plan.actions:     # expiration wins over a transition due with it
+        _act_or_wait(plan, tiering.transition_due(rules, v, day, tier_class), now,
+                     "transition", v)
 
 
 def _noncurrent_due(rules, v: ObjectVersion, since: float, rank: int,

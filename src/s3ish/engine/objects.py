@@ -16,7 +16,7 @@ from ..util import checksums
 from ..util.errors import QuorumError
 from ..util.ids import is_version_id, version_id as new_version_id
 from ..util.threads import run_io
-from . import compress, errors, objectlock, selfdescribe, sse
+from . import cold, compress, errors, objectlock, selfdescribe, sse
 from .listing import list_objects
 from .versions import VersionListing, list_object_versions
 from .types import Digests, ListResult, PutSpec
@@ -33,6 +33,12 @@ class Engine:
     # being deleted: the shipper deletes it once the tier has what a restore to before the
     # free needs. Set by the app.
     graveyard = None
+    # With a cold tier: the read-through of transitioned units (engine/cold.py), the storage
+    # class transitions give (--tier-storage-class) and the lifecycle day (RestoreObject's
+    # Days). Set by the app.
+    cold = None
+    tier_class = "GLACIER_IR"
+    lifecycle_day = 86400.0
 
     def __init__(self, meta, data, compression: bool = False, kms=None):
         self.meta = meta
@@ -375,11 +381,15 @@ class Engine:
                 if rng[1] - rng[0] < READ_BLOCK and len(v.parts) == 1:
                     # A small read (objects kept in data units on drives): open, read and
                     # close in one trip to a thread; each trip costs as much as the read.
-                    block = await run_io(_read_small, self.data, v, rng, keys)
+                    block = await run_io(_read_small, self.data, v, rng, keys, self.cold)
                     return v, rng, _blocks(block)
-                handles = await run_io(_open_parts, self.data, v, rng, keys)
+                handles = await run_io(_open_parts, self.data, v, rng, keys, self.cold)
             except errors.DataGone:
                 continue   # overwritten between lookup and open: look again
+            if any(p.remote for p in v.parts):
+                # Read through the cold tier: its first block before the response starts,
+                # so a tier that does not answer is a 503, not a cut body.
+                return v, rng, await cold.primed(_stream(handles))
             return v, rng, _stream(handles)
         raise errors.DataGone(f"{bucket}/{key}")
 
@@ -418,7 +428,7 @@ def _delete_all(data, data_ids) -> None:
         data.delete(d)
 
 
-def _open_parts(data, v: r.ObjectVersion, rng, keys=None):
+def _open_parts(data, v: r.ObjectVersion, rng, keys=None, cold_store=None):
     """Open, up front, every data unit the range touches, so a racing overwrite cannot pull
     one away mid-stream (an open file survives unlink). Returns [(handle, offset, length)]."""
     start, end = rng
@@ -427,7 +437,8 @@ def _open_parts(data, v: r.ObjectVersion, rng, keys=None):
         for p in v.parts:
             lo, hi = max(start, pos), min(end, pos + p.size - 1)
             if lo <= hi:
-                out.append((sse.open_unit(data, p, keys), lo - pos, hi - lo + 1))
+                out.append((cold.open_part(data, cold_store, p, keys), lo - pos,
+                            hi - lo + 1))
             pos += p.size
     except BaseException as e:
         for h, _, _ in out:     # a damaged unit (sse.open_unit reads a footer) too
@@ -438,8 +449,8 @@ def _open_parts(data, v: r.ObjectVersion, rng, keys=None):
     return out
 
 
-def _read_small(data, v: r.ObjectVersion, rng, keys=None) -> bytes:
-    [(handle, offset, length)] = _open_parts(data, v, rng, keys)
+def _read_small(data, v: r.ObjectVersion, rng, keys=None, cold_store=None) -> bytes:
+    [(handle, offset, length)] = _open_parts(data, v, rng, keys, cold_store)
     try:
         block = handle.read_at(offset, length)
     finally:

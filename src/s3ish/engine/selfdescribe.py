@@ -287,9 +287,11 @@ def _read_header(path: str):
 def scan_drives(drives: list[str], skip=frozenset()) -> Scan:
     """Read every unit's metadata from its shard headers and work out the index: for each
     key the newest version; parts no completed object uses belong to open uploads. Units in
-    `skip` (freed, kept for the cold tier: storage/graveyard.py) are not read."""
+    `skip` (freed, kept for the cold tier: storage/graveyard.py) are not read, nor are
+    RestoreObject's temporary copies of units in the tier (kind "copy": bg/transition.py)."""
     scan = Scan()
-    headers = {d: h for d, h in _headers(drives).items() if d not in skip}
+    headers = {d: h for d, h in _headers(drives).items()
+               if d not in skip and h.extra.get("kind") != "copy"}
     for data_id, header in headers.items():
         if _describes(header.extra):
             scan.units[data_id] = header.extra

@@ -108,6 +108,7 @@ ACTIONS: dict[str, OperationAction] = {
     "PutObjectRetention": _o("s3:PutObjectRetention"),
     "GetObjectLegalHold": _o("s3:GetObjectLegalHold"),
     "PutObjectLegalHold": _o("s3:PutObjectLegalHold"),
+    "RestoreObject": _o("s3:RestoreObject"),
 }
 
 # The source of a copy is read: s3:GetObject on it (s3:GetObjectVersion with a versionId).

@@ -18,6 +18,8 @@ from dataclasses import dataclass, field
 from .bucketconf import (CorsRule, EncryptionConfig, Grant, LifecycleRule, ObjectLockConfig,
                          PublicAccessBlock)
 from .iam_records import IamMutation
+from .tier_records import (  # noqa: F401  (re-exported: records.TransitionVersion, ...)
+    CompleteRestore, ExpireRestore, RequestRestore, TierMutation, TransitionVersion)
 
 FORMAT = 2
 
@@ -75,6 +77,12 @@ class DataPart:
     # (storage/sealed.py) iff this is set. It is the unit's own data key, wrapped: the KMS's
     # sealed text (SSE-S3, SSE-KMS) or base64 of the key wrapped with the customer's (SSE-C).
     sse_key: str = ""
+    # A lifecycle transition moved the unit to the cold tier (docs/tier.md, "Transitions"):
+    # its stored bytes are the tier's `data/<data_id>`, no longer kept here.
+    remote: bool = False
+    # A remote unit restored for a while (RestoreObject): the data id of its local copy
+    # (the same stored bytes), kept until the version's `restore_expiry`; "": none.
+    restored: str = ""
 
 
 @dataclass
@@ -117,6 +125,10 @@ class ObjectVersion:
     sse_kms_key_id: str = ""  # aws:kms: the KMS key id (bare) its data keys are sealed under
     sse_context: str = ""     # aws:kms: x-amz-server-side-encryption-context as sent
     sse_bucket_key: bool = False      # x-amz-server-side-encryption-bucket-key-enabled
+    # RestoreObject of a transitioned version: the days asked while its local copies are
+    # being fetched (0: no restore in progress), then until when they are kept (0: none).
+    restore_days: int = 0
+    restore_expiry: float = 0.0
 
     def __post_init__(self):
         self.acl = grants_of(self.acl)
@@ -153,6 +165,16 @@ class ObjectVersion:
 
     def data_ids(self) -> list[str]:
         return [p.data_id for p in self.parts] + ([self.manifest] if self.manifest else [])
+
+    def local_copies(self) -> list[str]:
+        """The data ids of restored copies of remote units (freed with the version)."""
+        return [p.restored for p in self.parts if p.restored]
+
+    def in_tier(self, storage_class: str) -> bool:
+        """Transitioned to the cold tier of that storage class: the class is set and every
+        data unit is remote (a small object kept in its record has none to move)."""
+        return not self.delete_marker and self.storage_class == storage_class and \
+            all(p.remote for p in self.parts)
 
     @property
     def is_multipart(self) -> bool:
@@ -426,6 +448,8 @@ Mutation = Mutation | SetBucketCompression
 Mutation = Mutation | SetBucketEncryption
 # Key rotation: data keys re-sealed under their KMS key's newest version.
 Mutation = Mutation | ResealDataKeys | ResealPartKey
+# Lifecycle transitions to the cold tier and RestoreObject (tier_records.py).
+Mutation = Mutation | TierMutation
 
 
 @dataclass
@@ -435,4 +459,7 @@ class Outcome:
     freed: list[str] = field(default_factory=list)
     version_id: str = ""
     delete_marker: bool = False
-    changed: int = 0          # ResealDataKeys / ResealPartKey: the units whose key it replaced
+    # ResealDataKeys / ResealPartKey: the units whose key it replaced; TransitionVersion,
+    # CompleteRestore, ExpireRestore: 1 if applied; RequestRestore: 1 if a restore begins
+    # (202), 0 if a restored copy's time was moved (200).
+    changed: int = 0

@@ -12,7 +12,7 @@ sort key, the delete marker's, `now`), so the journal replays to the same rows.
 from typing import Protocol
 
 from ..util.ids import version_sort_at
-from . import errors, iam_rules, ownership, reseal_rules
+from . import errors, iam_rules, ownership, reseal_rules, tier_rules
 from . import records as r
 
 DAY = 86400.0
@@ -234,7 +234,7 @@ def _remove(tx: Tx, v: r.ObjectVersion, current: bool) -> list[str]:
     tx.remove(v, current)
     if not v.delete_marker:
         tx.count(v.bucket, -1, -v.size)
-    return v.data_ids()
+    return v.data_ids() + v.local_copies()
 
 
 def _drop_null(tx: Tx, b: r.Bucket, key: str, cur: r.ObjectVersion | None, now: float,
@@ -459,4 +459,5 @@ _RULES = {
     r.AbortUpload: abort_upload,
     r.SetBucketPolicy: set_bucket_policy, r.SetPublicAccessBlock: set_public_access_block,
     **reseal_rules.RULES,       # key rotation: wrapped data keys re-sealed (compare-and-swap)
+    **tier_rules.RULES,         # transitions to the cold tier, RestoreObject (compare-and-swap)
 }

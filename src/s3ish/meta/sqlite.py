@@ -273,13 +273,18 @@ class SqliteMetaStore(LifecycleStoreMixin, IamStoreMixin):
         return await self._read(q)
 
     async def all_data_ids(self) -> set[str]:
-        """Every data id the metadata references (objects and upload parts), for GC."""
+        """Every data id the metadata references here (objects and upload parts), for GC:
+        a unit moved to the cold tier counts only by its restored copy, if any (a local copy
+        left by a transition interrupted after its commit is then garbage)."""
         def q(db):
             ids = {r[0] for r in db.execute("SELECT data_id FROM parts")}
             for table in ("objects", "versions"):
                 for (meta,) in db.execute(f"SELECT meta FROM {table} WHERE inline IS NULL"):
                     doc = json.loads(meta)
-                    ids.update(p["data_id"] for p in doc.get("parts", []))
+                    for p in doc.get("parts", []):
+                        local = p.get("restored") if p.get("remote") else p["data_id"]
+                        if local:
+                            ids.add(local)
                     if doc.get("manifest"):
                         ids.add(doc["manifest"])
             return ids

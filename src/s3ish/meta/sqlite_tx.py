@@ -236,8 +236,10 @@ class SqliteTx(sqlite_iam.IamSqliteTx):
 
     def update_version(self, v, current):
         table, where = ("objects", "") if current else ("versions", " AND vsort=?")
-        args = (v.meta_json(), v.bucket, v.key) + (() if current else (v.vsort,))
-        self.db.execute(f"UPDATE {table} SET meta=? WHERE bucket=? AND key=?{where}", args)
+        args = (v.meta_json(), v.storage_class, v.bucket, v.key) + \
+            (() if current else (v.vsort,))
+        self.db.execute(f"UPDATE {table} SET meta=?, storage_class=? WHERE bucket=? AND "
+                        f"key=?{where}", args)
 
     def count(self, bucket, objects, nbytes):
         self.db.execute("UPDATE bucket_stats SET objects = objects + ?, bytes = bytes + ? "
@@ -297,6 +299,12 @@ class SqliteTx(sqlite_iam.IamSqliteTx):
             self.db.execute("INSERT OR IGNORE INTO lc_due (bucket, key, upload_id, due) "
                             f"SELECT bucket, key, upload_id, initiated FROM uploads WHERE {under}",
                             args)
+        # Versions in a cold tier's storage class may hold a restore's copies, which the
+        # worker frees on time whatever the rules say now: they stay scheduled.
+        for table in ("objects", "versions"):
+            self.db.execute("INSERT OR IGNORE INTO lc_due (bucket, key, upload_id, due) SELECT "
+                            f"bucket, key, '', min(mtime) FROM {table} WHERE bucket=? AND "
+                            "storage_class != 'STANDARD' GROUP BY bucket, key", (bucket,))
 
 
 def apply(db: sqlite3.Connection, mutation):

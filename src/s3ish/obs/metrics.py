@@ -103,6 +103,18 @@ TIER_FOLLOW_STOPPED = Gauge("s3ish_tier_follow_stopped", "1 when a follower stop
                             "bootstrap)", multiprocess_mode="max")
 TIER_GRAVEYARD = Gauge("s3ish_tier_graveyard_units", "Freed data units kept until the cold "
                        "tier holds what they are needed for", multiprocess_mode="mostrecent")
+# Lifecycle transitions to the cold tier, read-through and RestoreObject (docs/tier.md).
+TIER_TRANSITIONS = Counter("s3ish_tier_transitions_total", "Versions whose data moved to the "
+                           "cold tier, by kind (current, noncurrent)", ["kind"])
+TIER_TRANSITION_BYTES = Counter("s3ish_tier_transition_bytes_total", "Stored bytes of data "
+                                "units uploaded by transitions (units the shipper had "
+                                "uploaded are not counted)")
+TIER_READS = Counter("s3ish_tier_reads_total", "Ranged reads of data units in the cold tier "
+                     "(read-through), by outcome (ok, error)", ["outcome"])
+TIER_READ_BYTES = Counter("s3ish_tier_read_bytes_total", "Bytes read from the cold tier by "
+                          "read-through")
+TIER_RESTORES = Counter("s3ish_tier_restores_total", "RestoreObject copies, by event "
+                        "(completed, expired)", ["event"])
 BUILD = Gauge("s3ish_up", "1 while a worker process is serving", multiprocess_mode="livesum")
 
 

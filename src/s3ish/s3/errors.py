@@ -175,6 +175,12 @@ ServerSideEncryptionConfigurationNotFoundError = _e(
 # AWS's code for a KMS key that does not exist carries the KMS's name: not an identifier.
 KMS_NotFoundException = _e("KMS.NotFoundException", 400, "Invalid keyId")
 
+# Lifecycle transitions to the cold tier and RestoreObject.
+InvalidObjectState = _e("InvalidObjectState", 403,
+                        "The operation is not valid for the object's storage class")
+RestoreAlreadyInProgress = _e("RestoreAlreadyInProgress", 409,
+                              "Object restore is already in progress")
+
 KMS_REQUIRED = ("Server-side encryption with SSE-S3 or SSE-KMS needs a key management "
                 "service: the server was started without one (start it with --kms-keyring "
                 "FILE or S3ISH_KMS_MASTER_KEY).")
@@ -217,6 +223,14 @@ _RENAMED = {
         "include the appropriate encryption parameters."),
     "SseUploadKeyMismatch": lambda e: InvalidArgument(
         "The provided encryption parameters did not match the ones used originally."),
+    # The cold tier (engine/cold.py, engine/tiering.py): a tier that does not answer is
+    # retryable; its detail is logged, not sent.
+    "InvalidObjectState": lambda e: InvalidObjectState(
+        "Restore is not allowed for the object's current storage class"),
+    "TierUnavailable": lambda e: ServiceUnavailable(),
+    "TierNotConfigured": lambda e: ServiceUnavailable(),
+    "InvalidRestoreDays": lambda e: InvalidArgument(
+        "Days must be a positive integer", ArgumentName="Days", ArgumentValue=str(e)),
     "InvalidTag": lambda e: InvalidTag(str(e) or None,
                                        **({"TagKey": e.tag_key} if e.tag_key else {})),
     "InvalidVersionId": lambda e: InvalidArgument("Invalid version id specified",

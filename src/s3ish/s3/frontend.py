@@ -49,6 +49,8 @@ class Services:
     allow_insecure_sse_c: bool = False
     # A read-only server (a follower of the cold tier): why writes are refused ("": none are).
     read_only: str = ""
+    # The seed design's x-access-key/x-secret-key headers authenticate (auth/header_auth.py).
+    header_auth: bool = False
 
 
 class S3Frontend:
@@ -194,7 +196,7 @@ class S3Frontend:
         else:
             ctx.identity = authenticate(ctx.req, self.svc.users,
                                         ctx.bucket if ctx.extra["vhost"] else None,
-                                        self.svc.region)
+                                        self.svc.region, self.svc.header_auth)
         if route is None:
             if ctx.req.method not in ("GET", "HEAD", "PUT", "POST", "DELETE"):
                 raise errors.MethodNotAllowed(Method=ctx.req.method)

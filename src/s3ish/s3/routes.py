@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from ..iam.arn import ACTIONS, OperationAction, reads_only
 from .handlers import acl, attributes, bucket_policy, bucket_tagging, cors, encryption, ownership
 from .handlers import (bucket, copy, lifecycle, listing, multipart, object_lock, object_read,
-                       object_write, post_object, tagging, versioning)
+                       object_write, post_object, restore, tagging, versioning)
 
 
 @dataclass(frozen=True)
@@ -101,11 +101,16 @@ ROUTES: tuple[Route, ...] = (
     _r("PUT", "object", "legal-hold", object_lock.PutObjectLegalHold),
     _r("GET", "object", "uploadId", multipart.ListParts),
     _r("GET", "object", "attributes", attributes.GetObjectAttributes),
+    _r("POST", "object", "restore", restore.RestoreObject),
     _r("DELETE", "object", "uploadId", multipart.AbortMultipartUpload),
     _r("GET", "object", None, object_read.GetObject),
     _r("HEAD", "object", None, object_read.HeadObject),
     _r("PUT", "object", None, object_write.PutObject, copy_source=False),
     _r("PUT", "object", None, copy.CopyObject, copy_source=True),
+    # The s3ish seed design's copy for curl: PATCH /bucket/key with x-amz-copy-source is
+    # CopyObject itself (same handler, action and source authorization); a PATCH without
+    # the header matches no row and is refused with MethodNotAllowed.
+    _r("PATCH", "object", None, copy.CopyObject, copy_source=True),
     _r("DELETE", "object", None, object_write.DeleteObject),
     _r("OPTIONS", "object", None, cors.OptionsObject, "preflight"),
 )

@@ -304,9 +304,14 @@ class Shipper:
         key = data_key(data_id)
         unit = await self.local.unit(data_id)
         if unit is None:
+            # A lifecycle transition moved it to the tier (and freed it here) before this
+            # segment shipped: the tier has it, confirmed by the transition with its size.
+            if await self._call(lambda: self.remote.head(key), key, "data") is not None:
+                self._remote_units.add(data_id)
+                return
             self.failing[key] = "missing locally"
             raise LocalError(f"data unit {data_id}, which shipped records reference, is "
-                             "missing locally")
+                             "missing locally and not in the tier")
         try:
             have = await self._call(lambda: self.remote.head(key), key, "data")
             if have is None:

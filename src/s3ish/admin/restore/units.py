@@ -3,9 +3,11 @@ remote's `data/<data id>` and written into the local store under the same id (th
 and its checks are bg/tierunits.py's, shared with the follower).
 
 Which units: every part of every version with data (current and noncurrent; inline versions
-and delete markers have none), the manifest unit of a multipart object written on drives, and
-every part of every open upload: what `MetaStore.all_data_ids` lists. Memory stays bounded:
-units come from a cursor over the index (never a list of every unit).
+and delete markers have none) but the parts a lifecycle transition moved to the tier (they
+stay there, read through; a RestoreObject copy is not restored either), the manifest unit of
+a multipart object written on drives, and every part of every open upload: what
+`MetaStore.all_data_ids` lists. Memory stays bounded: units come from a cursor over the
+index (never a list of every unit).
 """
 import sqlite3
 

@@ -1,1 +1,2 @@
-"""Authentication: SigV4 (header, presigned, streaming), credentials, body verification."""
+"""Authentication: SigV4 (header, presigned, streaming), SigV2, the seed's header pair,
+credentials, body verification."""

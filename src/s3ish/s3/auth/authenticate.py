@@ -1,6 +1,8 @@
 """Authenticate a request before its body is read, and wrap the body in the verification the
 signature calls for (payload SHA-256, aws-chunked signatures, trailers).
 
+Ways in: SigV4 (Authorization header, presigned query), SigV2 (header, query) and, when the
+server allows it, the seed design's x-access-key/x-secret-key pair (header_auth.py).
 Returns the Identity, or None for an anonymous request.
 """
 import datetime as _dt
@@ -10,7 +12,7 @@ import re
 from ...util.clock import now, parse_amz_date, parse_http_date
 from ...util.numbers import ascii_int
 from .. import errors
-from . import chunked, sigv2, sigv4
+from . import chunked, header_auth, sigv2, sigv4
 
 MAX_SKEW = _dt.timedelta(minutes=15)
 MAX_PRESIGN_EXPIRES = 7 * 24 * 3600
@@ -19,13 +21,17 @@ _PRESIGN_PARAMS = ("X-Amz-Algorithm", "X-Amz-Credential", "X-Amz-Date", "X-Amz-E
                    "X-Amz-SignedHeaders", "X-Amz-Signature")
 
 
-def authenticate(req, users, vhost_bucket: str | None = None, region: str | None = None):
+def authenticate(req, users, vhost_bucket: str | None = None, region: str | None = None,
+                 allow_header_auth: bool = False):
     """`vhost_bucket` is the bucket named by the Host header (SigV2 signs it in the path);
-    `region` the one a SigV4 credential scope must name (None: any region)."""
+    `region` the one a SigV4 credential scope must name (None: any region);
+    `allow_header_auth`: whether x-access-key/x-secret-key headers are a way in (header_auth.py;
+    otherwise they are plain headers and the request is anonymous)."""
     auth = req.headers.get("authorization")
     v4_query = "X-Amz-Algorithm" in req.query or "X-Amz-Signature" in req.query
     v2_query = "Signature" in req.query
-    if (auth is not None) + v4_query + v2_query > 1:
+    simple = allow_header_auth and header_auth.present(req.headers)
+    if (auth is not None) + v4_query + v2_query + simple > 1:
         raise errors.InvalidArgument(
             "Only one auth mechanism allowed; only the X-Amz-Algorithm query parameter, "
             "Signature query string parameter or the Authorization header should be "
@@ -39,7 +45,17 @@ def authenticate(req, users, vhost_bucket: str | None = None, region: str | None
         return _presigned_v4(req, users, region)
     if "AWSAccessKeyId" in req.query or "Signature" in req.query:
         return _presigned_v2(req, users, vhost_bucket)
+    if simple:
+        return _header_simple(req, users)
     return None
+
+
+def _header_simple(req, users):
+    """The secret itself is the proof; nothing signs the body, so it is checked only against
+    an x-amz-content-sha256 the client sends (none: unchecked, as UNSIGNED-PAYLOAD)."""
+    ident = header_auth.identify(users, *header_auth.from_headers(req.headers))
+    _wrap_body(req, req.headers.get("x-amz-content-sha256", sigv4.UNSIGNED), None)
+    return ident
 
 
 def accept_unauthenticated(req, users):

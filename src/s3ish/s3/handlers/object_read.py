@@ -1,6 +1,7 @@
 """GetObject and HeadObject: conditional requests, single ranges, response overrides."""
 import re
 
+from ...engine import tiering
 from ...http.asgi import Response
 from ...util.clock import parse_http_date
 from ...util.numbers import ascii_int
@@ -155,6 +156,9 @@ async def _read(ctx, body: bool) -> Response:
                + tag_count_header(v.tags)
                + version_header(ctx.bucket_record, v.version_id)
                + expiration_headers(ctx, v))
+    restore = tiering.restore_header(v)      # a copy of data moved to the cold tier
+    if restore is not None:
+        headers.append(("x-amz-restore", restore))
     if part_number is not None and v.is_multipart:
         headers.append(("x-amz-mp-parts-count", str(len(v.parts))))
     if overrides:

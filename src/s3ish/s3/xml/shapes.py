@@ -422,3 +422,22 @@ class PublicAccessBlockConfiguration:
     IgnorePublicAcls: bool | None = None
     BlockPublicPolicy: bool | None = None
     RestrictPublicBuckets: bool | None = None
+
+
+# ---- RestoreObject ----
+
+@dataclass
+class GlacierJobParameters:
+    Tier: str | None = None
+
+
+@dataclass
+class RestoreRequest:
+    Days: int | None = None
+    GlacierJobParameters: GlacierJobParameters | None = None
+    Type: str | None = None
+    Tier: str | None = None
+    Description: str | None = None
+    # S3 Select restores (refused): present or not is all that is read of them.
+    SelectParameters: str | None = None
+    OutputLocation: str | None = None
