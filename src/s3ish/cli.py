@@ -333,6 +333,12 @@ def run_server(args) -> None:
                          f"({args.listen[0]}) without TLS: x-secret-key would cross the "
                          "network in clear; serve HTTPS (--tls-cert, --tls-key) or listen "
                          "on 127.0.0.1")
+    if args.allow_header_auth and not args.tls_cert and args.protocol != "http" \
+            and not _is_loopback(args.grpc_listen[0]):
+        raise SystemExit("refusing --allow-header-auth on a non-loopback gRPC address "
+                         f"({args.grpc_listen[0]}) without TLS: x-secret-key would cross the "
+                         "network in clear; serve TLS (--tls-cert, --tls-key) or listen on "
+                         "127.0.0.1")
     user, password = os.environ.get("S3ISH_ROOT_USER"), os.environ.get("S3ISH_ROOT_PASSWORD")
     if not (user and password):
         if args.dev_credentials:

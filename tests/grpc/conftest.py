@@ -1,5 +1,6 @@
 """One real server with --protocol both (2 workers sharing the gRPC port with SO_REUSEPORT,
-so the replay guard's shared claims are exercised too) for the gRPC tests."""
+so the replay guard's shared claims are exercised too; the seed's header auth allowed) for the
+gRPC tests."""
 import re
 
 import pytest
@@ -13,7 +14,7 @@ def grpc_server(tmp_path_factory):
     tmp = tmp_path_factory.mktemp("grpc")
     srv = ServerProcess(str(tmp / "data"), str(tmp), workers=2,
                         extra_args=["--protocol", "both", "--grpc-listen", "127.0.0.1:0",
-                                    "--no-fsync"]).start()
+                                    "--no-fsync", "--allow-header-auth"]).start()
     srv.grpc_target = "127.0.0.1:" + re.search(r"grpc://127\.0\.0\.1:(\d+)",
                                                srv.banner).group(1)
     yield srv

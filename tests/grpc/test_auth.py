@@ -133,6 +133,24 @@ def test_authorize_step_is_the_s3_one(grpc_server, client, gbucket):
         assert e.value.code() == grpc.StatusCode.PERMISSION_DENIED
 
 
+def test_seed_header_auth_when_allowed(client, gbucket, tmp_path):
+    client.put(gbucket, "k", b"x")
+    req = pb.HeadObjectRequest(bucket=gbucket, key="k")
+    pair = [("x-access-key", ROOT_USER), ("x-secret-key", ROOT_PASSWORD)]
+    assert client.stub.HeadObject(req, metadata=pair).size == 1
+    assert head_with(client, gbucket, "k", [pair[0], ("x-secret-key", "wrong")], req) == (
+        U, "SignatureDoesNotMatch")
+    assert head_with(client, gbucket, "k", [pair[0]], req) == (
+        grpc.StatusCode.INVALID_ARGUMENT, "InvalidArgument")
+    # Refused on a non-loopback gRPC listener without TLS, as on HTTP.
+    out = subprocess.run([sys.executable, "-m", "s3ish", "server", "--data", ":memory:",
+                          "--protocol", "both", "--grpc-listen", "0.0.0.0:0",
+                          "--allow-header-auth"], capture_output=True, text=True, timeout=60,
+                         env={**__import__("os").environ, "S3ISH_ROOT_USER": "r",
+                              "S3ISH_ROOT_PASSWORD": "rootsecret"})
+    assert out.returncode != 0 and "non-loopback gRPC address" in out.stderr
+
+
 def test_cli_put_get_ls(grpc_server, gbucket, tmp_path):
     src = tmp_path / "in.bin"
     src.write_bytes(b"cli bytes" * 1000)

@@ -3,7 +3,11 @@ key is known, the signature matches the call (method, resource, time, nonce, pay
 policy), the time is within 15 minutes of ours (as SigV4), and the signature was never seen
 before (replay.py). Raises the S3 error SigV4 would (status.py maps them to gRPC codes).
 
-`--auth none` accepts every call as the root user, as the S3 front end does.
+`--auth none` accepts every call as the root user, as the S3 front end does. With
+`--allow-header-auth`, the seed design's x-access-key / x-secret-key pair (as metadata) is a
+way in too, as over HTTP (s3/auth/header_auth.py): the secret itself is the proof, so such a
+call has no signature, no clock window and no replay rule; cli.py refuses the flag on a
+non-loopback listener without TLS.
 """
 import calendar
 import hmac
@@ -11,6 +15,7 @@ import re
 import time
 
 from ..s3 import errors
+from ..s3.auth import header_auth
 from . import signing
 from .replay import WINDOW
 
@@ -34,17 +39,25 @@ def _parse_date(value: str) -> float | None:
 
 
 class Authenticator:
-    def __init__(self, users, region: str, replay, auth_none: bool = False):
+    def __init__(self, users, region: str, replay, auth_none: bool = False,
+                 allow_header_auth: bool = False):
         self.users = users
         self.region = region
         self.replay = replay
         self.auth_none = auth_none
+        self.allow_header_auth = allow_header_auth
 
     async def authenticate(self, metadata: dict, method: str, res: str, message=None):
         """The caller's Identity. `message`: a unary request (its payload hash may be signed);
         None for a stream (UNSIGNED-PAYLOAD only)."""
         if self.auth_none:
             return self.users.root
+        if self.allow_header_auth and header_auth.present(metadata):
+            if metadata.get(signing.SIGNATURE):
+                raise errors.InvalidArgument("Only one auth mechanism allowed: a signature or "
+                                             "x-access-key/x-secret-key",
+                                             ArgumentName="s3ish-signature")
+            return header_auth.identify(self.users, *header_auth.from_headers(metadata))
         missing = [n for n in (signing.ACCESS_KEY, signing.DATE, signing.NONCE,
                                signing.PAYLOAD, signing.SIGNATURE) if not metadata.get(n)]
         if missing:

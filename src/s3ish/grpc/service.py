@@ -31,7 +31,7 @@ class StorageService(ObjectOps, ReadOps, WriteOps, pb_grpc.StorageServicer):
         self.svc = svc                  # s3.frontend.Services: engine, multipart, users, ...
         self.tls = tls
         self.auth = Authenticator(svc.users, svc.region, ReplayGuard(replay_folder),
-                                  svc.auth_none)
+                                  svc.auth_none, svc.header_auth)
 
 
 async def start(cfg, svc) -> grpc.aio.Server:
