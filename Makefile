@@ -11,7 +11,7 @@ STAMP := $(VENV)/.installed
 
 FUZZ_SECONDS ?= 60
 
-.PHONY: run test lint fuzz bench clean
+.PHONY: run test lint fuzz bench clean proto
 
 $(RUN_STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -44,3 +44,16 @@ bench: $(STAMP)
 
 clean:
 	rm -rf $(VENV) data
+
+# Regenerate the committed gRPC stubs (src/s3ish/grpc/v1/) from proto/s3ish/v1/*.proto with
+# grpcio-tools (a test extra): installing s3ish never runs codegen. protoc names the modules
+# after the proto path (s3ish.v1); they live in s3ish.grpc.v1, so the stub's import of its
+# messages is made relative.
+proto: $(STAMP)
+	rm -rf build/proto && mkdir -p build/proto
+	$(PY) -m grpc_tools.protoc -Iproto --python_out=build/proto --pyi_out=build/proto \
+	  --grpc_python_out=build/proto proto/s3ish/v1/*.proto
+	for f in build/proto/s3ish/v1/*.py build/proto/s3ish/v1/*.pyi; do \
+	  sed -e 's/^from s3ish\.v1 import /from . import /' $$f > src/s3ish/grpc/v1/$$(basename $$f); \
+	done
+	rm -rf build/proto && rmdir build 2>/dev/null || true

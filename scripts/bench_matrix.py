@@ -25,6 +25,10 @@ listing never notices) and every repetition lists them again (`bench versions --
         (4 KiB and 64 MiB PUT/GET of compressible log-like text (`bench --payload text`,
         ~4x with zstd) on a server with --compression on against one without, interleaved;
         then the stored/input ratio from the compressed server's metrics)
+    .venv/bin/python scripts/bench_matrix.py --grpc
+        (only the gRPC cells: 4 KiB and 64 MiB PUT/GET over gRPC against the same over S3/HTTP,
+        one server with --protocol both and 2 workers, interleaved; the default matrix ends
+        with them too)
     .venv/bin/python scripts/bench_matrix.py --sse
         (4 KiB and 64 MiB PUT/GET of compressible text into a plain bucket, one with default
         encryption SSE-S3, one compressed, and one with both, all on one server, every target
@@ -114,6 +118,41 @@ def start_moto():
     return proc, f"http://127.0.0.1:{port}"
 
 
+GRPC_CELLS = [  # name, bench arguments: each run over gRPC and over S3 (HTTP)
+    ("4KiB PUT c16", ["put", "--size", "4KiB", "-c", "16"]),
+    ("4KiB GET c16", ["get", "--size", "4KiB", "-c", "16"]),
+    ("64MiB PUT c4", ["put", "--size", "64MiB", "-c", "4"]),
+    ("64MiB GET c4", ["get", "--size", "64MiB", "-c", "4", "--objects", "8"]),
+]
+
+
+def start_grpc_s3ish(tmp: str):
+    """s3ish with --protocol both (2 workers): (process, HTTP URL, gRPC HOST:PORT)."""
+    port = free_port()
+    proc, url = start_s3ish(2, tmp, extra=["--protocol", "both", "--grpc-listen",
+                                           f"127.0.0.1:{port}"])
+    return proc, url, f"127.0.0.1:{port}"
+
+
+def grpc_cells(opts, tmp: str) -> dict:
+    """gRPC vs HTTP on one server, interleaved ("s3ish" = gRPC, "moto" = HTTP)."""
+    proc, url, target = start_grpc_s3ish(tmp)
+    results = {}
+    try:
+        for name, args in GRPC_CELLS:
+            runs = {"s3ish": [], "moto": []}
+            for rep in range(opts.reps):
+                order = [("s3ish", ["--grpc", target]), ("moto", [])]
+                for slot, extra in order if rep % 2 == 0 else order[::-1]:
+                    runs[slot].append(bench(url, [*args, *extra], opts.duration))
+            label = f"{name} gRPC / HTTP"
+            results[label] = summarize_cell(runs)
+            print_cell(label, results[label])
+    finally:
+        stop(proc)
+    return results
+
+
 def bench(endpoint: str, args: list, duration: float, bucket: str = "matrix",
           creds: tuple[str, str] = (KEY, SECRET)) -> dict:
     # The bench is always this tree's client (PYTHONPATH as given to this script).
@@ -162,6 +201,8 @@ def main() -> None:
     ap.add_argument("--sse", action="store_true",
                     help="instead: 4 KiB and 64 MiB PUT/GET plain vs SSE-S3 vs compressed vs "
                     "both, one server, interleaved")
+    ap.add_argument("--grpc", action="store_true",
+                    help="instead: only the gRPC vs HTTP cells (4 KiB and 64 MiB PUT/GET)")
     ap.add_argument("--only-versions", action="store_true",
                     help="run only the version listing cells")
     opts = ap.parse_args()
@@ -175,6 +216,8 @@ def main() -> None:
         return compare_compression(opts)
     if opts.sse:
         return compare_sse(opts)
+    if opts.grpc:
+        return compare_grpc(opts)
     tmp = tempfile.mkdtemp(prefix="s3ish-matrix-", dir=os.environ.get("TMPDIR", "/tmp"))
     bound = md5_bound()
     print(f"MD5 bound on this machine: {bound:.0f} MB/s (one core); 64MiB PUT target 60% = "
@@ -197,6 +240,7 @@ def main() -> None:
         if not opts.only_versions:
             workers_cell(opts, tmp, results)
             results.update(policy_cells(opts, tmp))
+            results.update(grpc_cells(opts, tmp))
     finally:
         for p in (s3ish, moto):
             if p.poll() is None:
@@ -205,6 +249,18 @@ def main() -> None:
     if opts.json:
         with open(opts.json, "w") as f:
             json.dump({"md5_bound_mb_s": bound, "cells": results}, f, indent=2)
+
+
+def compare_grpc(opts) -> None:
+    """`--grpc` alone: the gRPC vs HTTP cells, then the JSON."""
+    tmp = tempfile.mkdtemp(prefix="s3ish-grpc-", dir=os.environ.get("TMPDIR", "/tmp"))
+    try:
+        results = grpc_cells(opts, tmp)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    if opts.json:
+        with open(opts.json, "w") as f:
+            json.dump({"grpc": results}, f, indent=2)
 
 
 def workers_cell(opts, tmp: str, results: dict) -> None:

@@ -40,6 +40,7 @@ class ServerProcess:
         self.log_path = os.path.join(tmp, f"server-{uuid.uuid4().hex[:6]}.log")
         self.proc = None
         self.port = None
+        self.banner = ""        # the first line the server printed (its addresses)
 
     @property
     def endpoint(self) -> str:
@@ -53,7 +54,7 @@ class ServerProcess:
                "--workers", str(self.workers), *self.extra_args]
         self.proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=self._log,
                                      env=self.env, start_new_session=True)
-        line = self.proc.stdout.readline().decode()
+        line = self.banner = self.proc.stdout.readline().decode()
         if "listening on" not in line:
             self.proc.kill()
             raise RuntimeError(f"server did not start: {line!r}\n{self.read_log()}")

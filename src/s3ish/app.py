@@ -92,6 +92,7 @@ class App:
         self.s3 = None
         self.tasks: list[asyncio.Task] = []
         self.user_watch: asyncio.Task | None = None
+        self.grpc = None          # the gRPC server of this worker (--protocol grpc|both)
         self.console = Console()
 
     def _start(self) -> None:
@@ -220,6 +221,10 @@ class App:
             return await self._reserved(scope, receive, send, path)
         if is_iam_request(scope):
             return await self.iam(scope, receive, send)
+        if not self.cfg.serves_s3:
+            return await send_response(send, Response(
+                404, [("Content-Type", "text/plain")], b"this server serves its objects over "
+                b"gRPC only (--protocol grpc): see docs/grpc.md\n"))
         await self.s3(scope, receive, send)
 
     async def _lifespan(self, receive, send):
@@ -229,12 +234,18 @@ class App:
                 try:
                     self._start()
                     await self._start_users()
+                    if self.cfg.serves_grpc:
+                        # Imported here: the parent process never loads grpc (it forks).
+                        from .grpc import service as grpc_service
+                        self.grpc = await grpc_service.start(self.cfg, self.s3.svc)
                 except Exception as e:
                     log.exception("start-up failed")
                     await send({"type": "lifespan.startup.failed", "message": str(e)})
                     return
                 await send({"type": "lifespan.startup.complete"})
             elif msg["type"] == "lifespan.shutdown":
+                if self.grpc is not None:
+                    await self.grpc.stop(grace=5)     # calls in flight may finish
                 for task in self.tasks:
                     task.cancel()
                 if self.user_watch is not None:
@@ -470,6 +481,13 @@ def serve(cfg: Config) -> None:
         cfg.workers = 1      # memory cannot be shared between processes
     cfg.to_env()
     port = sock.getsockname()[1]
+    grpc_sock = None
+    if cfg.serves_grpc:
+        # Held (bound, never listening) for the life of the server: a busy port fails here,
+        # port 0 becomes one port that every worker binds with SO_REUSEPORT.
+        grpc_sock = preflight.reuseport_socket(cfg.grpc_host, cfg.grpc_port)  # noqa: F841
+        cfg.grpc_port = grpc_sock.getsockname()[1]
+        cfg.to_env()
     layout = ""
     if cfg.erasure:
         k, m = default_layout(len(cfg.drives), cfg.parity)
@@ -483,7 +501,12 @@ def serve(cfg: Config) -> None:
         layout += f", SSE keys: {cfg.kms_keyring}"
     elif os.environ.get(MASTER_ENV):
         layout += f", SSE keys: ${MASTER_ENV}"
-    print(f"s3ish listening on {cfg.scheme}://{cfg.host}:{port} (data: {cfg.data}{layout}, workers: "
+    where = f"{cfg.scheme}://{cfg.host}:{port}"
+    if cfg.serves_grpc:
+        grpc_where = f"grpc{'s' if cfg.tls_cert else ''}://{cfg.grpc_host}:{cfg.grpc_port}"
+        only = "" if cfg.serves_s3 else " (reserved endpoints only)"
+        where = f"{where}{only} and {grpc_where}"
+    print(f"s3ish listening on {where} (data: {cfg.data}{layout}, workers: "
           f"{cfg.workers})", flush=True)
     config = uvicorn.Config("s3ish.app:create_app", factory=True, workers=cfg.workers,
                             loop="uvloop", http=f"{protocol.__name__}:BoundedHttpToolsProtocol",

@@ -9,6 +9,7 @@ from .admin.cli import add_admin_parser, run_admin
 from .admin.restore.cli import add_restore_parser, run_restore
 from .bench.cli import add_bench_parser, run_bench
 from . import configfile
+from .grpc.cli import add_grpc_parser
 from .config import Config, expand_drives
 from .engine.lifecycle_match import TRANSITION_CLASSES
 
@@ -102,6 +103,13 @@ def parser() -> argparse.ArgumentParser:
                    help="open connections per worker; more are closed (default 1000)")
     s.add_argument("--tls-cert", metavar="FILE", help="PEM certificate (chain): serve HTTPS")
     s.add_argument("--tls-key", metavar="FILE", help="PEM private key of --tls-cert")
+    s.add_argument("--protocol", choices=["http", "grpc", "both"], default="http",
+                   help="the interfaces served: S3 over HTTP (default), gRPC (proto/s3ish/v1, "
+                   "docs/grpc.md; HTTP then serves only /_health, /_ready, /_metrics, "
+                   "/_admin/ and IAM) or both")
+    s.add_argument("--grpc-listen", type=_listen, default=("127.0.0.1", 9001),
+                   metavar="HOST:PORT", help="the gRPC listener (default 127.0.0.1:9001; "
+                   "TLS with --tls-cert/--tls-key as HTTP)")
     s.add_argument("--allow-insecure-sse-c", action="store_true",
                    help="accept SSE-C customer keys over plain HTTP (local tests only: AWS "
                         "refuses them without TLS, and so does s3ish by default)")
@@ -141,6 +149,7 @@ def parser() -> argparse.ArgumentParser:
     add_bench_parser(sub)
     add_admin_parser(sub)
     add_restore_parser(sub)
+    add_grpc_parser(sub)
     return p
 
 
@@ -188,6 +197,9 @@ def main(argv=None) -> None:
         sys.exit(run_admin(args))
     elif args.command == "restore":
         sys.exit(run_restore(args))
+    elif args.command == "grpc":
+        from .grpc.cli import run_grpc
+        sys.exit(run_grpc(args))
 
 
 def _parse(p: argparse.ArgumentParser, argv) -> argparse.Namespace:
@@ -306,6 +318,11 @@ def _check_tier(args, drives: list[str]) -> None:
 
 def run_server(args) -> None:
     if args.auth == "none":
+        if args.protocol != "http" and not _is_loopback(args.grpc_listen[0]) \
+                and not args.i_know_this_is_open:
+            raise SystemExit("refusing --auth none on a non-loopback gRPC address "
+                             f"({args.grpc_listen[0]}); add --i-know-this-is-open if you "
+                             "mean it")
         if not _is_loopback(args.listen[0]) and not args.i_know_this_is_open:
             raise SystemExit("refusing --auth none on a non-loopback address "
                              f"({args.listen[0]}); add --i-know-this-is-open if you mean it")
@@ -316,6 +333,12 @@ def run_server(args) -> None:
                          f"({args.listen[0]}) without TLS: x-secret-key would cross the "
                          "network in clear; serve HTTPS (--tls-cert, --tls-key) or listen "
                          "on 127.0.0.1")
+    if args.allow_header_auth and not args.tls_cert and args.protocol != "http" \
+            and not _is_loopback(args.grpc_listen[0]):
+        raise SystemExit("refusing --allow-header-auth on a non-loopback gRPC address "
+                         f"({args.grpc_listen[0]}) without TLS: x-secret-key would cross the "
+                         "network in clear; serve TLS (--tls-cert, --tls-key) or listen on "
+                         "127.0.0.1")
     user, password = os.environ.get("S3ISH_ROOT_USER"), os.environ.get("S3ISH_ROOT_PASSWORD")
     if not (user and password):
         if args.dev_credentials:
@@ -372,5 +395,7 @@ def run_server(args) -> None:
                  tier_checkpoint_interval=args.tier_checkpoint_interval,
                  tier_rate=args.tier_rate, tier_storage_class=args.tier_storage_class,
                  follow_tier=args.follow_tier, follow_interval=args.follow_interval,
+                 protocol=args.protocol, grpc_host=args.grpc_listen[0],
+                 grpc_port=args.grpc_listen[1],
                  default_ownership="" if args.default_ownership == "none"
                  else args.default_ownership))

@@ -65,6 +65,19 @@ class Config:
     # server ships there instead of shipping; writes to it are refused.
     follow_tier: bool = False
     follow_interval: float = 2.0         # seconds between two looks at the tier's manifest
+    # The interfaces served (docs/grpc.md): "http" (S3), "grpc" (proto/s3ish/v1; the HTTP
+    # listener keeps only the reserved endpoints and the IAM API) or "both".
+    protocol: str = "http"
+    grpc_host: str = "127.0.0.1"
+    grpc_port: int = 9001
+
+    @property
+    def serves_grpc(self) -> bool:
+        return self.protocol in ("grpc", "both")
+
+    @property
+    def serves_s3(self) -> bool:
+        return self.protocol in ("http", "both")
 
     @property
     def scheme(self) -> str:

@@ -98,6 +98,23 @@ def listen_socket(host: str, port: int) -> socket.socket:
     return sock
 
 
+def reuseport_socket(host: str, port: int) -> socket.socket:
+    """Bind (without listening) with SO_REUSEPORT, or explain in one line why the address
+    cannot be used: it reserves the gRPC port that each worker's server binds the same way
+    (the kernel hands connections to listening sockets only)."""
+    where = f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
+    sock = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET)
+    try:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
+        sock.bind((host, port))
+    except OSError as e:
+        sock.close()
+        raise SystemExit(_bind_problem(e, where, port).replace("--listen", "--grpc-listen")) \
+            from None
+    return sock
+
+
 def _bind_problem(e: OSError, where: str, port: int) -> str:
     if e.errno == errno.EADDRINUSE:
         return (f"cannot listen on {where}: the port is already in use (another s3ish or "

@@ -104,6 +104,9 @@ def add_bench_parser(sub) -> argparse.ArgumentParser:
                    help="seconds before a request counts as failed (default 60)")
     b.add_argument("--insecure", action="store_true", help="do not verify TLS certificates")
     b.add_argument("--no-uvloop", action="store_true", help="use the default asyncio loop")
+    b.add_argument("--grpc", metavar="HOST:PORT", default=None,
+                   help="put/get over s3ish's gRPC interface at HOST:PORT instead of S3 "
+                   "(--endpoint is then unused)")
     return b
 
 
@@ -129,7 +132,11 @@ def run_bench(args) -> int:
                       timeout=args.timeout, verify_tls=not args.insecure,
                       payload=args.payload)
     try:
-        result = run_sync(cfg, use_uvloop=not args.no_uvloop)
+        if args.grpc:
+            from .grpc_run import run_grpc_sync
+            result = run_grpc_sync(cfg, args.grpc, use_uvloop=not args.no_uvloop)
+        else:
+            result = run_sync(cfg, use_uvloop=not args.no_uvloop)
     except (RuntimeError, ValueError) as e:
         raise SystemExit(f"s3ish bench: {e}") from None
     except KeyboardInterrupt:
