@@ -191,15 +191,26 @@ def main(argv=None) -> None:
         args = _with_settings(p, argv, args)
         _tune_malloc(argv)
         _run_server_cleanly(args)
-    elif args.command == "bench":
-        sys.exit(run_bench(args))
-    elif args.command == "admin":
-        sys.exit(run_admin(args))
-    elif args.command == "restore":
-        sys.exit(run_restore(args))
-    elif args.command == "grpc":
+    else:
+        sys.exit(_run_command(args))
+
+
+def _run_command(args) -> int:
+    """A client command's exit status. A reader that goes away early (`... | head`,
+    `grep -q`) ends it quietly, as other command-line tools end."""
+    try:
+        if args.command == "bench":
+            return run_bench(args)
+        if args.command == "admin":
+            return run_admin(args)
+        if args.command == "restore":
+            return run_restore(args)
         from .grpc.cli import run_grpc
-        sys.exit(run_grpc(args))
+        return run_grpc(args)
+    except BrokenPipeError:
+        # Python would report the pipe again when it flushes stdout at exit.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 141          # as a shell reports a command ended by SIGPIPE
 
 
 def _parse(p: argparse.ArgumentParser, argv) -> argparse.Namespace:
