@@ -128,6 +128,8 @@ class AdminAPI:
             for k, v in doc.items():
                 total[k] = max(total.get(k, 0), v) if k.startswith("scrub_") or \
                     k == "last_cycle_seconds" else total.get(k, 0) + v
-        total["heal_queue"] = self.data.damaged_count() if hasattr(
-            self.data, "damaged_count") else 0
+        # Units reported damaged and not taken yet, plus those healers took (every unit
+        # during a drive rebuild), as the s3ish_heal_queue_depth gauge counts.
+        total["heal_queue"] = total.pop("heal_taken", 0) + (self.data.damaged_count() if hasattr(
+            self.data, "damaged_count") else 0)
         return total

@@ -38,6 +38,7 @@ class Healer:
                         log.warning("rebuild of %s complete", ", ".join(d.path for d in drives))
                 return Status.IDLE
         data_id = self._queue.pop()
+        self.status.heal_taken = len(self._queue)
         metrics.HEAL_QUEUE.set(len(self._queue) + self.store.damaged_count())
         try:
             repaired = await run_io(self.store.heal, data_id)

@@ -20,6 +20,8 @@ class HealStatus:
     repaired_shards: int = 0
     failed: int = 0
     last_cycle_seconds: float = 0.0
+    # Units a healer took and has not healed yet (a drive rebuild queues every unit).
+    heal_taken: int = 0
 
     def to_dict(self) -> dict:
         return asdict(self)
