@@ -172,5 +172,5 @@ def test_cli_put_get_ls(grpc_server, gbucket, tmp_path):
     assert "d/f.bin" in run("ls", gbucket, "--recursive").stdout
     assert gbucket in run("ls").stdout
     missing = run("get", f"{gbucket}/nope", str(tmp_path / "x"))
-    assert missing.returncode == 1 and "NOT_FOUND NoSuchKey" in missing.stderr
+    assert missing.returncode == 1 and "NOT_FOUND NoSuchKey: The specified key" in missing.stderr
     assert not (tmp_path / "x").exists()

@@ -70,9 +70,11 @@ def run_grpc(args) -> int:
         with _client(args) as client:
             return _COMMANDS[args.grpc_command](client, args)
     except grpc.RpcError as e:
-        code = error_code(e)
+        code, details = error_code(e), e.details() or ""
+        if code and details.startswith(f"{code}: "):
+            details = details[len(code) + 2:]     # the server's details begin with the code
         print(f"s3ish grpc {args.grpc_command}: {e.code().name}"
-              f"{' ' + code if code else ''}: {e.details()}", file=sys.stderr)
+              f"{' ' + code if code else ''}: {details}", file=sys.stderr)
         return 1
     except ChecksumError as e:
         print(f"s3ish grpc {args.grpc_command}: {e}", file=sys.stderr)
