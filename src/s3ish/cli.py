@@ -381,7 +381,7 @@ def run_server(args) -> None:
         _check_tls(args.tls_cert, args.tls_key)
     _check_tier(args, drives)
     _metrics_dir()
-    from .app import serve
+    from .launch import serve
     serve(Config(host=args.listen[0], port=args.listen[1], data=drives[0],
                  drives=drives if len(drives) > 1 else [], parity=args.parity,
                  scrub_rate=args.scrub_rate,

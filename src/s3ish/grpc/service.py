@@ -3,7 +3,7 @@ engine, users and authorize step as the S3 front end (app.py builds both from on
 served by grpcio's asyncio server on the worker's event loop.
 
 Several workers each bind the gRPC port with SO_REUSEPORT (the kernel spreads connections
-among them); app.serve reserves the port in the parent first, so a busy port fails the start
+among them); launch.serve reserves the port in the parent first, so a busy port fails the start
 and port 0 picks one port for every worker.
 """
 import logging
