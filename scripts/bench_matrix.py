@@ -147,7 +147,7 @@ def grpc_cells(opts, tmp: str) -> dict:
                     runs[slot].append(bench(url, [*args, *extra], opts.duration))
             label = f"{name} gRPC / HTTP"
             results[label] = summarize_cell(runs)
-            print_cell(label, results[label])
+            print_cell(label, results[label], ("gRPC", "HTTP"))
     finally:
         stop(proc)
     return results
@@ -594,10 +594,11 @@ def summarize_cell(runs: dict) -> dict:
     return out
 
 
-def print_cell(name: str, cell: dict) -> None:
+def print_cell(name: str, cell: dict, labels: tuple[str, str] = ("s3ish", "moto")) -> None:
+    """`labels`: what the two sides are (a comparison of s3ish with itself names its own)."""
     a, b = cell["s3ish"], cell["moto"]
-    print(f"{name:36s} s3ish {a['ops_per_s']:9.1f} ops/s {a['mb_per_s']:8.1f} MB/s | "
-          f"moto {b['ops_per_s']:8.1f} ops/s {b['mb_per_s']:8.1f} MB/s | ratio "
+    print(f"{name:36s} {labels[0]} {a['ops_per_s']:9.1f} ops/s {a['mb_per_s']:8.1f} MB/s | "
+          f"{labels[1]} {b['ops_per_s']:8.1f} ops/s {b['mb_per_s']:8.1f} MB/s | ratio "
           f"{cell['ratio']:6.1f}x | errors {a['errors']}/{b['errors']} | client CPU max "
           f"{max(a['client_cpu_percent'], b['client_cpu_percent']):.0f}%", flush=True)
 
