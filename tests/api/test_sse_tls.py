@@ -45,3 +45,29 @@ def test_sse_c_over_https(tls):
                                 MultipartUpload={"Parts": [{"PartNumber": 1, "ETag": etag}]},
                                 **sse_c(KEY))
     assert c.get_object(Bucket="tls-sse", Key="mp", **sse_c(KEY))["Body"].read() == body
+
+
+def test_a_tls_server_stops_at_once_beside_an_idle_client(tmp_path):
+    """SIGTERM with a keep-alive HTTPS client idle: the server stops in a moment, not after
+    asyncio's 30 s wait for a close_notify the idle client never sends."""
+    import signal
+    import time
+    ca, cert, key = make_pki(str(tmp_path))
+    srv = ServerProcess(str(tmp_path / "data"), str(tmp_path), verify=ca,
+                        extra_args=["--tls-cert", cert, "--tls-key", key]).start()
+    try:
+        c = srv.client()
+        c.create_bucket(Bucket="idle")
+        c.put_object(Bucket="idle", Key="k", Body=b"kept")     # the connection stays open
+        started = time.monotonic()
+        os.killpg(srv.proc.pid, signal.SIGTERM)
+        srv.proc.wait(timeout=30)
+        assert time.monotonic() - started < 5
+    finally:
+        srv.stop()
+    srv = ServerProcess(str(tmp_path / "data"), str(tmp_path), verify=ca,
+                        extra_args=["--tls-cert", cert, "--tls-key", key]).start()
+    try:
+        assert srv.client().get_object(Bucket="idle", Key="k")["Body"].read() == b"kept"
+    finally:
+        srv.stop()

@@ -4,8 +4,8 @@ httptools concatenates a header value (and uvicorn the URL) piece by piece as so
 arrive, so one client streaming a huge header costs time quadratic in its size and stalls the
 worker. Here the request head is bounded while it is read, before the parser sees the bytes:
 past the bound the connection gets a 400 and is closed, never feeding the parser more. Also:
-a deadline for a request head to arrive (a silent or stalled client is dropped) and a bound on
-the connections one worker holds.
+a deadline for a request head to arrive (a silent or stalled client is dropped), a bound on
+the connections one worker holds, and a shutdown that does not wait on idle TLS clients.
 
 The protocol knows no S3: `configure()` (called in each worker by the app) supplies the limits
 and the function that renders an error body.
@@ -118,6 +118,17 @@ class BoundedHttpToolsProtocol(HttpToolsProtocol):
     def connection_lost(self, exc) -> None:
         self._cancel_head_timer()
         super().connection_lost(exc)
+
+    def shutdown(self) -> None:
+        """Graceful shutdown. An idle TLS connection whose answers are all sent is dropped at
+        once: close() would wait (up to asyncio's 30 s) for the client's close_notify, which
+        an idle keep-alive client never sends, and the server would take that long to stop."""
+        idle = self.cycle is None or self.cycle.response_complete
+        if idle and self.transport.get_extra_info("sslcontext") is not None and \
+                self.transport.get_write_buffer_size() == 0:
+            self.transport.abort()
+            return
+        super().shutdown()
 
     def data_received(self, data: bytes) -> None:
         if self._refused:
