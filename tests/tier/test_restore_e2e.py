@@ -36,7 +36,9 @@ def _one(data):
     return data if len(data) > 1 else data[0]
 
 
-@pytest.mark.parametrize("layout", ["folder", "drives"])
+# One remote per layout (both remotes, both layouts, in half the time).
+@pytest.mark.parametrize(("service", "layout"), [("moto", "folder"), ("s3ish", "drives")],
+                         indirect=["service"])
 def test_ship_wipe_restore_serve(service, tier_bucket, tmp_path, layout):
     src = _folders(tmp_path, "src", layout)
     srv = tier_server(_one(src), tmp_path, service, tier_bucket, prefix=PREFIX,
@@ -73,6 +75,7 @@ def test_ship_wipe_restore_serve(service, tier_bucket, tmp_path, layout):
     assert serve_state(when, tmp_path) == points["b"][1]
 
 
+@pytest.mark.parametrize("service", ["s3ish"], indirect=True)     # moto: tests/tier/test_shipping.py
 def test_a_restored_server_ships_on_as_the_next_generation(service, tier_bucket, tmp_path):
     """Restored to an earlier position and started with the same tier flags: generation 2
     from there on; what it writes is in the tier, and a restore of the new timeline has it
@@ -114,7 +117,8 @@ def test_a_restored_server_ships_on_as_the_next_generation(service, tier_bucket,
     assert "new-timeline" in keys and "old-timeline" not in keys
 
 
-@pytest.mark.parametrize("layout", ["folder", "drives"])
+@pytest.mark.parametrize(("service", "layout"), [("moto", "folder"), ("s3ish", "drives")],
+                         indirect=["service"])
 def test_kill9_while_shipping_then_wipe_and_restore(service, tier_bucket, proxy, tmp_path,
                                                     layout):
     """Writes under a flaky remote, kill -9 mid-way: a restore to the high-water mark has
@@ -171,6 +175,7 @@ def test_kill9_while_shipping_then_wipe_and_restore(service, tier_bucket, proxy,
         srv.stop()
 
 
+@pytest.mark.parametrize("service", ["s3ish"], indirect=True)     # moto: tests/tier/test_shipping.py
 def test_kill9_during_a_checkpoint_then_wipe_and_restore(service, tier_bucket, proxy,
                                                          tmp_path):
     """Twice, the process dies while a checkpoint's upload is under way (the proxy holds

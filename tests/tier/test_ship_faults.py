@@ -1,4 +1,5 @@
-"""Shipping through failures, against moto and a second s3ish behind the fault proxy: the
+"""Shipping through failures, against a second s3ish behind the fault proxy (and moto for
+the failing-once test; moto's shipping is in test_shipping.py): the
 remote down for a while (failures show in `tier status`, then it catches up), every remote
 operation failing once, kill -9 mid-shipping (the high-water mark never goes back, verify is
 clean after a restart), local truncation with the remote down (I2), and freed data kept
@@ -7,6 +8,8 @@ import os
 import random
 import sqlite3
 import time
+
+import pytest
 
 from s3ish.meta import journal
 from tests.tier.shipping import keys, manifest, status, tier_server, verify, wait_shipped
@@ -27,6 +30,7 @@ def _wait(cond, timeout=30.0, what="condition"):
         time.sleep(0.2)
 
 
+@pytest.mark.parametrize("service", ["s3ish"], indirect=True)     # moto: tests/tier/test_shipping.py
 def test_remote_down_for_a_while_then_catches_up(service, bucket, proxy, tmp_path):
     srv = tier_server(str(tmp_path / "data"), tmp_path, service, bucket,
                       endpoint=proxy.endpoint).start()
@@ -71,6 +75,7 @@ def test_every_remote_operation_failing_once(service, bucket, proxy, tmp_path):
         srv.stop()
 
 
+@pytest.mark.parametrize("service", ["s3ish"], indirect=True)     # moto: tests/tier/test_shipping.py
 def test_kill9_while_shipping_then_restart(service, bucket, proxy, tmp_path):
     """I1, I3, I4 after a crash at any point of shipping: restart, catch up, verify; the
     high-water mark only grows."""
@@ -106,6 +111,7 @@ def test_kill9_while_shipping_then_restart(service, bucket, proxy, tmp_path):
         srv.stop()
 
 
+@pytest.mark.parametrize("service", ["s3ish"], indirect=True)     # moto: tests/tier/test_shipping.py
 def test_I2_no_segment_above_the_hwm_is_deleted_locally(service, bucket, proxy, tmp_path):
     """The remote down for long while the journal grows past every bound: checkpoints are
     taken and old segments go, but never one the tier lacks (also at a restart)."""
@@ -150,6 +156,7 @@ def _unit_ids(data: str, key: str) -> list[str]:
     return [p["data_id"] for p in json.loads(meta)["parts"]]
 
 
+@pytest.mark.parametrize("service", ["s3ish"], indirect=True)     # moto: tests/tier/test_shipping.py
 def test_freed_data_stays_until_shipped(service, bucket, proxy, tmp_path):
     data = str(tmp_path / "data")
     srv = tier_server(data, tmp_path, service, bucket, endpoint=proxy.endpoint).start()

@@ -4,6 +4,8 @@ clean, and a restart resumes the same generation."""
 import os
 import time
 
+import pytest
+
 from tests.support import ServerProcess
 from tests.tier.shipping import keys, manifest, tier_server, verify, wait_shipped
 
@@ -87,6 +89,7 @@ def test_no_tier_no_tier_status(tmp_path):
         srv.stop()
 
 
+@pytest.mark.parametrize("service", ["s3ish"], indirect=True)     # moto: the tests above
 def test_two_workers_and_four_drives(service, bucket, tmp_path):
     """Every worker process appends; one ships (and seals under the writers' lock): the
     others follow its seals. On drives, segments are merged from the copies."""
