@@ -28,7 +28,7 @@ from ..tier.remote import Remote
 from ..tier.retry import retrying
 from ..tier.verify import verify
 from ..util.threads import run_io
-from .tiership import checkpoint_ids, referenced, three_tries, tier_config
+from .tiership import TierAdmin, checkpoint_ids, referenced, three_tries, tier_config
 from .tierfollow import Follower, FollowWorker
 from .tierread import read_segment
 from .tierunits import part_unit, version_units
@@ -162,15 +162,9 @@ class FollowLocal:
                 "generation": pub.get("generation"), "error": pub.get("error", "")}
 
 
-class FollowerAdmin:
-    """What /_admin/tier/ shows on a follower, in any worker process."""
-
-    def __init__(self, local: FollowLocal, config):
-        self.local = local
-        self.config = config            # tier.config.TierConfig
-
-    async def status(self) -> dict:
-        return await run_io(self.local.status)
+class FollowerAdmin(TierAdmin):
+    """What /_admin/tier/ shows on a follower, in any worker process: the status its
+    FollowLocal publishes; verify without the writer's own log."""
 
     async def verify(self) -> dict:
         """The tier's invariants I3-I5 (I1 is about the writer's own log)."""

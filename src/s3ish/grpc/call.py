@@ -3,6 +3,7 @@ authorize (access.py) -> operation -> engine; every failure becomes an S3 error 
 gRPC status (status.py); one access-log line and the request metrics per call (operation
 labels are `grpc.<Method>`, so both interfaces show side by side).
 """
+import contextlib
 import functools
 import logging
 import time
@@ -90,20 +91,8 @@ def unary(fn):
     """A handler `fn(self, call, request_or_iterator)` answering one message."""
     @functools.wraps(fn)
     async def handler(self, request, context):
-        call = Call(fn.__name__, context)
-        obs_log.request_id.set(call.rid)
-        metrics.IN_FLIGHT.inc()
-        try:
-            out = await fn(self, call, request)
-        except Exception as exc:
-            if _aborted(exc):
-                raise
-            await _fail(call, exc)
-        finally:
-            metrics.IN_FLIGHT.dec()
-        context.set_trailing_metadata(((status.REQUEST_ID, call.rid),))
-        _observe(call, "")
-        return out
+        async with _answering(fn.__name__, context) as call:
+            return await fn(self, call, request)
     return handler
 
 
@@ -111,21 +100,29 @@ def streaming(fn):
     """A handler `fn(self, call, request)` that is an async generator of responses."""
     @functools.wraps(fn)
     async def handler(self, request, context):
-        call = Call(fn.__name__, context)
-        obs_log.request_id.set(call.rid)
-        metrics.IN_FLIGHT.inc()
-        try:
+        async with _answering(fn.__name__, context) as call:
             async for response in fn(self, call, request):
                 yield response
-        except Exception as exc:
-            if _aborted(exc):
-                raise
-            await _fail(call, exc)
-        finally:
-            metrics.IN_FLIGHT.dec()
-        context.set_trailing_metadata(((status.REQUEST_ID, call.rid),))
-        _observe(call, "")
     return handler
+
+
+@contextlib.asynccontextmanager
+async def _answering(method: str, context):
+    """One call's request id, in-flight gauge, error answer (_fail aborts the call with the
+    mapped status), trailing metadata and access log line, for either kind of handler."""
+    call = Call(method, context)
+    obs_log.request_id.set(call.rid)
+    metrics.IN_FLIGHT.inc()
+    try:
+        yield call
+    except Exception as exc:
+        if _aborted(exc):
+            raise
+        await _fail(call, exc)
+    finally:
+        metrics.IN_FLIGHT.dec()
+    context.set_trailing_metadata(((status.REQUEST_ID, call.rid),))
+    _observe(call, "")
 
 
 def _aborted(exc: BaseException) -> bool:
